@@ -1,0 +1,103 @@
+package dev.bosun.crd.schema;
+
+import dev.bosun.crd.schema.TypeSchema.ObjectSchema;
+import dev.bosun.crd.schema.TypeSchema.Scalar;
+import dev.bosun.crd.schema.TypeSchema.ScalarSchema;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Facts about Istio's fields that the fabric8 Java types cannot carry: which strings are {@code
+ * google.protobuf.Duration}s, which fields Istio's protos mark REQUIRED, and the shape of the one
+ * message the model gets wrong. Keys are {@code <model class simple name>.<json field>}; {@code
+ * FieldFactsTest} proves every key names a real field, so a model upgrade that renames one cannot
+ * silently drop a rule.
+ */
+final class FieldFacts {
+  static final Set<String> DURATIONS =
+      Set.of(
+          "HTTPRoute.timeout",
+          "HTTPRetry.perTryTimeout",
+          "HTTPRetry.backoff",
+          "CorsPolicy.maxAge",
+          "HTTPFaultInjectionDelay.fixedDelay",
+          "HTTPFaultInjectionDelay.exponentialDelay",
+          "ConnectionPoolSettingsHTTPSettings.idleTimeout",
+          "ConnectionPoolSettingsTCPSettings.connectTimeout",
+          "ConnectionPoolSettingsTCPSettings.idleTimeout",
+          "ConnectionPoolSettingsTCPSettings.maxConnectionDuration",
+          "ConnectionPoolSettingsTCPSettingsTcpKeepalive.time",
+          "ConnectionPoolSettingsTCPSettingsTcpKeepalive.interval",
+          "LoadBalancerSettingsConsistentHashLBHTTPCookie_.ttl",
+          "LoadBalancerSettings.warmupDurationSecs",
+          "WarmupConfiguration.duration",
+          "OutlierDetection.interval",
+          "OutlierDetection.baseEjectionTime",
+          "JWTRule.timeout");
+
+  static final Set<String> REQUIRED =
+      Set.of(
+          "Destination.host",
+          "HTTPRouteDestination.destination",
+          "RouteDestination.destination",
+          "HTTPMirrorPolicy.destination",
+          "DestinationRule.host",
+          "Subset.name",
+          "Server.port",
+          "Server.hosts",
+          "Port.number",
+          "Port.protocol",
+          "Port.name",
+          "ServicePort.number",
+          "ServicePort.name",
+          "ServiceEntry.hosts",
+          "IstioIngressListener.port",
+          "IstioEgressListener.hosts",
+          "JWTRule.issuer",
+          "JWTHeader.name",
+          "ClaimToHeader.header",
+          "ClaimToHeader.claim",
+          "Condition.key",
+          "HTTPDirectResponse.status",
+          "TLSRoute.match",
+          "TLSMatchAttributes.sniHosts",
+          "LoadBalancerSettingsConsistentHashLBHTTPCookie_.name",
+          "TrafficPolicyTunnelSettings.targetHost",
+          "TrafficPolicyTunnelSettings.targetPort",
+          "PolicyTargetReference.kind",
+          "PolicyTargetReference.name");
+
+  /**
+   * fabric8 names the {@code ringHash} branch class and the RingHash message the same, so the model
+   * nests the type in itself; Istio's {@code RingHash} has one field.
+   */
+  static final Map<String, TypeSchema> OVERRIDES =
+      Map.of(
+          "LoadBalancerSettingsConsistentHashLB.ringHash",
+          new ObjectSchema(
+              "RingHash",
+              Map.of("minimumRingSize", ScalarSchema.of(Scalar.UINT32)),
+              Set.of(),
+              List.of()));
+
+  private FieldFacts() {}
+
+  static boolean isDuration(Class<?> owner, String field) {
+    return DURATIONS.contains(owner.getSimpleName() + "." + field);
+  }
+
+  static Set<String> required(Class<?> owner) {
+    String prefix = owner.getSimpleName() + ".";
+    return REQUIRED.stream()
+        .filter(key -> key.startsWith(prefix))
+        .map(key -> key.substring(prefix.length()))
+        .collect(Collectors.toSet());
+  }
+
+  static Optional<TypeSchema> override(Class<?> owner, String field) {
+    return Optional.ofNullable(OVERRIDES.get(owner.getSimpleName() + "." + field));
+  }
+}

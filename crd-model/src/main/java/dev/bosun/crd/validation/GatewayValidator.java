@@ -1,0 +1,159 @@
+package dev.bosun.crd.validation;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/** Gateway rules: servers, ports, hosts and TLS settings. */
+final class GatewayValidator implements SpecValidator {
+  static final Set<String> PROTOCOLS =
+      Set.of("HTTP", "HTTPS", "GRPC", "GRPC-WEB", "HTTP2", "MONGO", "REDIS", "MYSQL", "TCP", "TLS");
+
+  private static final List<String> TLS_VERSIONS =
+      List.of("TLS_AUTO", "TLSV1_0", "TLSV1_1", "TLSV1_2", "TLSV1_3");
+
+  @Override
+  public void validate(DocNode spec, Problems out) {
+    Rules.labels(spec.field("selector"), out);
+    DocNode servers = spec.field("servers");
+    if (!servers.hasContent()) {
+      out.missing(servers.path(), "at least one server");
+    }
+    Map<String, FieldPath> portNames = new HashMap<>();
+    for (DocNode server : servers.items()) {
+      server(server, out);
+      String name = server.field("port").field("name").text();
+      if (name != null && portNames.putIfAbsent(name, server.path()) != null) {
+        out.invalid(
+            server.field("port").field("name").path(),
+            name,
+            "duplicate port name (also used by " + portNames.get(name) + ")",
+            "unique port names across servers");
+      }
+    }
+  }
+
+  private static void server(DocNode server, Problems out) {
+    DocNode port = server.field("port");
+    Rules.port(port.field("number"), out);
+    String protocol = port.field("protocol").text();
+    String upper = protocol == null ? null : protocol.toUpperCase(Locale.ROOT);
+    if (protocol != null && !PROTOCOLS.contains(upper)) {
+      out.invalid(
+          port.field("protocol").path(),
+          protocol,
+          "one of HTTP, HTTPS, GRPC, GRPC-WEB, HTTP2, MONGO, REDIS, MYSQL, TCP, TLS");
+    }
+    if (server.field("hosts").isSet() && !server.field("hosts").hasContent()) {
+      out.missing(server.field("hosts").path(), "at least one host");
+    }
+    for (DocNode host : server.field("hosts").strings()) {
+      gatewayHost(host, out);
+    }
+    DocNode tls = server.field("tls");
+    boolean secure = "HTTPS".equals(upper) || "TLS".equals(upper);
+    if (secure && !tls.isSet()) {
+      out.missing(tls.path(), "TLS settings for an " + upper + " server");
+    }
+    if (tls.isSet()) {
+      tls(tls, upper, out);
+    }
+  }
+
+  /** {@code [namespace/]host}, where namespace is ".", "*" or a namespace name. */
+  private static void gatewayHost(DocNode host, Problems out) {
+    String value = host.text();
+    int slash = value.indexOf('/');
+    if (slash >= 0) {
+      String namespace = value.substring(0, slash);
+      if (!namespace.equals(".") && !namespace.equals("*") && !Rules.isDnsLabel(namespace)) {
+        out.invalid(
+            host.path(),
+            value,
+            "\"<namespace>/<host>\" with namespace \".\", \"*\" or a namespace name");
+        return;
+      }
+      Rules.host(
+          DocNode.of(
+              new com.fasterxml.jackson.databind.node.TextNode(value.substring(slash + 1)),
+              host.path()),
+          true,
+          out);
+      return;
+    }
+    Rules.host(host, true, out);
+  }
+
+  private static void tls(DocNode tls, String protocol, Problems out) {
+    String mode = tls.field("mode").text();
+    boolean httpsRedirectOnly = tls.field("httpsRedirect").value().asBoolean(false) && mode == null;
+    if (("HTTP".equals(protocol) || "TCP".equals(protocol)) && !httpsRedirectOnly) {
+      out.add(
+          tls.path(),
+          "set on a "
+              + protocol
+              + " server (expected: TLS settings only on HTTPS or TLS servers, or httpsRedirect alone)");
+    }
+    if (("PASSTHROUGH".equals(mode) || "AUTO_PASSTHROUGH".equals(mode))
+        && !"TLS".equals(protocol)) {
+      out.invalid(
+          tls.field("mode").path(), mode, "a mode other than " + mode + " (it needs protocol TLS)");
+    }
+    boolean credential =
+        tls.field("credentialName").hasContent()
+            || tls.field("credentialNames").hasContent()
+            || tls.field("tlsCertificates").hasContent();
+    boolean files =
+        tls.field("serverCertificate").hasContent() || tls.field("privateKey").hasContent();
+    if ("SIMPLE".equals(mode) || "MUTUAL".equals(mode) || "OPTIONAL_MUTUAL".equals(mode)) {
+      if (!credential && !files) {
+        out.missing(
+            tls.field("credentialName").path(),
+            "a credentialName (or serverCertificate and privateKey) for mode " + mode);
+      } else if (files && !credential) {
+        for (String field : new String[] {"serverCertificate", "privateKey"}) {
+          if (!tls.field(field).hasContent()) {
+            out.missing(
+                tls.field(field).path(),
+                "a file path, with the other of serverCertificate/privateKey");
+          }
+        }
+      }
+      if (("MUTUAL".equals(mode) || "OPTIONAL_MUTUAL".equals(mode))
+          && !credential
+          && !tls.field("caCertificates").hasContent()) {
+        out.missing(
+            tls.field("caCertificates").path(),
+            "CA certificates to verify clients for mode " + mode);
+      }
+    }
+    int exclusive = 0;
+    for (String field : new String[] {"credentialName", "credentialNames", "tlsCertificates"}) {
+      if (tls.field(field).hasContent()) {
+        exclusive++;
+      }
+    }
+    if (exclusive > 1) {
+      out.add(
+          tls.path(),
+          "sets more than one of credentialName, credentialNames, tlsCertificates (expected: at most one)");
+    }
+    String min = tls.field("minProtocolVersion").text();
+    String max = tls.field("maxProtocolVersion").text();
+    if (min != null
+        && max != null
+        && !"TLS_AUTO".equals(min)
+        && !"TLS_AUTO".equals(max)
+        && TLS_VERSIONS.indexOf(min) > TLS_VERSIONS.indexOf(max)) {
+      out.add(
+          tls.path(),
+          "minProtocolVersion "
+              + min
+              + " is above maxProtocolVersion "
+              + max
+              + " (expected: min <= max)");
+    }
+  }
+}

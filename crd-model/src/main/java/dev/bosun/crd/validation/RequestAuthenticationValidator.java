@@ -1,0 +1,62 @@
+package dev.bosun.crd.validation;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.HashSet;
+import java.util.Set;
+
+/** RequestAuthentication rules: JWT issuers, key sources, token locations and claim headers. */
+final class RequestAuthenticationValidator implements SpecValidator {
+  @Override
+  public void validate(DocNode spec, Problems out) {
+    Rules.selectorOrTargetRefs(spec, "selector", out);
+    Set<String> issuers = new HashSet<>();
+    for (DocNode rule : spec.field("jwtRules").items()) {
+      DocNode issuer = rule.field("issuer");
+      if ("".equals(issuer.text())) {
+        out.invalid(issuer.path(), "", "an issuer such as https://accounts.example.com");
+      } else if (issuer.text() != null && !issuers.add(issuer.text())) {
+        out.invalid(issuer.path(), issuer.text(), "duplicate issuer", "one rule per issuer");
+      }
+      DocNode jwksUri = rule.field("jwksUri");
+      if (jwksUri.text() != null) {
+        if (!isHttpUrl(jwksUri.text())) {
+          out.invalid(jwksUri.path(), jwksUri.text(), "an http:// or https:// URL");
+        }
+        if (rule.field("jwks").isSet()) {
+          out.add(rule.path(), "sets both jwks and jwksUri (expected: at most one)");
+        }
+      }
+      for (DocNode header : rule.field("fromHeaders").items()) {
+        String name = header.field("name").text();
+        if (name != null) {
+          Rules.headerName(header.field("name"), name, out);
+        }
+      }
+      for (DocNode claim : rule.field("outputClaimToHeaders").items()) {
+        String header = claim.field("header").text();
+        if (header != null && !header.matches("[-_A-Za-z0-9]+")) {
+          out.invalid(claim.field("header").path(), header, "a header name of [-_A-Za-z0-9]");
+        }
+        if ("".equals(claim.field("claim").text())) {
+          out.invalid(claim.field("claim").path(), "", "a claim name");
+        }
+      }
+      String payloadHeader = rule.field("outputPayloadToHeader").text();
+      if (payloadHeader != null) {
+        Rules.headerName(rule.field("outputPayloadToHeader"), payloadHeader, out);
+      }
+      Rules.atLeastOneMilli(rule.field("timeout"), out);
+    }
+  }
+
+  private static boolean isHttpUrl(String value) {
+    try {
+      URI uri = new URI(value);
+      return ("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+          && uri.getHost() != null;
+    } catch (URISyntaxException e) {
+      return false;
+    }
+  }
+}

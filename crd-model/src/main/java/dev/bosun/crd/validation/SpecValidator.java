@@ -1,0 +1,9 @@
+package dev.bosun.crd.validation;
+
+/**
+ * The semantic rules of one kind, run on a spec that has already passed or been reported by the
+ * schema check. Rules read the raw tree so paths and values are exactly what the user wrote.
+ */
+interface SpecValidator {
+  void validate(DocNode spec, Problems out);
+}
