@@ -87,7 +87,7 @@ public sealed interface TypeSchema {
     @Override
     public String describe() {
       if (duration) {
-        return "a duration";
+        return "a duration string such as \"1.5s\", \"300ms\", \"1m\" or \"1h\"";
       }
       if (!enumValues.isEmpty()) {
         return "one of " + String.join(", ", enumValues);

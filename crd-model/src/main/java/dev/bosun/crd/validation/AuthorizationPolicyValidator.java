@@ -29,8 +29,8 @@ final class AuthorizationPolicyValidator implements SpecValidator {
     if ("DENY".equals(action) && !rules.hasContent()) {
       out.missing(
           rules.path(),
-          "at least one rule for action DENY (a DENY policy without rules never matches; add an"
-              + " empty rule {} to deny every request)");
+          "at least one rule for action DENY; a DENY policy without rules never matches, add an"
+              + " empty rule {} to deny every request");
     }
     DocNode provider = spec.field("provider");
     if ("CUSTOM".equals(action) && !provider.field("name").hasContent()) {

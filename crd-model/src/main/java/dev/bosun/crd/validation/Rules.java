@@ -89,7 +89,7 @@ final class Rules {
     for (Map.Entry<String, DocNode> label : labels.entries()) {
       if (!isLabelKey(label.getKey())) {
         out.invalid(
-            labels.path(),
+            labels.path().key(label.getKey()),
             label.getKey(),
             "invalid label key",
             "an optional DNS subdomain and '/', then at most 63 characters of [A-Za-z0-9-_.],"

@@ -60,7 +60,7 @@ final class SchemaValidator {
     for (String required : new TreeSet<>(schema.required())) {
       JsonNode value = node.get(required);
       if (value == null || value.isNull()) {
-        out.missing(path.field(required), "a value for this required field");
+        out.missing(path.field(required), "a value; the field is required");
       }
     }
     for (OneOfGroup group : schema.oneOfGroups()) {
