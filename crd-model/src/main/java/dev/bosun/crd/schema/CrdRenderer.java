@@ -20,12 +20,6 @@ import java.util.TreeSet;
  * and Istio's names, short names and printer columns.
  */
 public final class CrdRenderer {
-  /**
-   * Go's duration syntax, which Istio accepts (and which covers protobuf JSON's {@code "1.5s"}).
-   */
-  static final String DURATION_PATTERN =
-      "^[+]?(0|([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|µs|ms|s|m|h))+$";
-
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
   private CrdRenderer() {}
@@ -169,7 +163,7 @@ public final class CrdRenderer {
       default -> {}
     }
     if (scalar.duration()) {
-      node.put("pattern", DURATION_PATTERN);
+      node.put("pattern", CrdPatterns.DURATION);
     }
     node.put("type", scalar.scalar().openApiType());
   }

@@ -70,15 +70,13 @@ public final class YamlDocuments {
       documents.add(
           new YamlDocument(source, position, firstLine, Optional.of(tree), Optional.empty()));
     } catch (JsonProcessingException e) {
-      JsonLocation location = e.getLocation();
-      int line =
-          location == null || location.getLineNr() < 1
-              ? firstLine
-              : startLine + location.getLineNr() - 1;
-      String reason = e.getOriginalMessage().lines().findFirst().orElse("malformed YAML");
       documents.add(
           new YamlDocument(
-              source, position, line, Optional.empty(), Optional.of("malformed YAML: " + reason)));
+              source,
+              position,
+              errorLine(e, startLine, firstLine),
+              Optional.empty(),
+              Optional.of("malformed YAML: " + reason(e))));
     }
   }
 
