@@ -74,7 +74,7 @@ public final class YamlDocuments {
           new YamlDocument(
               source,
               position,
-              errorLine(e, startLine, firstLine),
+              Math.min(errorLine(e, startLine, firstLine), lastLine(text, startLine)),
               Optional.empty(),
               Optional.of("malformed YAML: " + reason(e))));
     }
@@ -102,6 +102,16 @@ public final class YamlDocuments {
       line = location == null ? -1 : location.getLineNr();
     }
     return line < 1 ? fallback : startLine + line - 1;
+  }
+
+  /** The last non-blank line of a document, in the whole source. */
+  private static int lastLine(String text, int startLine) {
+    List<String> lines = text.lines().toList();
+    int last = lines.size();
+    while (last > 0 && lines.get(last - 1).isBlank()) {
+      last--;
+    }
+    return startLine + Math.max(last, 1) - 1;
   }
 
   private static boolean isList(JsonNode tree) {
