@@ -9,7 +9,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = BosunCommand.Version.class,
     description = "An Istio-compatible service-mesh control plane.",
-    subcommands = {ValidateCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      LocalCommand.class,
+      ServeCommand.class,
+      ValidateCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class BosunCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -1,0 +1,85 @@
+package dev.bosun.controlplane.cli;
+
+import dev.bosun.controlplane.mesh.MeshModel;
+import dev.bosun.controlplane.mesh.MeshSettings;
+import dev.bosun.controlplane.monitor.MonitoringServer;
+import dev.bosun.controlplane.push.Ticker;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The running control plane of one process: metrics, the mesh model and the monitoring server, with
+ * the sources a mode adds. Closing it stops everything in reverse order.
+ */
+public final class ControlPlaneRuntime implements AutoCloseable {
+  private final PrometheusMeterRegistry meters =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final MeshModel mesh;
+  private final MonitoringServer monitoring;
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private final java.util.concurrent.atomic.AtomicBoolean closed =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  public ControlPlaneRuntime(
+      MeshSettings settings, InetSocketAddress monitoringAddress, Set<String> sources)
+      throws IOException {
+    new JvmMemoryMetrics().bindTo(meters);
+    new JvmThreadMetrics().bindTo(meters);
+    new ProcessorMetrics().bindTo(meters);
+    mesh = new MeshModel(settings, meters, Ticker.SYSTEM, Clock.systemUTC(), sources).start();
+    monitoring = new MonitoringServer(monitoringAddress, mesh, meters, () -> true).start();
+  }
+
+  public MeshModel mesh() {
+    return mesh;
+  }
+
+  public MonitoringServer monitoring() {
+    return monitoring;
+  }
+
+  public PrometheusMeterRegistry meters() {
+    return meters;
+  }
+
+  /** Closes {@code closeable} with the runtime (before the mesh model). */
+  public <T extends AutoCloseable> T own(T closeable) {
+    closeables.add(closeable);
+    return closeable;
+  }
+
+  /** Blocks until {@link #close} (a shutdown hook calls it on SIGTERM/Ctrl-C). */
+  public void awaitShutdown() throws InterruptedException {
+    Runtime.getRuntime().addShutdownHook(new Thread(this::close, "bosun-shutdown"));
+    stopped.await();
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      try {
+        closeables.get(i).close();
+      } catch (Exception e) {
+        org.slf4j.LoggerFactory.getLogger(ControlPlaneRuntime.class).warn("close failed", e);
+      }
+    }
+    closeables.clear();
+    monitoring.close();
+    mesh.close();
+    stopped.countDown();
+  }
+}

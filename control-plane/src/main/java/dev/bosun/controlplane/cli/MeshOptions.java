@@ -1,0 +1,69 @@
+package dev.bosun.controlplane.cli;
+
+import dev.bosun.controlplane.mesh.MeshSettings;
+import dev.bosun.crd.validation.Durations;
+import java.time.Duration;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
+
+/** Options shared by the modes that run the control plane. */
+final class MeshOptions {
+  @Option(
+      names = "--monitoring-port",
+      defaultValue = "15014",
+      description =
+          "Port for /ready, /metrics and /debug/* (default: ${DEFAULT-VALUE}; 0 picks a free port).")
+  int monitoringPort;
+
+  @Option(
+      names = "--monitoring-address",
+      defaultValue = "0.0.0.0",
+      description = "Address the monitoring port binds to (default: ${DEFAULT-VALUE}).")
+  String monitoringAddress;
+
+  @Option(
+      names = "--domain-suffix",
+      defaultValue = "cluster.local",
+      description = "Cluster DNS suffix of service host names (default: ${DEFAULT-VALUE}).")
+  String domainSuffix;
+
+  @Option(
+      names = "--root-namespace",
+      defaultValue = "istio-system",
+      description =
+          "Namespace whose Sidecars and policies apply mesh-wide (default: ${DEFAULT-VALUE}).")
+  String rootNamespace;
+
+  @Option(
+      names = "--debounce-quiet",
+      defaultValue = "100ms",
+      converter = DurationConverter.class,
+      description = "Push once no change has arrived for this long (default: ${DEFAULT-VALUE}).")
+  Duration debounceQuiet;
+
+  @Option(
+      names = "--debounce-max",
+      defaultValue = "10s",
+      converter = DurationConverter.class,
+      description =
+          "Push at the latest this long after the first pending change (default: ${DEFAULT-VALUE}).")
+  Duration debounceMax;
+
+  MeshSettings settings() {
+    return new MeshSettings(domainSuffix, rootNamespace, debounceQuiet, debounceMax);
+  }
+
+  /** Durations as Istio writes them: {@code 100ms}, {@code 1.5s}, {@code 1m}. */
+  static final class DurationConverter implements ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      return Durations.parse(value)
+          .filter(d -> !d.isNegative())
+          .orElseThrow(
+              () ->
+                  new TypeConversionException(
+                      "'" + value + "' (expected: " + Durations.EXPECTED + ")"));
+    }
+  }
+}

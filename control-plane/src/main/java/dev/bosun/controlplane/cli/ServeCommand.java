@@ -1,0 +1,61 @@
+package dev.bosun.controlplane.cli;
+
+import dev.bosun.controlplane.source.KubernetesSource;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code bosun serve}: runs the control plane against a Kubernetes API server. */
+@Command(
+    name = "serve",
+    description = {
+      "Runs Bosun against Kubernetes: in-cluster configuration by default, or --kubeconfig."
+          + " Runs until stopped."
+    })
+final class ServeCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Mixin MeshOptions options;
+
+  @Option(
+      names = "--kubeconfig",
+      paramLabel = "PATH",
+      description = "kubeconfig file (default: in-cluster, then $KUBECONFIG, then ~/.kube/config).")
+  Path kubeconfig;
+
+  @Override
+  public Integer call() throws Exception {
+    Config config;
+    if (kubeconfig != null) {
+      if (!Files.isReadable(kubeconfig)) {
+        spec.commandLine()
+            .getErr()
+            .println("bosun serve: " + kubeconfig + ": cannot read kubeconfig");
+        return 2;
+      }
+      config = Config.fromKubeconfig(Files.readString(kubeconfig));
+    } else {
+      config = Config.autoConfigure(null);
+    }
+    try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
+        ControlPlaneRuntime runtime =
+            new ControlPlaneRuntime(
+                options.settings(),
+                new InetSocketAddress(options.monitoringAddress, options.monitoringPort),
+                Set.of(KubernetesSource.NAME))) {
+      runtime.own(new KubernetesSource(client, runtime.mesh()).start());
+      runtime.awaitShutdown();
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,327 @@
+package dev.bosun.controlplane.mesh;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.bosun.controlplane.config.ConfigKey;
+import dev.bosun.controlplane.config.ConfigStore;
+import dev.bosun.controlplane.model.Endpoint;
+import dev.bosun.controlplane.push.DebounceLoop;
+import dev.bosun.controlplane.push.Debouncer;
+import dev.bosun.controlplane.push.PushRequest;
+import dev.bosun.controlplane.push.Ticker;
+import dev.bosun.controlplane.registry.RegistryChange;
+import dev.bosun.controlplane.registry.ServiceRegistry;
+import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.snapshot.SnapshotBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The mutable side of the pipeline: applies source events to the registry and config store, turns
+ * what changed into push requests, debounces them, and builds one immutable snapshot per push for
+ * the listeners. Events may come from any thread; they are applied one at a time.
+ */
+public final class MeshModel implements MeshEvents, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(MeshModel.class);
+
+  private final MeshSettings settings;
+  private final ServiceRegistry registry;
+  private final ConfigStore store;
+  private final SnapshotBuilder builder;
+  private final Ticker ticker;
+  private final Clock clock;
+  private final MeterRegistry meters;
+  private final DebounceLoop loop;
+  private final AtomicReference<MeshSnapshot> current = new AtomicReference<>();
+  private final List<Consumer<SnapshotUpdate>> listeners = new CopyOnWriteArrayList<>();
+  private final Set<String> pendingSources = new HashSet<>();
+  private final Timer buildTimer;
+  private long version;
+  private boolean synced;
+
+  /** A new snapshot and the request that caused it. */
+  public record SnapshotUpdate(MeshSnapshot snapshot, PushRequest request) {}
+
+  public MeshModel(
+      MeshSettings settings,
+      MeterRegistry meters,
+      Ticker ticker,
+      Clock clock,
+      Set<String> sources) {
+    this.settings = settings;
+    this.registry = new ServiceRegistry(settings.domainSuffix());
+    this.store = new ConfigStore(meters);
+    this.builder = new SnapshotBuilder(settings.rootNamespace());
+    this.ticker = ticker;
+    this.clock = clock;
+    this.meters = meters;
+    this.pendingSources.addAll(sources);
+    this.buildTimer =
+        Timer.builder("bosun_snapshot_build_time")
+            .description("Time to build a mesh snapshot")
+            .register(meters);
+    Gauge.builder("pilot_services", current, c -> c.get() == null ? 0 : c.get().services().size())
+        .description("Total services known to the control plane")
+        .register(meters);
+    this.loop =
+        new DebounceLoop(
+            new Debouncer(settings.debounceQuiet(), settings.debounceMax()), ticker, this::push);
+  }
+
+  /** Starts the debounce thread. */
+  public MeshModel start() {
+    loop.start();
+    return this;
+  }
+
+  public void addListener(Consumer<SnapshotUpdate> listener) {
+    listeners.add(listener);
+  }
+
+  /** The latest snapshot, or null before the first push. */
+  public MeshSnapshot snapshot() {
+    return current.get();
+  }
+
+  /** Every source has synced and the first snapshot is built. */
+  public synchronized boolean ready() {
+    return synced && current.get() != null;
+  }
+
+  /** The sources that have not delivered their initial state yet. */
+  public synchronized Set<String> pendingSources() {
+    return Set.copyOf(pendingSources);
+  }
+
+  public ConfigStore store() {
+    return store;
+  }
+
+  public synchronized Map<String, Integer> registryCounts() {
+    return registry.counts();
+  }
+
+  public MeshSettings settings() {
+    return settings;
+  }
+
+  // ---- events -------------------------------------------------------------------------------
+
+  @Override
+  public void kubernetesUpserted(HasMetadata object, String origin) {
+    RegistryChange change;
+    synchronized (this) {
+      change = upsert(object);
+    }
+    registryEvent(object, "update");
+    submit(change, object.getKind() + " " + name(object));
+  }
+
+  @Override
+  public void kubernetesDeleted(HasMetadata object, String origin) {
+    String ns =
+        object.getMetadata().getNamespace() == null
+            ? "default"
+            : object.getMetadata().getNamespace();
+    String name = object.getMetadata().getName();
+    RegistryChange change;
+    synchronized (this) {
+      change = delete(object, ns, name);
+    }
+    registryEvent(object, "delete");
+    submit(change, object.getKind() + " " + name(object) + " deleted");
+  }
+
+  private RegistryChange upsert(HasMetadata object) {
+    if (object instanceof Service service) {
+      return registry.upsertService(service);
+    } else if (object instanceof EndpointSlice slice) {
+      return registry.upsertEndpointSlice(slice);
+    } else if (object instanceof Pod pod) {
+      return registry.upsertPod(pod);
+    } else if (object instanceof Node node) {
+      return registry.upsertNode(node);
+    } else if (object instanceof Namespace namespace) {
+      registry.upsertNamespace(namespace);
+    }
+    return RegistryChange.NONE;
+  }
+
+  private RegistryChange delete(HasMetadata object, String ns, String name) {
+    if (object instanceof Service) {
+      return registry.deleteService(ns, name);
+    } else if (object instanceof EndpointSlice) {
+      return registry.deleteEndpointSlice(ns, name);
+    } else if (object instanceof Pod) {
+      return registry.deletePod(ns, name);
+    } else if (object instanceof Node) {
+      return registry.deleteNode(name);
+    } else if (object instanceof Namespace) {
+      registry.deleteNamespace(name);
+    }
+    return RegistryChange.NONE;
+  }
+
+  @Override
+  public void istioUpserted(JsonNode document, String origin) {
+    ConfigStore.Outcome outcome = store.put(document, origin);
+    if (outcome == ConfigStore.Outcome.APPLIED) {
+      ConfigKey key = keyOf(document);
+      configEvent(key, "update");
+      submit(PushRequest.config(key, key + " changed", ticker.nanos()));
+    }
+  }
+
+  @Override
+  public void istioDeleted(ConfigKey key, String origin) {
+    if (store.delete(key)) {
+      configEvent(key, "delete");
+      submit(PushRequest.config(key, key + " deleted", ticker.nanos()));
+    }
+  }
+
+  @Override
+  public synchronized void synced(String source) {
+    if (pendingSources.remove(source) && pendingSources.isEmpty()) {
+      synced = true;
+      log.info("all sources synced; building the first snapshot");
+      loop.submit(PushRequest.everything("initial sync", ticker.nanos()));
+    }
+  }
+
+  private void submit(RegistryChange change, String reason) {
+    if (change.isEmpty()) {
+      return;
+    }
+    long now = ticker.nanos();
+    if (!change.services().isEmpty()) {
+      submit(PushRequest.services(change.services(), reason, now));
+    }
+    if (!change.endpoints().isEmpty()) {
+      submit(PushRequest.endpoints(change.endpoints(), reason, now));
+    }
+  }
+
+  private void submit(PushRequest request) {
+    Counter.builder("pilot_push_triggers")
+        .description("Push requests by what caused them")
+        .tag("type", request.full() ? "config" : "endpoint")
+        .register(meters)
+        .increment();
+    synchronized (this) {
+      if (!synced) {
+        return; // the initial push after sync covers it
+      }
+    }
+    loop.submit(request);
+  }
+
+  // ---- pushes -------------------------------------------------------------------------------
+
+  /** Builds the snapshot for a debounced request and hands it to the listeners. */
+  void push(PushRequest request) {
+    MeshSnapshot snapshot;
+    long start = ticker.nanos();
+    synchronized (this) {
+      MeshSnapshot previous = current.get();
+      version++;
+      if (request.full() || previous == null) {
+        snapshot =
+            builder.full(
+                version,
+                clock.instant(),
+                new SnapshotBuilder.Inputs(
+                    Map.copyOf(registry.services()),
+                    registry::endpoints,
+                    store.all(),
+                    List.copyOf(registry.pods())));
+      } else {
+        Map<String, List<Endpoint>> changed = new HashMap<>();
+        for (String host : request.endpoints()) {
+          changed.put(host, registry.endpoints(host));
+        }
+        snapshot = builder.withEndpoints(previous, version, clock.instant(), changed);
+      }
+      current.set(snapshot);
+    }
+    long elapsed = ticker.nanos() - start;
+    buildTimer.record(elapsed, TimeUnit.NANOSECONDS);
+    snapshot.conflicts().forEach(c -> log.warn("conflict: {}", c));
+    log.info(
+        "snapshot {} built ({} push, {} services, {} ms): {}",
+        snapshot.version(),
+        request.full() ? "full" : "endpoints-only",
+        snapshot.services().size(),
+        String.format("%.2f", elapsed / 1e6),
+        String.join(", ", request.reasons().stream().limit(5).toList())
+            + (request.reasons().size() > 5 ? ", ..." : ""));
+    SnapshotUpdate update = new SnapshotUpdate(snapshot, request);
+    for (Consumer<SnapshotUpdate> listener : listeners) {
+      try {
+        listener.accept(update);
+      } catch (RuntimeException e) {
+        log.error("snapshot listener failed", e);
+      }
+    }
+  }
+
+  private void registryEvent(HasMetadata object, String event) {
+    Counter.builder("pilot_k8s_reg_events")
+        .description("Kubernetes registry events")
+        .tag(
+            "type", object.getKind() == null ? object.getClass().getSimpleName() : object.getKind())
+        .tag("event", event)
+        .register(meters)
+        .increment();
+  }
+
+  private void configEvent(ConfigKey key, String event) {
+    Counter.builder("pilot_k8s_cfg_events")
+        .description("Istio config events")
+        .tag("type", key.kind().kind())
+        .tag("event", event)
+        .register(meters)
+        .increment();
+  }
+
+  private static ConfigKey keyOf(JsonNode document) {
+    var kind =
+        dev.bosun.crd.IstioKind.of(
+                document.path("apiVersion").asText(), document.path("kind").asText())
+            .orElseThrow();
+    String namespace = document.path("metadata").path("namespace").asText("");
+    return new ConfigKey(
+        kind,
+        namespace.isEmpty() ? "default" : namespace,
+        document.path("metadata").path("name").asText());
+  }
+
+  private static String name(HasMetadata object) {
+    String ns = object.getMetadata().getNamespace();
+    return ns == null ? object.getMetadata().getName() : ns + "/" + object.getMetadata().getName();
+  }
+
+  @Override
+  public void close() {
+    loop.close();
+  }
+}

@@ -1,0 +1,53 @@
+package dev.bosun.controlplane.model;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.Map;
+
+/**
+ * One network endpoint of a service: an address, the port it serves each service port on (by
+ * service port name), and the workload facts routing needs (labels for subsets, locality, identity,
+ * health).
+ */
+public record Endpoint(
+    String address,
+    Map<String, Integer> ports,
+    Map<String, String> labels,
+    Locality locality,
+    String namespace,
+    String serviceAccount,
+    String workload,
+    Health health,
+    int weight) {
+
+  public Endpoint {
+    requireNonNull(address, "address");
+    ports = Map.copyOf(ports);
+    labels = Map.copyOf(labels);
+    requireNonNull(locality, "locality");
+    namespace = namespace == null ? "" : namespace;
+    serviceAccount = serviceAccount == null ? "" : serviceAccount;
+    workload = workload == null ? "" : workload;
+    requireNonNull(health, "health");
+  }
+
+  /** Endpoint health from EndpointSlice conditions. */
+  public enum Health {
+    /** Ready: receives traffic. */
+    HEALTHY,
+    /** Not ready and not terminating. */
+    UNHEALTHY,
+    /** Terminating (still serving or not): never receives new traffic. */
+    TERMINATING
+  }
+
+  /** Whether every label of {@code selector} is on this endpoint. */
+  public boolean matches(Map<String, String> selector) {
+    for (Map.Entry<String, String> label : selector.entrySet()) {
+      if (!label.getValue().equals(labels.get(label.getKey()))) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,361 @@
+package dev.bosun.controlplane.snapshot;
+
+import dev.bosun.controlplane.config.ConfigEntry;
+import dev.bosun.crd.IstioKind;
+import io.fabric8.istio.api.api.networking.v1alpha3.DestinationRule;
+import io.fabric8.istio.api.api.networking.v1alpha3.Sidecar;
+import io.fabric8.istio.api.api.networking.v1alpha3.VirtualService;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * The Istio config of one snapshot, indexed once for every proxy: VirtualServices and
+ * DestinationRules by host with {@code exportTo} visibility, Sidecars and security policies by
+ * namespace and workload selector, Gateways by name. Conflicts found while indexing are kept for
+ * reporting.
+ */
+public final class ConfigIndex {
+  static final String MESH_GATEWAY = "mesh";
+
+  private final String rootNamespace;
+  private final Map<IstioKind, List<ConfigEntry>> byKind;
+  private final Map<String, List<ConfigEntry>> virtualServicesByHost;
+  private final Map<String, List<ConfigEntry>> destinationRulesByHost;
+  private final Map<String, List<ConfigEntry>> byNamespace;
+  private final List<Conflict> conflicts;
+
+  ConfigIndex(String rootNamespace, Map<IstioKind, List<ConfigEntry>> entries) {
+    this.rootNamespace = rootNamespace;
+    Map<IstioKind, List<ConfigEntry>> sorted = new EnumMap<>(IstioKind.class);
+    for (IstioKind kind : IstioKind.values()) {
+      List<ConfigEntry> list = new ArrayList<>(entries.getOrDefault(kind, List.of()));
+      list.sort(ConfigEntry.PRECEDENCE);
+      sorted.put(kind, List.copyOf(list));
+    }
+    this.byKind = sorted;
+    List<Conflict> found = new ArrayList<>();
+    this.virtualServicesByHost =
+        byHost(sorted.get(IstioKind.VIRTUAL_SERVICE), e -> hosts(e.spec(VirtualService.class)));
+    this.destinationRulesByHost =
+        byHost(
+            sorted.get(IstioKind.DESTINATION_RULE),
+            e -> List.of(e.spec(DestinationRule.class).getHost()));
+    meshVirtualServiceConflicts(found);
+    destinationRuleConflicts(found);
+    this.byNamespace = new HashMap<>();
+    for (List<ConfigEntry> list : sorted.values()) {
+      for (ConfigEntry entry : list) {
+        byNamespace.computeIfAbsent(entry.key().namespace(), k -> new ArrayList<>()).add(entry);
+      }
+    }
+    this.conflicts = List.copyOf(found);
+  }
+
+  /** The namespace whose Sidecar and policies without a selector apply mesh-wide. */
+  public String rootNamespace() {
+    return rootNamespace;
+  }
+
+  /** Every valid object of a kind, in precedence order. */
+  public List<ConfigEntry> list(IstioKind kind) {
+    return byKind.get(kind);
+  }
+
+  /** Objects of every kind in one namespace. */
+  public List<ConfigEntry> inNamespace(String namespace) {
+    return byNamespace.getOrDefault(namespace, List.of());
+  }
+
+  public List<Conflict> conflicts() {
+    return conflicts;
+  }
+
+  /** Counts of objects per kind, for debugging. */
+  public Map<String, Integer> counts() {
+    Map<String, Integer> counts = new java.util.LinkedHashMap<>();
+    byKind.forEach((kind, list) -> counts.put(kind.kind(), list.size()));
+    return counts;
+  }
+
+  /**
+   * The VirtualService a proxy in {@code namespace} uses for {@code host} on the mesh gateway: one
+   * in its own namespace first, then any exported to it, each tier by precedence.
+   */
+  public Optional<ConfigEntry> virtualService(String host, String namespace) {
+    List<ConfigEntry> candidates = virtualServicesByHost.getOrDefault(host, List.of());
+    Optional<ConfigEntry> local =
+        candidates.stream()
+            .filter(
+                e ->
+                    e.key().namespace().equals(namespace)
+                        && boundToMesh(e)
+                        && visible(e, namespace))
+            .findFirst();
+    if (local.isPresent()) {
+      return local;
+    }
+    return candidates.stream().filter(e -> boundToMesh(e) && visible(e, namespace)).findFirst();
+  }
+
+  /** VirtualServices bound to a gateway ({@code namespace/name}), in precedence order. */
+  public List<ConfigEntry> virtualServicesForGateway(String gatewayNamespace, String gatewayName) {
+    List<ConfigEntry> result = new ArrayList<>();
+    for (ConfigEntry entry : byKind.get(IstioKind.VIRTUAL_SERVICE)) {
+      List<String> gateways = entry.spec(VirtualService.class).getGateways();
+      if (gateways == null) {
+        continue;
+      }
+      for (String gateway : gateways) {
+        String qualified =
+            gateway.contains("/") ? gateway : entry.key().namespace() + "/" + gateway;
+        if (qualified.equals(gatewayNamespace + "/" + gatewayName)) {
+          result.add(entry);
+          break;
+        }
+      }
+    }
+    return result;
+  }
+
+  /**
+   * The DestinationRule a proxy in {@code namespace} uses for a service host: its own namespace's,
+   * then the service's namespace's, then the root namespace's, then any exported to it; within a
+   * tier an exact host beats a wildcard, then precedence.
+   */
+  public Optional<ConfigEntry> destinationRule(
+      String host, String namespace, String serviceNamespace) {
+    List<ConfigEntry> candidates =
+        new ArrayList<>(destinationRulesByHost.getOrDefault(host, List.of()));
+    for (Map.Entry<String, List<ConfigEntry>> wildcard : destinationRulesByHost.entrySet()) {
+      if (wildcard.getKey().startsWith("*") && hostMatches(wildcard.getKey(), host)) {
+        candidates.addAll(wildcard.getValue());
+      }
+    }
+    for (String tier : new String[] {namespace, serviceNamespace, rootNamespace}) {
+      Optional<ConfigEntry> found =
+          candidates.stream()
+              .filter(e -> e.key().namespace().equals(tier) && visible(e, namespace))
+              .findFirst();
+      if (found.isPresent()) {
+        return found;
+      }
+    }
+    return candidates.stream().filter(e -> visible(e, namespace)).findFirst();
+  }
+
+  /**
+   * The Sidecar for a workload: one in its namespace selecting its labels, else its namespace's
+   * default (no selector), else the root namespace's default.
+   */
+  public Optional<ConfigEntry> sidecar(String namespace, Map<String, String> labels) {
+    List<ConfigEntry> sidecars = byKind.get(IstioKind.SIDECAR);
+    Optional<ConfigEntry> selected =
+        sidecars.stream()
+            .filter(e -> e.key().namespace().equals(namespace))
+            .filter(
+                e ->
+                    selector(e.spec(Sidecar.class)) != null
+                        && matches(labels, selector(e.spec(Sidecar.class))))
+            .findFirst();
+    if (selected.isPresent()) {
+      return selected;
+    }
+    for (String tier : new String[] {namespace, rootNamespace}) {
+      Optional<ConfigEntry> found =
+          sidecars.stream()
+              .filter(
+                  e -> e.key().namespace().equals(tier) && selector(e.spec(Sidecar.class)) == null)
+              .findFirst();
+      if (found.isPresent()) {
+        return found;
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Security policies of a kind (PeerAuthentication, AuthorizationPolicy, RequestAuthentication)
+   * that apply to a workload: the root namespace's mesh-wide ones, its namespace's, and those whose
+   * selector matches its labels.
+   */
+  public List<ConfigEntry> policies(IstioKind kind, String namespace, Map<String, String> labels) {
+    List<ConfigEntry> result = new ArrayList<>();
+    for (ConfigEntry entry : byKind.get(kind)) {
+      String ns = entry.key().namespace();
+      if (!ns.equals(namespace) && !ns.equals(rootNamespace)) {
+        continue;
+      }
+      Map<String, String> selector = policySelector(entry);
+      if (selector == null || selector.isEmpty()) {
+        result.add(entry);
+      } else if (ns.equals(namespace) && matches(labels, selector)) {
+        result.add(entry);
+      }
+    }
+    return result;
+  }
+
+  /** A Gateway by namespace and name. */
+  public Optional<ConfigEntry> gateway(String namespace, String name) {
+    return byKind.get(IstioKind.GATEWAY).stream()
+        .filter(e -> e.key().namespace().equals(namespace) && e.key().name().equals(name))
+        .findFirst();
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private static Map<String, List<ConfigEntry>> byHost(
+      List<ConfigEntry> entries, Function<ConfigEntry, Collection<String>> hosts) {
+    Map<String, List<ConfigEntry>> map = new HashMap<>();
+    for (ConfigEntry entry : entries) {
+      for (String host : hosts.apply(entry)) {
+        if (host != null) {
+          map.computeIfAbsent(host, k -> new ArrayList<>()).add(entry);
+        }
+      }
+    }
+    map.replaceAll((k, v) -> List.copyOf(v));
+    return map;
+  }
+
+  private static List<String> hosts(VirtualService spec) {
+    return spec.getHosts() == null ? List.of() : spec.getHosts();
+  }
+
+  /**
+   * Two mesh-bound VirtualServices for one host that a namespace can both see: only one is used.
+   */
+  private void meshVirtualServiceConflicts(List<Conflict> out) {
+    virtualServicesByHost.forEach(
+        (host, entries) -> {
+          List<ConfigEntry> mesh = entries.stream().filter(ConfigIndex::boundToMesh).toList();
+          for (int i = 1; i < mesh.size(); i++) {
+            for (int j = 0; j < i; j++) {
+              if (overlap(mesh.get(j), mesh.get(i))) {
+                out.add(
+                    new Conflict(
+                        "VirtualService host " + host, mesh.get(j).key(), mesh.get(i).key()));
+                break;
+              }
+            }
+          }
+        });
+  }
+
+  /** Two DestinationRules for one host in one namespace: only one is used. */
+  private void destinationRuleConflicts(List<Conflict> out) {
+    destinationRulesByHost.forEach(
+        (host, entries) -> {
+          for (int i = 1; i < entries.size(); i++) {
+            for (int j = 0; j < i; j++) {
+              boolean sameSelector =
+                  java.util.Objects.equals(selectorOf(entries.get(j)), selectorOf(entries.get(i)));
+              if (entries.get(j).key().namespace().equals(entries.get(i).key().namespace())
+                  && sameSelector) {
+                out.add(
+                    new Conflict(
+                        "DestinationRule host " + host,
+                        entries.get(j).key(),
+                        entries.get(i).key()));
+                break;
+              }
+            }
+          }
+        });
+  }
+
+  private static Object selectorOf(ConfigEntry entry) {
+    var selector = entry.spec(DestinationRule.class).getWorkloadSelector();
+    return selector == null ? null : selector.getMatchLabels();
+  }
+
+  static boolean boundToMesh(ConfigEntry entry) {
+    List<String> gateways = entry.spec(VirtualService.class).getGateways();
+    return gateways == null || gateways.isEmpty() || gateways.contains(MESH_GATEWAY);
+  }
+
+  /** Whether a namespace can see an object, by its spec's {@code exportTo} (default: everyone). */
+  static boolean visible(ConfigEntry entry, String namespace) {
+    List<String> exportTo = exportTo(entry);
+    if (exportTo == null || exportTo.isEmpty() || exportTo.contains("*")) {
+      return true;
+    }
+    return exportTo.contains(namespace)
+        || (exportTo.contains(".") && entry.key().namespace().equals(namespace));
+  }
+
+  private static boolean overlap(ConfigEntry a, ConfigEntry b) {
+    Set<String> aNs = audience(a);
+    Set<String> bNs = audience(b);
+    if (aNs == null || bNs == null) {
+      return true;
+    }
+    return aNs.stream().anyMatch(bNs::contains);
+  }
+
+  /** The namespaces an object is exported to, or null for everyone. */
+  private static Set<String> audience(ConfigEntry entry) {
+    List<String> exportTo = exportTo(entry);
+    if (exportTo == null || exportTo.isEmpty() || exportTo.contains("*")) {
+      return null;
+    }
+    Set<String> namespaces = new java.util.HashSet<>();
+    for (String value : exportTo) {
+      namespaces.add(value.equals(".") ? entry.key().namespace() : value);
+    }
+    return namespaces;
+  }
+
+  private static List<String> exportTo(ConfigEntry entry) {
+    Object spec = entry.spec();
+    if (spec instanceof VirtualService vs) {
+      return vs.getExportTo();
+    }
+    if (spec instanceof DestinationRule dr) {
+      return dr.getExportTo();
+    }
+    if (spec instanceof io.fabric8.istio.api.api.networking.v1alpha3.ServiceEntry se) {
+      return se.getExportTo();
+    }
+    return null;
+  }
+
+  /** {@code *.example.com} matches {@code a.example.com}; a plain host only itself. */
+  static boolean hostMatches(String pattern, String host) {
+    if (pattern.equals("*")) {
+      return true;
+    }
+    if (pattern.startsWith("*.")) {
+      return host.endsWith(pattern.substring(1));
+    }
+    return pattern.equals(host);
+  }
+
+  private static Map<String, String> selector(Sidecar sidecar) {
+    return sidecar.getWorkloadSelector() == null ? null : sidecar.getWorkloadSelector().getLabels();
+  }
+
+  private static Map<String, String> policySelector(ConfigEntry entry) {
+    Object spec = entry.spec();
+    io.fabric8.istio.api.api.type.v1beta1.WorkloadSelector selector = null;
+    if (spec instanceof io.fabric8.istio.api.api.security.v1beta1.PeerAuthentication pa) {
+      selector = pa.getSelector();
+    } else if (spec instanceof io.fabric8.istio.api.api.security.v1beta1.AuthorizationPolicy ap) {
+      selector = ap.getSelector();
+    } else if (spec instanceof io.fabric8.istio.api.api.security.v1beta1.RequestAuthentication ra) {
+      selector = ra.getSelector();
+    }
+    return selector == null ? null : selector.getMatchLabels();
+  }
+
+  private static boolean matches(Map<String, String> labels, Map<String, String> selector) {
+    return selector.entrySet().stream().allMatch(e -> e.getValue().equals(labels.get(e.getKey())));
+  }
+}

@@ -1,0 +1,120 @@
+package dev.bosun.controlplane.snapshot;
+
+import dev.bosun.controlplane.model.Endpoint;
+import dev.bosun.controlplane.model.MeshService;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One consistent, immutable picture of the mesh: services by host, their endpoints, and the indexed
+ * Istio config. Generators read only this. A new snapshot is built per push; an endpoints-only push
+ * shares everything but the changed hosts' endpoint lists.
+ */
+public final class MeshSnapshot {
+  private final long version;
+  private final Instant built;
+  private final Map<String, MeshService> services;
+  private final Map<String, List<Endpoint>> endpoints;
+  private final ConfigIndex config;
+  private final List<Conflict> conflicts;
+
+  MeshSnapshot(
+      long version,
+      Instant built,
+      Map<String, MeshService> services,
+      Map<String, List<Endpoint>> endpoints,
+      ConfigIndex config,
+      List<Conflict> conflicts) {
+    this.version = version;
+    this.built = built;
+    this.services = Collections.unmodifiableMap(services);
+    this.endpoints = Collections.unmodifiableMap(endpoints);
+    this.config = config;
+    this.conflicts = List.copyOf(conflicts);
+  }
+
+  /** Increases by one with every snapshot a control plane builds. */
+  public long version() {
+    return version;
+  }
+
+  public Instant built() {
+    return built;
+  }
+
+  /** Every service by host name (Kubernetes Services and ServiceEntry hosts). */
+  public Map<String, MeshService> services() {
+    return services;
+  }
+
+  public Optional<MeshService> service(String host) {
+    return Optional.ofNullable(services.get(host));
+  }
+
+  /** Services a proxy in {@code namespace} may see. */
+  public List<MeshService> servicesVisibleFrom(String namespace) {
+    List<MeshService> visible = new ArrayList<>();
+    for (MeshService service : services.values()) {
+      if (service.visibleFrom(namespace)) {
+        visible.add(service);
+      }
+    }
+    return visible;
+  }
+
+  /** All endpoints of a host, every health state, sorted by address. */
+  public List<Endpoint> endpoints(String host) {
+    return endpoints.getOrDefault(host, List.of());
+  }
+
+  /**
+   * Endpoints that serve {@code portName} of {@code host} and carry every label of {@code subset}
+   * (a DestinationRule subset; empty for all).
+   */
+  public List<Endpoint> endpoints(String host, String portName, Map<String, String> subset) {
+    List<Endpoint> result = new ArrayList<>();
+    for (Endpoint endpoint : endpoints(host)) {
+      if (endpoint.ports().containsKey(portName) && endpoint.matches(subset)) {
+        result.add(endpoint);
+      }
+    }
+    return result;
+  }
+
+  /** The endpoint lists by host; shared between snapshots where unchanged. */
+  Map<String, List<Endpoint>> endpointMap() {
+    return endpoints;
+  }
+
+  public ConfigIndex config() {
+    return config;
+  }
+
+  /** Objects that lost to another by Istio's precedence, and what they competed for. */
+  public List<Conflict> conflicts() {
+    return conflicts;
+  }
+
+  /** A summary for {@code /debug/snapshot}. */
+  public Map<String, Object> summary() {
+    Map<String, Object> summary = new LinkedHashMap<>();
+    summary.put("version", version);
+    summary.put("built", built.toString());
+    summary.put("services", services.size());
+    summary.put("endpoints", endpoints.values().stream().mapToInt(List::size).sum());
+    long healthy =
+        endpoints.values().stream()
+            .flatMap(List::stream)
+            .filter(e -> e.health() == Endpoint.Health.HEALTHY)
+            .count();
+    summary.put("healthyEndpoints", healthy);
+    summary.put("config", config.counts());
+    summary.put("conflicts", conflicts.stream().map(Conflict::toString).toList());
+    return summary;
+  }
+}

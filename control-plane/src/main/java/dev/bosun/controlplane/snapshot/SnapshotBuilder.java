@@ -1,0 +1,77 @@
+package dev.bosun.controlplane.snapshot;
+
+import dev.bosun.controlplane.config.ConfigEntry;
+import dev.bosun.controlplane.model.Endpoint;
+import dev.bosun.controlplane.model.MeshService;
+import dev.bosun.controlplane.registry.ServiceEntryServices;
+import dev.bosun.crd.IstioKind;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * Builds snapshots: a full build from services, endpoints and config, or an endpoints-only update
+ * that reuses everything of the previous snapshot but the changed hosts' endpoints.
+ */
+public final class SnapshotBuilder {
+  private final String rootNamespace;
+
+  public SnapshotBuilder(String rootNamespace) {
+    this.rootNamespace = rootNamespace;
+  }
+
+  /** The inputs of a full build, read from the registry and store by the caller. */
+  public record Inputs(
+      Map<String, MeshService> kubernetesServices,
+      Function<String, List<Endpoint>> kubernetesEndpoints,
+      Map<IstioKind, List<ConfigEntry>> config,
+      Collection<io.fabric8.kubernetes.api.model.Pod> pods) {}
+
+  public MeshSnapshot full(long version, Instant now, Inputs inputs) {
+    ServiceEntryServices entries =
+        ServiceEntryServices.build(
+            inputs.config().getOrDefault(IstioKind.SERVICE_ENTRY, List.of()),
+            inputs.config().getOrDefault(IstioKind.WORKLOAD_ENTRY, List.of()),
+            inputs.pods());
+    Map<String, MeshService> services = new TreeMap<>(entries.services());
+    // A Kubernetes Service owns its host name; a ServiceEntry for the same host is ignored.
+    services.putAll(inputs.kubernetesServices());
+    Map<String, List<Endpoint>> endpoints = new HashMap<>(entries.endpoints());
+    for (String host : inputs.kubernetesServices().keySet()) {
+      List<Endpoint> list = inputs.kubernetesEndpoints().apply(host);
+      if (list.isEmpty()) {
+        endpoints.remove(host);
+      } else {
+        endpoints.put(host, list);
+      }
+    }
+    ConfigIndex config = new ConfigIndex(rootNamespace, inputs.config());
+    List<Conflict> conflicts = new ArrayList<>(entries.conflicts());
+    conflicts.addAll(config.conflicts());
+    return new MeshSnapshot(version, now, services, endpoints, config, conflicts);
+  }
+
+  /**
+   * The previous snapshot with new endpoints for {@code hosts}; services and config are shared, not
+   * rebuilt.
+   */
+  public MeshSnapshot withEndpoints(
+      MeshSnapshot previous, long version, Instant now, Map<String, List<Endpoint>> changed) {
+    Map<String, List<Endpoint>> endpoints = new HashMap<>(previous.endpointMap());
+    changed.forEach(
+        (host, list) -> {
+          if (list.isEmpty()) {
+            endpoints.remove(host);
+          } else {
+            endpoints.put(host, list);
+          }
+        });
+    return new MeshSnapshot(
+        version, now, previous.services(), endpoints, previous.config(), previous.conflicts());
+  }
+}

@@ -1,0 +1,247 @@
+package dev.bosun.controlplane.source;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.bosun.controlplane.config.ConfigKey;
+import dev.bosun.controlplane.mesh.MeshEvents;
+import dev.bosun.crd.IstioJson;
+import dev.bosun.crd.IstioKind;
+import dev.bosun.crd.yaml.YamlDocument;
+import dev.bosun.crd.yaml.YamlDocuments;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The local mode's source: reads Kubernetes and Istio YAML from a directory (recursively), feeds
+ * the same events the informers would, and rescans for changes. A bad document is reported with its
+ * file and line and skipped; the other documents keep working. When a file holds a malformed
+ * document, objects that file defined before are kept (the broken document may be one of them)
+ * until the file parses again.
+ */
+public final class LocalDirectorySource implements AutoCloseable {
+  public static final String NAME = "directory";
+  private static final Logger log = LoggerFactory.getLogger(LocalDirectorySource.class);
+
+  private final Path directory;
+  private final MeshEvents events;
+  private final Map<Path, FileState> files = new HashMap<>();
+  private ScheduledExecutorService scanner;
+
+  /** A known object of one file: its identity and the document last delivered for it. */
+  private record LocalObject(String apiVersion, String kind, String namespace, String name) {}
+
+  private record FileState(long modified, long size, Map<LocalObject, JsonNode> objects) {}
+
+  public LocalDirectorySource(Path directory, MeshEvents events) {
+    this.directory = directory;
+    this.events = events;
+  }
+
+  /** Scans once, reports the initial state as synced, then rescans every {@code interval}. */
+  public LocalDirectorySource start(Duration interval) {
+    scan();
+    events.synced(NAME);
+    scanner =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread thread = new Thread(r, "bosun-directory-scan");
+              thread.setDaemon(true);
+              return thread;
+            });
+    scanner.scheduleWithFixedDelay(
+        this::safeScan, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    return this;
+  }
+
+  private void safeScan() {
+    try {
+      scan();
+    } catch (RuntimeException e) {
+      log.error("scanning {} failed", directory, e);
+    }
+  }
+
+  /** Reads changed, new and deleted files and delivers what changed. */
+  public synchronized void scan() {
+    Map<Path, long[]> seen = new LinkedHashMap<>();
+    try (Stream<Path> walk = Files.walk(directory)) {
+      walk.filter(Files::isRegularFile)
+          .filter(LocalDirectorySource::isManifest)
+          .sorted()
+          .forEach(path -> seen.put(path, stat(path)));
+    } catch (IOException | java.io.UncheckedIOException e) {
+      log.error("cannot read {}: {}", directory, e.getMessage());
+      return;
+    }
+    for (Path gone : new ArrayList<>(files.keySet())) {
+      if (!seen.containsKey(gone)) {
+        FileState state = files.remove(gone);
+        log.info("{}: removed", gone);
+        state.objects().forEach((object, document) -> delete(object, document, gone.toString()));
+      }
+    }
+    for (Map.Entry<Path, long[]> entry : seen.entrySet()) {
+      Path path = entry.getKey();
+      long[] stat = entry.getValue();
+      FileState previous = files.get(path);
+      if (stat == null
+          || (previous != null && previous.modified() == stat[0] && previous.size() == stat[1])) {
+        continue;
+      }
+      read(path, stat, previous);
+    }
+  }
+
+  private void read(Path path, long[] stat, FileState previous) {
+    String text;
+    try {
+      text = new String(Files.readAllBytes(path), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      log.error("{}: cannot read: {}", path, e.getMessage());
+      return;
+    }
+    Map<LocalObject, JsonNode> objects = new LinkedHashMap<>();
+    boolean malformed = false;
+    for (YamlDocument document : YamlDocuments.parse(path.toString(), text)) {
+      if (document.error().isPresent()) {
+        log.error("{}: {} (skipped)", document.location(), document.error().get());
+        malformed = true;
+        continue;
+      }
+      JsonNode tree = document.tree().get();
+      LocalObject object = identify(tree);
+      if (object == null) {
+        log.error(
+            "{}: not a Kubernetes object: needs apiVersion, kind and metadata.name (skipped)",
+            document.location());
+        continue;
+      }
+      objects.put(object, tree);
+      JsonNode before = previous == null ? null : previous.objects().get(object);
+      if (!Objects.equals(before, tree)) {
+        upsert(object, tree, document.location());
+      }
+    }
+    if (previous != null) {
+      for (Map.Entry<LocalObject, JsonNode> old : previous.objects().entrySet()) {
+        if (!objects.containsKey(old.getKey())) {
+          if (malformed) {
+            objects.put(old.getKey(), old.getValue());
+          } else {
+            delete(old.getKey(), old.getValue(), path.toString());
+          }
+        }
+      }
+    }
+    files.put(path, new FileState(stat[0], stat[1], objects));
+  }
+
+  private void upsert(LocalObject object, JsonNode document, String origin) {
+    if (IstioKind.isIstioGroup(object.apiVersion())) {
+      events.istioUpserted(document, origin);
+      return;
+    }
+    Class<? extends HasMetadata> type = kubernetesType(object);
+    if (type == null) {
+      log.debug(
+          "{}: {} {} is not used by Bosun (skipped)", origin, object.apiVersion(), object.kind());
+      return;
+    }
+    try {
+      events.kubernetesUpserted(IstioJson.json().treeToValue(document, type), origin);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
+      log.error(
+          "{}: {} {}/{} cannot be read: {} (skipped)",
+          origin,
+          object.kind(),
+          object.namespace(),
+          object.name(),
+          e.getMessage());
+    }
+  }
+
+  private void delete(LocalObject object, JsonNode document, String origin) {
+    var kind = IstioKind.of(object.apiVersion(), object.kind());
+    if (kind.isPresent()) {
+      events.istioDeleted(new ConfigKey(kind.get(), object.namespace(), object.name()), origin);
+      return;
+    }
+    Class<? extends HasMetadata> type = kubernetesType(object);
+    if (type != null) {
+      try {
+        events.kubernetesDeleted(IstioJson.json().treeToValue(document, type), origin);
+      } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
+        log.debug("{}: {} was never applied", origin, object);
+      }
+    }
+  }
+
+  private static Class<? extends HasMetadata> kubernetesType(LocalObject object) {
+    return switch (object.apiVersion() + " " + object.kind()) {
+      case "v1 Service" -> Service.class;
+      case "discovery.k8s.io/v1 EndpointSlice" -> EndpointSlice.class;
+      case "v1 Pod" -> Pod.class;
+      case "v1 Node" -> Node.class;
+      case "v1 Namespace" -> Namespace.class;
+      default -> null;
+    };
+  }
+
+  private static LocalObject identify(JsonNode tree) {
+    if (!tree.isObject()) {
+      return null;
+    }
+    String apiVersion = tree.path("apiVersion").asText("");
+    String kind = tree.path("kind").asText("");
+    String name = tree.path("metadata").path("name").asText("");
+    if (apiVersion.isEmpty() || kind.isEmpty() || name.isEmpty()) {
+      return null;
+    }
+    String namespace = tree.path("metadata").path("namespace").asText("");
+    boolean clusterScoped = kind.equals("Namespace") || kind.equals("Node");
+    return new LocalObject(
+        apiVersion, kind, clusterScoped ? "" : namespace.isEmpty() ? "default" : namespace, name);
+  }
+
+  private static boolean isManifest(Path path) {
+    String name = path.getFileName().toString();
+    return !name.startsWith(".")
+        && (name.endsWith(".yaml") || name.endsWith(".yml") || name.endsWith(".json"));
+  }
+
+  private static long[] stat(Path path) {
+    try {
+      return new long[] {
+        Files.getLastModifiedTime(path).to(TimeUnit.NANOSECONDS), Files.size(path)
+      };
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  @Override
+  public void close() {
+    if (scanner != null) {
+      scanner.shutdownNow();
+    }
+  }
+}
