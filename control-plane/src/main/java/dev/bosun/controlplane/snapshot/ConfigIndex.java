@@ -291,13 +291,27 @@ public final class ConfigIndex {
         || (exportTo.contains(".") && entry.key().namespace().equals(namespace));
   }
 
+  /**
+   * Whether some namespace would have to choose between the two by precedence alone. A proxy
+   * prefers objects in its own namespace, so for objects in different namespaces only a third
+   * namespace that sees both has a real conflict.
+   */
   private static boolean overlap(ConfigEntry a, ConfigEntry b) {
     Set<String> aNs = audience(a);
     Set<String> bNs = audience(b);
-    if (aNs == null || bNs == null) {
+    Set<String> excluded =
+        a.key().namespace().equals(b.key().namespace())
+            ? Set.of()
+            : Set.of(a.key().namespace(), b.key().namespace());
+    if (aNs == null && bNs == null) {
       return true;
     }
-    return aNs.stream().anyMatch(bNs::contains);
+    Set<String> common = new java.util.HashSet<>(aNs == null ? bNs : aNs);
+    if (aNs != null && bNs != null) {
+      common.retainAll(bNs);
+    }
+    common.removeAll(excluded);
+    return !common.isEmpty();
   }
 
   /** The namespaces an object is exported to, or null for everyone. */
