@@ -175,7 +175,9 @@ public final class LocalDirectorySource implements AutoCloseable {
           object.kind(),
           object.namespace(),
           object.name(),
-          e.getMessage());
+          e instanceof com.fasterxml.jackson.core.JsonProcessingException json
+              ? json.getOriginalMessage()
+              : e.getMessage());
     }
   }
 

@@ -1,0 +1,123 @@
+package dev.bosun.controlplane.monitor;
+
+import static dev.bosun.controlplane.Fixtures.service;
+import static dev.bosun.controlplane.Yaml.doc;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.bosun.controlplane.mesh.MeshModel;
+import dev.bosun.controlplane.mesh.MeshSettings;
+import dev.bosun.controlplane.push.Ticker;
+import dev.bosun.crd.IstioJson;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class MonitoringServerTest {
+  private final PrometheusMeterRegistry meters =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final HttpClient http = HttpClient.newHttpClient();
+  private MeshModel mesh;
+  private MonitoringServer server;
+
+  @BeforeEach
+  void start() throws Exception {
+    mesh =
+        new MeshModel(
+                new MeshSettings(
+                    "cluster.local", "istio-system", Duration.ofMillis(5), Duration.ofMillis(50)),
+                meters,
+                Ticker.SYSTEM,
+                Clock.systemUTC(),
+                Set.of("test"))
+            .start();
+    server =
+        new MonitoringServer(new InetSocketAddress("127.0.0.1", 0), mesh, meters, () -> true)
+            .start();
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+    mesh.close();
+  }
+
+  private HttpResponse<String> get(String path) throws Exception {
+    URI uri = URI.create("http://127.0.0.1:" + server.address().getPort() + path);
+    return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void ready_is503UntilSynced_then200() throws Exception {
+    HttpResponse<String> before = get("/ready");
+    assertThat(before.statusCode()).isEqualTo(503);
+    assertThat(before.body()).isEqualTo("not ready: waiting for test to sync\n");
+
+    mesh.synced("test");
+    await().atMost(Duration.ofSeconds(10)).until(() -> get("/ready").statusCode() == 200);
+    assertThat(get("/ready").body()).isEqualTo("ready\n");
+  }
+
+  @Test
+  void debugPages_showConfigRejectionsAndTheSnapshot() throws Exception {
+    mesh.kubernetesUpserted(service("shop", "reviews", 9080, "http"), "test");
+    mesh.istioUpserted(
+        doc(
+            """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: reviews, namespace: shop}
+        spec: {host: reviews.shop.svc.cluster.local}
+        """),
+        "test");
+    mesh.istioUpserted(
+        doc(
+            """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: broken, namespace: shop}
+        spec: {host: ratings, subsets: [{name: v1}, {name: v1}]}
+        """),
+        "bad.yaml:1");
+    mesh.synced("test");
+    await().atMost(Duration.ofSeconds(10)).until(mesh::ready);
+
+    JsonNode configz = IstioJson.json().readTree(get("/debug/configz").body());
+    assertThat(configz.path("objects")).hasSize(1);
+    assertThat(configz.at("/objects/0/metadata/name").asText()).isEqualTo("reviews");
+    assertThat(configz.at("/rejected/0/name").asText()).isEqualTo("broken");
+    assertThat(configz.at("/rejected/0/origin").asText()).isEqualTo("bad.yaml:1");
+    assertThat(configz.at("/rejected/0/errors/0").asText()).contains("spec.subsets[1].name");
+
+    JsonNode snapshot = IstioJson.json().readTree(get("/debug/snapshot").body());
+    assertThat(snapshot.path("ready").asBoolean()).isTrue();
+    assertThat(snapshot.path("services").asInt()).isEqualTo(1);
+    assertThat(snapshot.at("/config/DestinationRule").asInt()).isEqualTo(1);
+    assertThat(snapshot.path("rejectedConfig").asInt()).isEqualTo(1);
+    assertThat(snapshot.path("version").asLong()).isPositive();
+  }
+
+  @Test
+  void metrics_usesIstiodNames() throws Exception {
+    mesh.kubernetesUpserted(service("shop", "reviews", 9080, "http"), "test");
+    mesh.synced("test");
+    await().atMost(Duration.ofSeconds(10)).until(mesh::ready);
+    String metrics = get("/metrics").body();
+    assertThat(metrics).contains("pilot_services 1.0");
+    assertThat(metrics)
+        .contains("pilot_k8s_reg_events_total{event=\"update\",type=\"Service\"} 1.0");
+    assertThat(metrics).contains("bosun_config_rejected{kind=\"VirtualService\"} 0.0");
+    assertThat(get("/debug/nothing").statusCode()).isEqualTo(404);
+  }
+}

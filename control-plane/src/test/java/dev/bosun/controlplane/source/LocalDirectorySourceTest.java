@@ -1,0 +1,180 @@
+package dev.bosun.controlplane.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.bosun.controlplane.config.ConfigKey;
+import dev.bosun.controlplane.mesh.MeshEvents;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The local source under direct scans: edits, malformed files and deletions. */
+class LocalDirectorySourceTest {
+  @TempDir Path dir;
+
+  private final List<String> events = new ArrayList<>();
+  private final MeshEvents recorder =
+      new MeshEvents() {
+        @Override
+        public void kubernetesUpserted(HasMetadata object, String origin) {
+          events.add("upsert " + object.getKind() + " " + object.getMetadata().getName());
+        }
+
+        @Override
+        public void kubernetesDeleted(HasMetadata object, String origin) {
+          events.add("delete " + object.getKind() + " " + object.getMetadata().getName());
+        }
+
+        @Override
+        public void istioUpserted(JsonNode document, String origin) {
+          events.add(
+              "upsert "
+                  + document.path("kind").asText()
+                  + " "
+                  + document.path("metadata").path("name").asText()
+                  + " @"
+                  + origin.replace(dir.toString(), ""));
+        }
+
+        @Override
+        public void istioDeleted(ConfigKey key, String origin) {
+          events.add("delete " + key);
+        }
+
+        @Override
+        public void synced(String source) {
+          events.add("synced");
+        }
+      };
+
+  private static final String SERVICE =
+      """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: reviews, namespace: shop}
+      spec: {ports: [{name: http, port: 9080}]}
+      """;
+
+  private static String vs(String timeout) {
+    return """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: reviews, namespace: shop}
+        spec:
+          hosts: [reviews]
+          http:
+          - route: [{destination: {host: reviews}}]
+            timeout: %s
+        """
+        .formatted(timeout);
+  }
+
+  private void write(String name, String text) throws IOException {
+    Path file = dir.resolve(name);
+    Files.createDirectories(file.getParent());
+    FileTime before = Files.exists(file) ? Files.getLastModifiedTime(file) : null;
+    Files.writeString(file, text);
+    if (before != null && Files.getLastModifiedTime(file).equals(before)) {
+      Files.setLastModifiedTime(file, FileTime.from(before.toInstant().plusMillis(1)));
+    }
+  }
+
+  @Test
+  void initialScan_deliversEveryObject_thenSynced() throws IOException {
+    write(
+        "mesh.yaml",
+        SERVICE
+            + "---\n"
+            + vs("2s")
+            + "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ignored}\n");
+    write("nested/more.yml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n");
+    LocalDirectorySource source = new LocalDirectorySource(dir, recorder);
+    source.scan();
+    assertThat(events)
+        .containsExactly(
+            "upsert Service reviews",
+            "upsert VirtualService reviews @/mesh.yaml:6 (document 2)",
+            "upsert Namespace shop");
+  }
+
+  @Test
+  void editedFile_deliversOnlyWhatChanged_andRemovedDocumentsAreDeleted() throws IOException {
+    write("mesh.yaml", SERVICE + "---\n" + vs("2s"));
+    LocalDirectorySource source = new LocalDirectorySource(dir, recorder);
+    source.scan();
+    events.clear();
+
+    write("mesh.yaml", SERVICE + "---\n" + vs("3s"));
+    source.scan();
+    assertThat(events).containsExactly("upsert VirtualService reviews @/mesh.yaml:6 (document 2)");
+    events.clear();
+
+    source.scan();
+    assertThat(events).as("nothing changed, nothing delivered").isEmpty();
+
+    write("mesh.yaml", SERVICE);
+    source.scan();
+    assertThat(events).containsExactly("delete VirtualService shop/reviews");
+  }
+
+  @Test
+  void malformedDocument_isSkipped_othersStillApply_andThePreviousObjectsAreKept()
+      throws IOException {
+    write("mesh.yaml", SERVICE + "---\n" + vs("2s"));
+    LocalDirectorySource source = new LocalDirectorySource(dir, recorder);
+    source.scan();
+    events.clear();
+
+    write("mesh.yaml", SERVICE.replace("9080", "9081") + "---\nspec: [unclosed\n");
+    source.scan();
+    assertThat(events)
+        .as("the Service update applies; the VirtualService is not deleted")
+        .containsExactly("upsert Service reviews");
+    events.clear();
+
+    write("mesh.yaml", SERVICE.replace("9080", "9081"));
+    source.scan();
+    assertThat(events)
+        .as("once the file parses again, the missing object is deleted")
+        .containsExactly("delete VirtualService shop/reviews");
+  }
+
+  @Test
+  void deletedFile_deletesItsObjects() throws IOException {
+    write("a.yaml", SERVICE);
+    write("b.yaml", vs("2s"));
+    LocalDirectorySource source = new LocalDirectorySource(dir, recorder);
+    source.scan();
+    events.clear();
+    Files.delete(dir.resolve("a.yaml"));
+    source.scan();
+    assertThat(events).containsExactly("delete Service reviews");
+  }
+
+  @Test
+  void unreadableKubernetesObject_isSkipped() throws IOException {
+    write(
+        "bad.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {ports: oops}\n---\n"
+            + vs("2s"));
+    LocalDirectorySource source = new LocalDirectorySource(dir, recorder);
+    source.scan();
+    assertThat(events).containsExactly("upsert VirtualService reviews @/bad.yaml:6 (document 2)");
+  }
+
+  @Test
+  void start_scansAndReportsSynced() throws IOException {
+    write("a.yaml", SERVICE);
+    try (LocalDirectorySource source = new LocalDirectorySource(dir, recorder)) {
+      source.start(java.time.Duration.ofHours(1));
+      assertThat(events).containsExactly("upsert Service reviews", "synced");
+    }
+  }
+}
