@@ -88,7 +88,7 @@ final class AuthorizationPolicyValidator implements SpecValidator {
     }
     for (String field : new String[] {"ports", "notPorts"}) {
       for (DocNode port : operation.field(field).strings()) {
-        if (!isPort(port.text())) {
+        if (!Rules.isIntegerIn(port.text(), 1, 65535)) {
           out.invalid(port.path(), port.text(), "a port number in 1-65535");
         }
       }
@@ -125,19 +125,10 @@ final class AuthorizationPolicyValidator implements SpecValidator {
       for (DocNode value : condition.field(field).strings()) {
         if (("source.ip".equals(key) || "remote.ip".equals(key) || "destination.ip".equals(key))) {
           Rules.ipOrCidr(value, out);
-        } else if ("destination.port".equals(key) && !isPort(value.text())) {
+        } else if ("destination.port".equals(key) && !Rules.isIntegerIn(value.text(), 1, 65535)) {
           out.invalid(value.path(), value.text(), "a port number in 1-65535");
         }
       }
-    }
-  }
-
-  private static boolean isPort(String value) {
-    try {
-      int port = Integer.parseInt(value);
-      return port >= 1 && port <= 65535;
-    } catch (NumberFormatException e) {
-      return false;
     }
   }
 }

@@ -50,7 +50,7 @@ final class GatewayValidator implements SpecValidator {
       out.missing(server.field("hosts").path(), "at least one host");
     }
     for (DocNode host : server.field("hosts").strings()) {
-      gatewayHost(host, out);
+      Rules.namespacedHost(host, List.of(".", "*"), false, out);
     }
     DocNode tls = server.field("tls");
     boolean secure = "HTTPS".equals(upper) || "TLS".equals(upper);
@@ -60,30 +60,6 @@ final class GatewayValidator implements SpecValidator {
     if (tls.isSet()) {
       tls(tls, upper, out);
     }
-  }
-
-  /** {@code [namespace/]host}, where namespace is ".", "*" or a namespace name. */
-  private static void gatewayHost(DocNode host, Problems out) {
-    String value = host.text();
-    int slash = value.indexOf('/');
-    if (slash >= 0) {
-      String namespace = value.substring(0, slash);
-      if (!namespace.equals(".") && !namespace.equals("*") && !Rules.isDnsLabel(namespace)) {
-        out.invalid(
-            host.path(),
-            value,
-            "\"<namespace>/<host>\" with namespace \".\", \"*\" or a namespace name");
-        return;
-      }
-      Rules.host(
-          DocNode.of(
-              new com.fasterxml.jackson.databind.node.TextNode(value.substring(slash + 1)),
-              host.path()),
-          true,
-          out);
-      return;
-    }
-    Rules.host(host, true, out);
   }
 
   private static void tls(DocNode tls, String protocol, Problems out) {

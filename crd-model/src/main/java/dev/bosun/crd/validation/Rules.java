@@ -1,10 +1,12 @@
 package dev.bosun.crd.validation;
 
+import com.fasterxml.jackson.databind.node.TextNode;
 import com.google.re2j.Pattern;
 import com.google.re2j.PatternSyntaxException;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -67,6 +69,48 @@ final class Rules {
           node.path(),
           host,
           "a DNS name (lower-case labels separated by dots, optionally starting with \"*.\")");
+    }
+  }
+
+  /**
+   * {@code <namespace>/<host>} as Gateway servers and Sidecar egress listeners write hosts: the
+   * namespace is one of {@code specials} or a namespace name, the host as {@link #host} with
+   * wildcards. Without a slash the value is a plain host, unless {@code namespaceRequired}.
+   */
+  static void namespacedHost(
+      DocNode node, List<String> specials, boolean namespaceRequired, Problems out) {
+    String value = node.text();
+    if (value == null) {
+      return;
+    }
+    String expected =
+        "\"<namespace>/<host>\" with namespace "
+            + String.join(", ", specials.stream().map(s -> "\"" + s + "\"").toList())
+            + " or a namespace name";
+    int slash = value.indexOf('/');
+    if (slash < 0) {
+      if (namespaceRequired) {
+        out.invalid(node.path(), value, expected);
+      } else {
+        host(node, true, out);
+      }
+      return;
+    }
+    String namespace = value.substring(0, slash);
+    if (!specials.contains(namespace) && !isDnsLabel(namespace)) {
+      out.invalid(node.path(), value, expected);
+      return;
+    }
+    host(DocNode.of(new TextNode(value.substring(slash + 1)), node.path()), true, out);
+  }
+
+  /** Whether {@code value} is a decimal integer in {@code [min, max]}. */
+  static boolean isIntegerIn(String value, int min, int max) {
+    try {
+      int number = Integer.parseInt(value);
+      return number >= min && number <= max;
+    } catch (NumberFormatException e) {
+      return false;
     }
   }
 

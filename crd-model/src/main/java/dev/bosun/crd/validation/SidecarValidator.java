@@ -34,7 +34,7 @@ final class SidecarValidator implements SpecValidator {
         out.missing(listener.field("hosts").path(), "at least one \"<namespace>/<host>\"");
       }
       for (DocNode host : listener.field("hosts").strings()) {
-        egressHost(host, out);
+        Rules.namespacedHost(host, List.of(".", "*", "~"), true, out);
       }
     }
     Set<Long> ingressPorts = new HashSet<>();
@@ -74,31 +74,5 @@ final class SidecarValidator implements SpecValidator {
           protocol,
           "a protocol such as HTTP, HTTP2, GRPC, TCP or TLS");
     }
-  }
-
-  /** {@code <namespace>/<host>}: namespace ".", "*", "~" or a name; host "*" or a DNS name. */
-  private static void egressHost(DocNode host, Problems out) {
-    String value = host.text();
-    int slash = value.indexOf('/');
-    String expected =
-        "\"<namespace>/<host>\" with namespace \".\", \"*\", \"~\" or a namespace name";
-    if (slash < 0) {
-      out.invalid(host.path(), value, expected);
-      return;
-    }
-    String namespace = value.substring(0, slash);
-    if (!namespace.equals(".")
-        && !namespace.equals("*")
-        && !namespace.equals("~")
-        && !Rules.isDnsLabel(namespace)) {
-      out.invalid(host.path(), value, expected);
-      return;
-    }
-    Rules.host(
-        DocNode.of(
-            new com.fasterxml.jackson.databind.node.TextNode(value.substring(slash + 1)),
-            host.path()),
-        true,
-        out);
   }
 }

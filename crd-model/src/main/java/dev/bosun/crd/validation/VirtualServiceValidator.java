@@ -361,7 +361,7 @@ final class VirtualServiceValidator implements SpecValidator {
     if (retryOn != null) {
       for (String policy : retryOn.split(",", -1)) {
         String trimmed = policy.trim();
-        if (!RETRY_ON.contains(trimmed) && !isStatusCode(trimmed)) {
+        if (!RETRY_ON.contains(trimmed) && !Rules.isIntegerIn(trimmed, 100, 599)) {
           out.invalid(
               retries.field("retryOn").path(),
               trimmed,
@@ -370,15 +370,6 @@ final class VirtualServiceValidator implements SpecValidator {
                   + String.join(", ", new java.util.TreeSet<>(RETRY_ON)));
         }
       }
-    }
-  }
-
-  private static boolean isStatusCode(String value) {
-    try {
-      int code = Integer.parseInt(value);
-      return code >= 100 && code <= 599;
-    } catch (NumberFormatException e) {
-      return false;
     }
   }
 
