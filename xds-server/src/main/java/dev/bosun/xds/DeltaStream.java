@@ -1,0 +1,186 @@
+package dev.bosun.xds;
+
+import com.google.protobuf.Any;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
+import io.envoyproxy.envoy.service.discovery.v3.Resource;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Incremental (delta) ADS: only changed resources are sent, removals are named in {@code
+ * removed_resources} after everything else, subscriptions change by {@code
+ * resource_names_subscribe}/{@code _unsubscribe}, and a reconnecting client's {@code
+ * initial_resource_versions} spare it what it already has (versions are content hashes, equal on
+ * every server instance).
+ */
+final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
+    implements StreamObserver<DeltaDiscoveryRequest> {
+
+  DeltaStream(
+      String id, XdsServer server, ServerCallStreamObserver<DeltaDiscoveryResponse> responses) {
+    super(id, server, responses);
+  }
+
+  @Override
+  boolean delta() {
+    return true;
+  }
+
+  @Override
+  public void onNext(DeltaDiscoveryRequest request) {
+    synchronized (this) {
+      if (isClosed() || !introduce(request.getNode())) {
+        return;
+      }
+      String type = request.getTypeUrl();
+      if (type.isEmpty()) {
+        fail(
+            Status.INVALID_ARGUMENT.withDescription(
+                "type_url is required on an aggregated stream"));
+        return;
+      }
+      TypeState state = types.get(type);
+      boolean first = state == null;
+      if (first) {
+        state = new TypeState(type);
+        types.put(type, state);
+        state.wildcard = request.getResourceNamesSubscribeList().isEmpty();
+        for (Map.Entry<String, String> known : request.getInitialResourceVersionsMap().entrySet()) {
+          EncodedResource has =
+              new EncodedResource(known.getKey(), Any.getDefaultInstance(), known.getValue());
+          state.sent.put(known.getKey(), has);
+          state.acked.put(known.getKey(), has);
+        }
+      } else if (!request.getResponseNonce().isEmpty()) {
+        String nonce = request.getResponseNonce();
+        if (!nonce.equals(state.lastSentNonce)) {
+          server.expiredNonce(this, state);
+        } else if (request.hasErrorDetail()) {
+          state.nack(nonce, request.getErrorDetail().getMessage());
+          server.rejected(this, state);
+        } else {
+          state.ack(nonce);
+          server.acked(this, state);
+        }
+      }
+      boolean added = false;
+      for (String name : request.getResourceNamesSubscribeList()) {
+        if (name.equals("*")) {
+          added |= !state.wildcard;
+          state.wildcard = true;
+        } else {
+          added |= state.subscribed.add(name);
+        }
+      }
+      for (String name : request.getResourceNamesUnsubscribeList()) {
+        if (name.equals("*")) {
+          state.wildcard = false;
+        } else {
+          state.subscribed.remove(name);
+          if (!state.wildcard) {
+            state.sent.remove(name);
+            state.acked.remove(name);
+          }
+        }
+      }
+      if (first || added) {
+        long now = server.nanos();
+        if (respond(state, now, false)) {
+          respond(state, now, true);
+        }
+      }
+    }
+  }
+
+  @Override
+  boolean respond(TypeState state, long startNanos, boolean removals) {
+    if (removals) {
+      Set<String> removed = state.deferredRemovals;
+      state.deferredRemovals = Set.of();
+      if (!removed.isEmpty()) {
+        send(state, List.of(), removed, startNanos);
+        state.sent.keySet().removeAll(removed);
+      }
+      return false;
+    }
+    Map<String, EncodedResource> desired = generate(state);
+    if (desired == null) {
+      return false;
+    }
+    Map<String, EncodedResource> changed = changed(state, desired);
+    Set<String> removed = new TreeSet<>(state.sent.keySet());
+    removed.removeAll(desired.keySet());
+    if (!state.wildcard) {
+      removed.retainAll(state.subscribed);
+    }
+    if (changed.isEmpty() && removed.isEmpty()) {
+      return false;
+    }
+    if (removed.isEmpty() && isRejectedAgain(state, changed)) {
+      return false;
+    }
+    if (changed.isEmpty()) {
+      send(state, List.of(), removed, startNanos);
+      state.sent.keySet().removeAll(removed);
+      return false;
+    }
+    send(state, changed.values(), Set.of(), startNanos);
+    state.sent.putAll(changed);
+    if (removed.isEmpty()) {
+      return false;
+    }
+    state.deferredRemovals = new HashSet<>(removed);
+    return true;
+  }
+
+  private void send(
+      TypeState state,
+      Collection<EncodedResource> resources,
+      Set<String> removed,
+      long startNanos) {
+    long begin = server.nanos();
+    String nonce = nextNonce();
+    String version = Long.toString(++state.versionCounter);
+    DeltaDiscoveryResponse.Builder response =
+        DeltaDiscoveryResponse.newBuilder()
+            .setTypeUrl(state.typeUrl)
+            .setSystemVersionInfo(version)
+            .setNonce(nonce)
+            .addAllRemovedResources(removed);
+    for (EncodedResource resource : resources) {
+      response.addResources(
+          Resource.newBuilder()
+              .setName(resource.name())
+              .setVersion(resource.version())
+              .setResource(resource.any()));
+    }
+    responses.onNext(response.build());
+    state.lastSentNonce = nonce;
+    state.lastSentVersion = version;
+    state.lastPushStartNanos = startNanos;
+    server.sent(this, state, resources.size() + removed.size(), begin);
+  }
+
+  @Override
+  public void onError(Throwable error) {
+    server.closed(this, "stream error: " + Status.fromThrowable(error));
+  }
+
+  @Override
+  public void onCompleted() {
+    server.closed(this, "closed by the client");
+    try {
+      responses.onCompleted();
+    } catch (RuntimeException e) {
+      // already closed
+    }
+  }
+}

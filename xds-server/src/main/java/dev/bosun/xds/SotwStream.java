@@ -1,0 +1,183 @@
+package dev.bosun.xds;
+
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * State-of-the-world ADS. Listener and Cluster responses carry every resource (a missing one is a
+ * removal; removals go out after the other types, make before break); other types carry only what
+ * changed. A request whose nonce is not the last one sent is stale and ignored.
+ */
+final class SotwStream extends XdsStream<DiscoveryResponse>
+    implements StreamObserver<DiscoveryRequest> {
+
+  SotwStream(String id, XdsServer server, ServerCallStreamObserver<DiscoveryResponse> responses) {
+    super(id, server, responses);
+  }
+
+  @Override
+  boolean delta() {
+    return false;
+  }
+
+  @Override
+  public void onNext(DiscoveryRequest request) {
+    synchronized (this) {
+      if (isClosed() || !introduce(request.getNode())) {
+        return;
+      }
+      String type = request.getTypeUrl();
+      if (type.isEmpty()) {
+        fail(
+            Status.INVALID_ARGUMENT.withDescription(
+                "type_url is required on an aggregated stream"));
+        return;
+      }
+      TypeState state = types.get(type);
+      boolean first = state == null;
+      if (first) {
+        state = new TypeState(type);
+        types.put(type, state);
+      } else if (!request.getResponseNonce().isEmpty()) {
+        String nonce = request.getResponseNonce();
+        if (!nonce.equals(state.lastSentNonce)) {
+          server.expiredNonce(this, state);
+          return;
+        }
+        if (request.hasErrorDetail()) {
+          state.nack(nonce, request.getErrorDetail().getMessage());
+          server.rejected(this, state);
+        } else {
+          state.ack(nonce);
+          server.acked(this, state);
+        }
+      }
+      Set<String> added = subscribe(state, request, first);
+      if (first || !added.isEmpty()) {
+        long now = server.nanos();
+        boolean removals = respond(state, now, false, first);
+        if (removals) {
+          respond(state, now, true, false);
+        }
+      }
+    }
+  }
+
+  /** Applies the request's names; returns names newly subscribed. */
+  private static Set<String> subscribe(TypeState state, DiscoveryRequest request, boolean first) {
+    Set<String> names = new LinkedHashSet<>(request.getResourceNamesList());
+    if (first) {
+      state.wildcard = names.isEmpty() || names.contains("*");
+    } else if (names.contains("*")) {
+      state.wildcard = true;
+    }
+    names.remove("*");
+    if (state.wildcard && names.isEmpty()) {
+      return Set.of();
+    }
+    Set<String> added = new HashSet<>(names);
+    added.removeAll(state.subscribed);
+    Set<String> dropped = new HashSet<>(state.subscribed);
+    dropped.removeAll(names);
+    state.subscribed.clear();
+    state.subscribed.addAll(names);
+    if (!state.wildcard) {
+      state.sent.keySet().removeAll(dropped);
+      state.acked.keySet().removeAll(dropped);
+    }
+    return added;
+  }
+
+  @Override
+  boolean respond(TypeState state, long startNanos, boolean removals) {
+    return respond(state, startNanos, removals, false);
+  }
+
+  private boolean respond(TypeState state, long startNanos, boolean removals, boolean force) {
+    if (removals) {
+      Map<String, EncodedResource> last = state.deferred;
+      state.deferred = null;
+      if (last != null) {
+        send(state, last.values(), startNanos);
+        state.sent = new HashMap<>(last);
+      }
+      return false;
+    }
+    Map<String, EncodedResource> desired = generate(state);
+    if (desired == null) {
+      return false;
+    }
+    Map<String, EncodedResource> changed = changed(state, desired);
+    if (XdsTypes.isFullState(state.typeUrl) || state.wildcard) {
+      Set<String> removed = new HashSet<>(state.sent.keySet());
+      removed.removeAll(desired.keySet());
+      if (!force && changed.isEmpty() && removed.isEmpty()) {
+        return false;
+      }
+      if (!force && removed.isEmpty() && isRejectedAgain(state, changed)) {
+        return false;
+      }
+      if (!removed.isEmpty() && !state.sent.isEmpty()) {
+        Map<String, EncodedResource> keepingRemoved = new TreeMap<>(desired);
+        removed.forEach(name -> keepingRemoved.put(name, state.sent.get(name)));
+        if (!changed.isEmpty()) {
+          send(state, keepingRemoved.values(), startNanos);
+          state.sent = new HashMap<>(keepingRemoved);
+          state.deferred = desired;
+          return true;
+        }
+      }
+      send(state, desired.values(), startNanos);
+      state.sent = new HashMap<>(desired);
+      return false;
+    }
+    if (changed.isEmpty() || isRejectedAgain(state, changed)) {
+      return false;
+    }
+    send(state, changed.values(), startNanos);
+    state.sent.putAll(changed);
+    return false;
+  }
+
+  private void send(TypeState state, Collection<EncodedResource> resources, long startNanos) {
+    long begin = server.nanos();
+    String nonce = nextNonce();
+    String version = Long.toString(++state.versionCounter);
+    DiscoveryResponse.Builder response =
+        DiscoveryResponse.newBuilder()
+            .setTypeUrl(state.typeUrl)
+            .setVersionInfo(version)
+            .setNonce(nonce);
+    resources.forEach(resource -> response.addResources(resource.any()));
+    responses.onNext(response.build());
+    state.lastSentNonce = nonce;
+    state.lastSentVersion = version;
+    state.lastPushStartNanos = startNanos;
+    server.sent(this, state, resources.size(), begin);
+  }
+
+  @Override
+  public void onError(Throwable error) {
+    server.closed(this, "stream error: " + Status.fromThrowable(error));
+  }
+
+  @Override
+  public void onCompleted() {
+    server.closed(this, "closed by the client");
+    try {
+      responses.onCompleted();
+    } catch (RuntimeException e) {
+      // already closed
+    }
+  }
+}

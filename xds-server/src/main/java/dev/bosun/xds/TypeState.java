@@ -1,0 +1,85 @@
+package dev.bosun.xds;
+
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The protocol state of one resource type on one stream: what the proxy subscribed to, what it
+ * acknowledged, what it will have once the response in flight is applied, and what it rejected.
+ */
+final class TypeState {
+  final String typeUrl;
+  boolean wildcard;
+  final Set<String> subscribed = new LinkedHashSet<>();
+
+  /** What the proxy acknowledged last. */
+  Map<String, EncodedResource> acked = new HashMap<>();
+
+  /** What the proxy has once the response in flight is applied: the baseline for the next diff. */
+  Map<String, EncodedResource> sent = new HashMap<>();
+
+  /**
+   * Versions of what the last rejected response changed: not sent again until something changes.
+   */
+  Map<String, String> rejected = Map.of();
+
+  /** Between the two passes of a push: what the type should end as once removals go out. */
+  Map<String, EncodedResource> deferred;
+
+  /** Between the two passes of a delta push: names to remove once everything else is sent. */
+  Set<String> deferredRemovals = Set.of();
+
+  String lastSentNonce = "";
+  String lastSentVersion = "";
+  long lastPushStartNanos;
+  String lastAckedNonce = "";
+  String lastAckedVersion = "";
+  String nackError;
+  long versionCounter;
+
+  TypeState(String typeUrl) {
+    this.typeUrl = typeUrl;
+  }
+
+  /** SYNCED when the last response was acknowledged, NACKED when rejected, STALE while waiting. */
+  String status() {
+    if (nackError != null) {
+      return "NACKED";
+    }
+    if (lastSentNonce.isEmpty() || lastSentNonce.equals(lastAckedNonce)) {
+      return "SYNCED";
+    }
+    return "STALE";
+  }
+
+  /** Names the proxy asked for: all it has or may get when wildcard. */
+  Set<String> names() {
+    return wildcard ? Set.of() : subscribed;
+  }
+
+  void ack(String nonce) {
+    lastAckedNonce = nonce;
+    lastAckedVersion = lastSentVersion;
+    acked = new HashMap<>(sent);
+    rejected = Map.of();
+    nackError = null;
+  }
+
+  /** The proxy rejected the last response: it keeps what it acknowledged before. */
+  void nack(String nonce, String error) {
+    lastAckedNonce = nonce;
+    nackError = error == null || error.isEmpty() ? "rejected without a message" : error;
+    Map<String, String> changed = new HashMap<>();
+    sent.forEach(
+        (name, resource) -> {
+          EncodedResource before = acked.get(name);
+          if (before == null || !before.version().equals(resource.version())) {
+            changed.put(name, resource.version());
+          }
+        });
+    rejected = changed;
+    sent = new HashMap<>(acked);
+  }
+}

@@ -1,0 +1,337 @@
+package dev.bosun.xds;
+
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ADS server: accepts state-of-the-world and delta streams, keeps each stream's protocol state,
+ * and pushes what changed when the control plane says so. It refuses streams until the control
+ * plane is ready and beyond a rate of new streams, and records istiod's xDS metrics.
+ */
+public final class XdsServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(XdsServer.class);
+
+  private final XdsServerSettings settings;
+  private final XdsGenerator generator;
+  private final MeterRegistry meters;
+  private final LongSupplier ticker;
+  private final ResourceEncoder encoder = new ResourceEncoder();
+  private final Map<String, XdsStream<?>> streams = new ConcurrentHashMap<>();
+  private final AtomicLong ids = new AtomicLong();
+  private final StreamRateLimiter rateLimiter;
+  private final ExecutorService pushes;
+  private final Timer convergence;
+  private volatile boolean ready;
+  private volatile boolean shuttingDown;
+  private Server server;
+
+  public XdsServer(
+      XdsServerSettings settings,
+      XdsGenerator generator,
+      MeterRegistry meters,
+      LongSupplier ticker) {
+    this.settings = settings;
+    this.generator = generator;
+    this.meters = meters;
+    this.ticker = ticker;
+    this.rateLimiter =
+        new StreamRateLimiter(settings.newStreamsPerSecond(), settings.newStreamBurst(), ticker);
+    this.pushes =
+        Executors.newFixedThreadPool(
+            settings.pushThreads(),
+            r -> {
+              Thread thread = new Thread(r, "bosun-xds-push");
+              thread.setDaemon(true);
+              return thread;
+            });
+    Gauge.builder("pilot_xds", streams, Map::size)
+        .description("Number of connected xDS streams")
+        .register(meters);
+    for (String type : XdsTypes.PUSH_ORDER) {
+      String shortName = XdsTypes.shortName(type);
+      Gauge.builder("pilot_xds_" + shortName + "_reject", streams, s -> rejecting(s, type))
+          .description("Streams whose last " + shortName.toUpperCase() + " response was rejected")
+          .register(meters);
+    }
+    this.convergence =
+        Timer.builder("pilot_proxy_convergence_time")
+            .description("Time from a change to its acknowledgement by a proxy")
+            .publishPercentileHistogram()
+            .register(meters);
+  }
+
+  private static double rejecting(Map<String, XdsStream<?>> streams, String type) {
+    return streams.values().stream()
+        .filter(
+            s -> {
+              synchronized (s) {
+                TypeState state = s.types.get(type);
+                return state != null && state.nackError != null;
+              }
+            })
+        .count();
+  }
+
+  /** Binds the port and starts serving. */
+  public XdsServer start() throws IOException {
+    server =
+        NettyServerBuilder.forAddress(settings.address())
+            .addService(new AdsService())
+            .keepAliveTime(settings.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
+            .keepAliveTimeout(settings.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
+            .permitKeepAliveTime(10, TimeUnit.SECONDS)
+            .permitKeepAliveWithoutCalls(true)
+            .maxConnectionAge(settings.maxConnectionAge().toNanos(), TimeUnit.NANOSECONDS)
+            .maxConnectionAgeGrace(settings.maxConnectionAgeGrace().toNanos(), TimeUnit.NANOSECONDS)
+            .maxInboundMessageSize(settings.maxInboundMessageBytes())
+            .build()
+            .start();
+    log.info("xDS on {}", server.getListenSockets());
+    return this;
+  }
+
+  /** The bound port (useful when configured with port 0). */
+  public int port() {
+    return server.getPort();
+  }
+
+  /** Until ready, new streams are refused with UNAVAILABLE so clients retry elsewhere or later. */
+  public void setReady(boolean ready) {
+    this.ready = ready;
+  }
+
+  /** Pushes a change to the streams it concerns; returns how many streams it was queued on. */
+  public int push(PushScope scope) {
+    int queued = 0;
+    for (XdsStream<?> stream : streams.values()) {
+      XdsProxy proxy = stream.proxy;
+      if (proxy == null || !scope.proxies().test(proxy)) {
+        continue;
+      }
+      java.util.Set<String> types;
+      synchronized (stream) {
+        types = new java.util.HashSet<>(stream.types.keySet());
+      }
+      types.removeIf(type -> !scope.covers(type));
+      if (!types.isEmpty()) {
+        stream.push(types, scope.startNanos());
+        queued++;
+      }
+    }
+    return queued;
+  }
+
+  /** Every connected stream's protocol state, for {@code /debug/syncz}. */
+  public List<Map<String, Object>> syncStatus() {
+    List<Map<String, Object>> status = new ArrayList<>();
+    for (XdsStream<?> stream : streams.values()) {
+      if (stream.proxy != null) {
+        status.add(stream.syncStatus());
+      }
+    }
+    status.sort(
+        (a, b) -> String.valueOf(a.get("nodeId")).compareTo(String.valueOf(b.get("nodeId"))));
+    return status;
+  }
+
+  /** Connected streams (those that introduced themselves). */
+  public int connectedStreams() {
+    return streams.size();
+  }
+
+  // ---- callbacks from streams --------------------------------------------------------------
+
+  XdsGenerator generator() {
+    return generator;
+  }
+
+  ResourceEncoder encoder() {
+    return encoder;
+  }
+
+  long nanos() {
+    return ticker.getAsLong();
+  }
+
+  void schedule(Runnable drain) {
+    try {
+      pushes.execute(drain);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      log.debug("push after shutdown dropped");
+    }
+  }
+
+  void connected(XdsStream<?> stream) {
+    streams.put(stream.id, stream);
+    log.info(
+        "{}: {} connected ({})",
+        stream.id,
+        stream.proxy.nodeId(),
+        stream.delta() ? "delta" : "sotw");
+  }
+
+  void closed(XdsStream<?> stream, String why) {
+    if (streams.remove(stream.id) != null) {
+      log.info("{}: {} disconnected: {}", stream.id, stream.proxy.nodeId(), why);
+    }
+  }
+
+  void sent(XdsStream<?> stream, TypeState state, int resources, long beginNanos) {
+    String type = XdsTypes.shortName(state.typeUrl);
+    Counter.builder("pilot_xds_pushes")
+        .description("xDS responses sent, by type")
+        .tag("type", type)
+        .register(meters)
+        .increment();
+    Timer.builder("pilot_xds_push_time")
+        .description("Time to generate and send one xDS response")
+        .tag("type", type)
+        .register(meters)
+        .record(nanos() - beginNanos, TimeUnit.NANOSECONDS);
+    log.debug(
+        "{}: sent {} {} resources, nonce {}", stream.id, resources, type, state.lastSentNonce);
+  }
+
+  void acked(XdsStream<?> stream, TypeState state) {
+    if (state.lastPushStartNanos != 0) {
+      convergence.record(nanos() - state.lastPushStartNanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  void rejected(XdsStream<?> stream, TypeState state) {
+    Counter.builder("pilot_total_xds_rejects")
+        .description("xDS responses rejected by proxies")
+        .tag("type", XdsTypes.shortName(state.typeUrl))
+        .register(meters)
+        .increment();
+    log.warn(
+        "{}: {} rejected {} version {}: {}",
+        stream.id,
+        stream.proxy.nodeId(),
+        XdsTypes.shortName(state.typeUrl),
+        state.lastSentVersion,
+        state.nackError);
+  }
+
+  void expiredNonce(XdsStream<?> stream, TypeState state) {
+    Counter.builder("pilot_xds_expired_nonce")
+        .description("Requests whose nonce is not the last one sent (ignored)")
+        .tag("type", XdsTypes.shortName(state.typeUrl))
+        .register(meters)
+        .increment();
+  }
+
+  // ---- gRPC service -------------------------------------------------------------------------
+
+  private final class AdsService
+      extends AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase {
+    @Override
+    public StreamObserver<DiscoveryRequest> streamAggregatedResources(
+        StreamObserver<DiscoveryResponse> responses) {
+      Status refusal = admit();
+      if (refusal != null) {
+        responses.onError(refusal.asRuntimeException());
+        return new Discard<>();
+      }
+      return new SotwStream(
+          nextId(), XdsServer.this, (ServerCallStreamObserver<DiscoveryResponse>) responses);
+    }
+
+    @Override
+    public StreamObserver<DeltaDiscoveryRequest> deltaAggregatedResources(
+        StreamObserver<DeltaDiscoveryResponse> responses) {
+      Status refusal = admit();
+      if (refusal != null) {
+        responses.onError(refusal.asRuntimeException());
+        return new Discard<>();
+      }
+      return new DeltaStream(
+          nextId(), XdsServer.this, (ServerCallStreamObserver<DeltaDiscoveryResponse>) responses);
+    }
+  }
+
+  private Status admit() {
+    if (shuttingDown) {
+      return Status.UNAVAILABLE.withDescription("server shutting down; reconnect");
+    }
+    if (!ready) {
+      return Status.UNAVAILABLE.withDescription("control plane not ready yet; retry");
+    }
+    if (!rateLimiter.tryAcquire()) {
+      Counter.builder("pilot_xds_rejected_streams")
+          .description("New streams refused by the rate limit")
+          .register(meters)
+          .increment();
+      return Status.RESOURCE_EXHAUSTED.withDescription("too many new streams; retry with backoff");
+    }
+    return null;
+  }
+
+  private String nextId() {
+    return "xds-" + ids.incrementAndGet();
+  }
+
+  /** The request side of a refused stream. */
+  private static final class Discard<T> implements StreamObserver<T> {
+    @Override
+    public void onNext(T value) {}
+
+    @Override
+    public void onError(Throwable t) {}
+
+    @Override
+    public void onCompleted() {}
+  }
+
+  /** Ends every stream with UNAVAILABLE (clients reconnect elsewhere), then stops the server. */
+  @Override
+  public void close() {
+    shuttingDown = true;
+    for (XdsStream<?> stream : List.copyOf(streams.values())) {
+      stream.fail(Status.UNAVAILABLE.withDescription("server shutting down; reconnect"));
+    }
+    if (server != null) {
+      server.shutdown();
+      try {
+        if (!server.awaitTermination(
+            settings.maxConnectionAgeGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+          server.shutdownNow();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        server.shutdownNow();
+      }
+    }
+    pushes.shutdownNow();
+  }
+
+  /** How long {@link #close} waits for streams to end. */
+  public Duration shutdownGrace() {
+    return settings.maxConnectionAgeGrace();
+  }
+}

@@ -1,0 +1,245 @@
+package dev.bosun.xds;
+
+import com.google.protobuf.Message;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One ADS stream: its proxy, its per-type protocol state, and the push loop. Requests arrive on
+ * gRPC's thread for the stream; pushes run on the server's push executor; both take the stream's
+ * lock, so a stream is only ever handled by one thread at a time. A stream that is not ready to
+ * take more (a slow or non-reading client) keeps its pending types and is drained when it becomes
+ * ready, so it costs only itself.
+ */
+abstract class XdsStream<R> {
+  private static final Logger log = LoggerFactory.getLogger(XdsStream.class);
+
+  final String id;
+  final XdsServer server;
+  final ServerCallStreamObserver<R> responses;
+  final Map<String, TypeState> types = new LinkedHashMap<>();
+  private final Set<String> pending = new LinkedHashSet<>();
+  private long pendingStartNanos;
+  private boolean drainScheduled;
+  private boolean closed;
+  private long nonces;
+  XdsProxy proxy;
+
+  XdsStream(String id, XdsServer server, ServerCallStreamObserver<R> responses) {
+    this.id = id;
+    this.server = server;
+    this.responses = responses;
+    responses.setOnReadyHandler(this::onReady);
+    responses.setOnCancelHandler(() -> server.closed(this, "cancelled by the client"));
+  }
+
+  /** Whether this stream speaks incremental (delta) xDS. */
+  abstract boolean delta();
+
+  /**
+   * Sends what changed of one type since the proxy's baseline; returns whether anything was sent.
+   */
+  abstract boolean respond(TypeState state, long startNanos, boolean removals);
+
+  // ---- connection ---------------------------------------------------------------------------
+
+  /** Accepts the stream's first request: the node must say who it is. */
+  final boolean introduce(Node node) {
+    if (proxy != null) {
+      return true;
+    }
+    if (node == null || node.getId().isEmpty()) {
+      fail(Status.INVALID_ARGUMENT.withDescription("the first request must carry node.id"));
+      return false;
+    }
+    Object attachment;
+    try {
+      attachment = server.generator().attach(node);
+    } catch (StatusException e) {
+      fail(e.getStatus());
+      return false;
+    } catch (RuntimeException e) {
+      log.error("{}: cannot attach node {}", id, node.getId(), e);
+      fail(Status.INTERNAL.withDescription("cannot accept node " + node.getId() + ": " + e));
+      return false;
+    }
+    proxy = new XdsProxy(id, node, Instant.now(), attachment);
+    server.connected(this);
+    return true;
+  }
+
+  final void fail(Status status) {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    try {
+      responses.onError(status.asRuntimeException());
+    } catch (RuntimeException e) {
+      log.debug("{}: closing failed", id, e);
+    }
+    server.closed(this, status.getCode() + ": " + status.getDescription());
+  }
+
+  synchronized boolean isClosed() {
+    return closed;
+  }
+
+  /** A nonce unique on this stream. */
+  final String nextNonce() {
+    return Long.toString(++nonces);
+  }
+
+  // ---- pushes -------------------------------------------------------------------------------
+
+  /** Queues a push of {@code typeUrls} (those this stream subscribed to) and schedules a drain. */
+  final void push(Set<String> typeUrls, long startNanos) {
+    synchronized (this) {
+      if (closed || proxy == null) {
+        return;
+      }
+      boolean added = false;
+      for (String type : typeUrls) {
+        if (types.containsKey(type)) {
+          added |= pending.add(type);
+        }
+      }
+      if (!added) {
+        return;
+      }
+      if (pendingStartNanos == 0 || startNanos < pendingStartNanos) {
+        pendingStartNanos = startNanos;
+      }
+      if (drainScheduled) {
+        return;
+      }
+      drainScheduled = true;
+    }
+    server.schedule(this::drain);
+  }
+
+  private void onReady() {
+    boolean schedule;
+    synchronized (this) {
+      schedule = !pending.isEmpty() && !drainScheduled && !closed;
+      drainScheduled |= schedule;
+    }
+    if (schedule) {
+      server.schedule(this::drain);
+    }
+  }
+
+  /** Sends every pending type in push order, removals last; stops while the client is not ready. */
+  final synchronized void drain() {
+    drainScheduled = false;
+    if (closed || pending.isEmpty() || !responses.isReady()) {
+      return;
+    }
+    List<String> order = XdsTypes.ordered(pending);
+    long start = pendingStartNanos;
+    pending.clear();
+    pendingStartNanos = 0;
+    List<TypeState> withRemovals = new ArrayList<>();
+    for (String type : order) {
+      TypeState state = types.get(type);
+      if (state != null && respond(state, start, false)) {
+        withRemovals.add(state);
+      }
+    }
+    for (TypeState state : withRemovals) {
+      respond(state, start, true);
+    }
+  }
+
+  /** The proxy's current resources of one type, encoded; empty on a generator failure. */
+  final Map<String, EncodedResource> generate(TypeState state) {
+    Map<String, ? extends Message> generated;
+    try {
+      generated = server.generator().generate(proxy, state.typeUrl, state.names());
+    } catch (RuntimeException e) {
+      log.error(
+          "{}: generating {} for {} failed; keeping what it has",
+          id,
+          XdsTypes.shortName(state.typeUrl),
+          proxy.nodeId(),
+          e);
+      return null;
+    }
+    Map<String, EncodedResource> encoded = new TreeMap<>();
+    generated.forEach((name, message) -> encoded.put(name, server.encoder().encode(name, message)));
+    return encoded;
+  }
+
+  /** Whether {@code changes} is exactly what the proxy rejected last: then it is not resent. */
+  static boolean isRejectedAgain(TypeState state, Map<String, EncodedResource> changes) {
+    if (state.rejected.isEmpty() || changes.size() != state.rejected.size()) {
+      return false;
+    }
+    for (Map.Entry<String, EncodedResource> change : changes.entrySet()) {
+      if (!change.getValue().version().equals(state.rejected.get(change.getKey()))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Resources of {@code desired} whose version differs from what the proxy has. */
+  static Map<String, EncodedResource> changed(
+      TypeState state, Map<String, EncodedResource> desired) {
+    Map<String, EncodedResource> changed = new TreeMap<>();
+    desired.forEach(
+        (name, resource) -> {
+          EncodedResource has = state.sent.get(name);
+          if (has == null || !has.version().equals(resource.version())) {
+            changed.put(name, resource);
+          }
+        });
+    return changed;
+  }
+
+  /** For debugging: every type's state. */
+  final synchronized Map<String, Object> syncStatus() {
+    Map<String, Object> status = new LinkedHashMap<>();
+    status.put("connectionId", id);
+    status.put("nodeId", proxy == null ? "" : proxy.nodeId());
+    status.put("connected", proxy == null ? "" : proxy.connected().toString());
+    status.put("protocol", delta() ? "delta" : "sotw");
+    Map<String, Object> byType = new LinkedHashMap<>();
+    for (TypeState state : types.values()) {
+      Map<String, Object> type = new LinkedHashMap<>();
+      type.put("status", state.status());
+      type.put("subscription", state.wildcard ? "*" : state.subscribed.size() + " names");
+      type.put("resources", state.sent.size());
+      type.put("lastSentVersion", state.lastSentVersion);
+      type.put("lastSentNonce", state.lastSentNonce);
+      type.put("lastAckedVersion", state.lastAckedVersion);
+      type.put("lastAckedNonce", state.lastAckedNonce);
+      type.put("lastNackError", state.nackError);
+      byType.put(XdsTypes.shortName(state.typeUrl), type);
+    }
+    status.put("types", byType);
+    return status;
+  }
+
+  /** Resource counts by type, for tests and debugging. */
+  final synchronized Map<String, Integer> resourceCounts() {
+    Map<String, Integer> counts = new HashMap<>();
+    types.forEach((type, state) -> counts.put(type, state.sent.size()));
+    return counts;
+  }
+}
