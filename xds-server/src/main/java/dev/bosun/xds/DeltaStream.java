@@ -86,7 +86,7 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
         } else {
           state.subscribed.remove(name);
           if (!state.wildcard) {
-            state.sent.remove(name);
+            state.sentForUpdate().remove(name);
             state.acked.remove(name);
           }
         }
@@ -107,7 +107,7 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
       state.deferredRemovals = Set.of();
       if (!removed.isEmpty()) {
         send(state, List.of(), removed, startNanos);
-        state.sent.keySet().removeAll(removed);
+        state.sentForUpdate().keySet().removeAll(removed);
       }
       return false;
     }
@@ -119,7 +119,7 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
     Set<String> removed = new TreeSet<>(state.sent.keySet());
     removed.removeAll(desired.keySet());
     if (!state.wildcard) {
-      removed.retainAll(state.subscribed);
+      removed.retainAll(state.partial() ? state.namesToGenerate() : state.subscribed);
     }
     if (changed.isEmpty() && removed.isEmpty()) {
       return false;
@@ -129,11 +129,11 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
     }
     if (changed.isEmpty()) {
       send(state, List.of(), removed, startNanos);
-      state.sent.keySet().removeAll(removed);
+      state.sentForUpdate().keySet().removeAll(removed);
       return false;
     }
     send(state, changed.values(), Set.of(), startNanos);
-    state.sent.putAll(changed);
+    state.sentForUpdate().putAll(changed);
     if (removed.isEmpty()) {
       return false;
     }

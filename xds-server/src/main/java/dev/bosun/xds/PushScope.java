@@ -2,20 +2,32 @@ package dev.bosun.xds;
 
 import static java.util.Objects.requireNonNull;
 
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
 
 /**
- * Which proxies a change concerns and which resource types it may have changed. The server
- * regenerates only those types for only those proxies, and sends only resources whose content
- * changed.
+ * Which proxies a change concerns, which resource types it may have changed, and optionally which
+ * resources. The server regenerates only those for only those proxies, and sends only resources
+ * whose content changed.
  */
 public record PushScope(
-    Predicate<XdsProxy> proxies, Set<String> types, String reason, long startNanos) {
+    Predicate<XdsProxy> proxies,
+    Set<String> types,
+    Map<String, Set<String>> names,
+    String reason,
+    long startNanos) {
+
   public PushScope {
     requireNonNull(proxies, "proxies");
     types = Set.copyOf(types);
+    names = Map.copyOf(names);
     requireNonNull(reason, "reason");
+  }
+
+  public PushScope(Predicate<XdsProxy> proxies, Set<String> types, String reason, long startNanos) {
+    this(proxies, types, Map.of(), reason, startNanos);
   }
 
   /** Every type for every proxy. */
@@ -26,6 +38,17 @@ public record PushScope(
   /** Some types for every proxy (empty: every type). */
   public static PushScope types(Set<String> types, String reason, long startNanos) {
     return new PushScope(p -> true, types, reason, startNanos);
+  }
+
+  /**
+   * Only these resources of {@code type} may have changed: proxies that subscribed to them by name
+   * regenerate just those. Wildcard subscriptions and Listener/Cluster responses regenerate
+   * everything regardless.
+   */
+  public PushScope onlyNames(String type, Set<String> resourceNames) {
+    Map<String, Set<String>> hints = new HashMap<>(names);
+    hints.put(type, Set.copyOf(resourceNames));
+    return new PushScope(proxies, types, hints, reason, startNanos);
   }
 
   /** Whether the scope covers a type (an empty type set covers all). */

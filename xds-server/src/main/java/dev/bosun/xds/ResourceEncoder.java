@@ -15,7 +15,8 @@ final class ResourceEncoder {
 
   private final ConcurrentHashMap<Message, Encoded> cache = new ConcurrentHashMap<>();
 
-  private record Encoded(Any any, String version) {}
+  /** The packed form, and the resource under the name it was first encoded with. */
+  private record Encoded(Any any, String version, EncodedResource resource) {}
 
   EncodedResource encode(String name, Message message) {
     Encoded encoded = cache.get(message);
@@ -26,7 +27,7 @@ final class ResourceEncoder {
               .hashBytes(any.getValue().asReadOnlyByteBuffer())
               .toString()
               .substring(0, 16);
-      encoded = new Encoded(any, version);
+      encoded = new Encoded(any, version, new EncodedResource(name, any, version));
       if (cache.size() >= MAX_ENTRIES) {
         cache.clear();
       }
@@ -35,7 +36,10 @@ final class ResourceEncoder {
         encoded = raced;
       }
     }
-    return new EncodedResource(name, encoded.any(), encoded.version());
+    EncodedResource resource = encoded.resource();
+    return resource.name().equals(name)
+        ? resource
+        : new EncodedResource(name, encoded.any(), encoded.version());
   }
 
   int size() {

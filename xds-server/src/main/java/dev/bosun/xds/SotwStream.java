@@ -92,7 +92,7 @@ final class SotwStream extends XdsStream<DiscoveryResponse>
     state.subscribed.clear();
     state.subscribed.addAll(names);
     if (!state.wildcard) {
-      state.sent.keySet().removeAll(dropped);
+      state.sentForUpdate().keySet().removeAll(dropped);
       state.acked.keySet().removeAll(dropped);
     }
     return added;
@@ -145,7 +145,7 @@ final class SotwStream extends XdsStream<DiscoveryResponse>
       return false;
     }
     send(state, changed.values(), startNanos);
-    state.sent.putAll(changed);
+    state.sentForUpdate().putAll(changed);
     return false;
   }
 

@@ -31,6 +31,9 @@ final class TypeState {
   /** Between the two passes of a delta push: names to remove once everything else is sent. */
   Set<String> deferredRemovals = Set.of();
 
+  /** During a push: the only names that may have changed (null: any). */
+  Set<String> hint;
+
   String lastSentNonce = "";
   String lastSentVersion = "";
   long lastPushStartNanos;
@@ -59,10 +62,36 @@ final class TypeState {
     return wildcard ? Set.of() : subscribed;
   }
 
+  /**
+   * Whether this push may regenerate only some names: the type carries changed resources only (not
+   * Listener or Cluster), the subscription is by name, and the push named what changed.
+   */
+  boolean partial() {
+    return hint != null && !wildcard && !XdsTypes.isFullState(typeUrl);
+  }
+
+  /** The subscribed names this push needs to look at. */
+  Set<String> namesToGenerate() {
+    if (!partial()) {
+      return names();
+    }
+    Set<String> names = new LinkedHashSet<>(hint);
+    names.retainAll(subscribed);
+    return names;
+  }
+
+  /** Before changing {@link #sent}: it may be the same map as {@link #acked}. */
+  Map<String, EncodedResource> sentForUpdate() {
+    if (sent == acked) {
+      sent = new HashMap<>(acked);
+    }
+    return sent;
+  }
+
   void ack(String nonce) {
     lastAckedNonce = nonce;
     lastAckedVersion = lastSentVersion;
-    acked = new HashMap<>(sent);
+    acked = sent; // shared until the next change; see sentForUpdate
     rejected = Map.of();
     nackError = null;
   }
@@ -80,6 +109,6 @@ final class TypeState {
           }
         });
     rejected = changed;
-    sent = new HashMap<>(acked);
+    sent = acked;
   }
 }

@@ -139,7 +139,7 @@ public final class XdsServer implements AutoCloseable {
       }
       types.removeIf(type -> !scope.covers(type));
       if (!types.isEmpty()) {
-        stream.push(types, scope.startNanos());
+        stream.push(types, scope.names(), scope.startNanos());
         queued++;
       }
     }

@@ -8,6 +8,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -32,6 +33,10 @@ abstract class XdsStream<R> {
   final ServerCallStreamObserver<R> responses;
   final Map<String, TypeState> types = new LinkedHashMap<>();
   private final Set<String> pending = new LinkedHashSet<>();
+
+  /** Per pending type: the only names that may have changed, or absent when any may have. */
+  private final Map<String, Set<String>> pendingHints = new HashMap<>();
+
   private long pendingStartNanos;
   private boolean drainScheduled;
   private boolean closed;
@@ -109,14 +114,32 @@ abstract class XdsStream<R> {
 
   /** Queues a push of {@code typeUrls} (those this stream subscribed to) and schedules a drain. */
   final void push(Set<String> typeUrls, long startNanos) {
+    push(typeUrls, Map.of(), startNanos);
+  }
+
+  /** As {@link #push(Set, long)}, with per-type hints of the only names that may have changed. */
+  final void push(Set<String> typeUrls, Map<String, Set<String>> hints, long startNanos) {
     synchronized (this) {
       if (closed || proxy == null) {
         return;
       }
       boolean added = false;
       for (String type : typeUrls) {
-        if (types.containsKey(type)) {
-          added |= pending.add(type);
+        if (!types.containsKey(type)) {
+          continue;
+        }
+        Set<String> hint = hints.get(type);
+        if (pending.add(type)) {
+          added = true;
+          if (hint != null) {
+            pendingHints.put(type, new HashSet<>(hint));
+          }
+        } else if (pendingHints.containsKey(type)) {
+          if (hint == null) {
+            pendingHints.remove(type);
+          } else {
+            pendingHints.get(type).addAll(hint);
+          }
         }
       }
       if (!added) {
@@ -151,14 +174,24 @@ abstract class XdsStream<R> {
       return;
     }
     List<String> order = XdsTypes.ordered(pending);
+    Map<String, Set<String>> hints = new HashMap<>(pendingHints);
     long start = pendingStartNanos;
     pending.clear();
+    pendingHints.clear();
     pendingStartNanos = 0;
     List<TypeState> withRemovals = new ArrayList<>();
     for (String type : order) {
       TypeState state = types.get(type);
-      if (state != null && respond(state, start, false)) {
-        withRemovals.add(state);
+      if (state == null) {
+        continue;
+      }
+      state.hint = hints.get(type);
+      try {
+        if (respond(state, start, false)) {
+          withRemovals.add(state);
+        }
+      } finally {
+        state.hint = null;
       }
     }
     for (TypeState state : withRemovals) {
@@ -169,8 +202,12 @@ abstract class XdsStream<R> {
   /** The proxy's current resources of one type, encoded; empty on a generator failure. */
   final Map<String, EncodedResource> generate(TypeState state) {
     Map<String, ? extends Message> generated;
+    Set<String> names = state.namesToGenerate();
+    if (state.partial() && names.isEmpty()) {
+      return new TreeMap<>(); // nothing this proxy subscribed to changed
+    }
     try {
-      generated = server.generator().generate(proxy, state.typeUrl, state.names());
+      generated = server.generator().generate(proxy, state.typeUrl, names);
     } catch (RuntimeException e) {
       log.error(
           "{}: generating {} for {} failed; keeping what it has",

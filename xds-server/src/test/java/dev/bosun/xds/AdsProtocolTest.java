@@ -186,6 +186,22 @@ class AdsProtocolTest {
   }
 
   @Test
+  void pushNamingItsResources_regeneratesOnlyThose() throws Exception {
+    resources.put(ENDPOINT, endpoints("outbound|9080||ratings", 100));
+    AdsClient client = client();
+    List<String> wanted = List.of("outbound|9080||reviews", "outbound|9080||ratings");
+    client.send(request(ENDPOINT, "", "", wanted));
+    client.ack(client.next(), wanted);
+
+    resources.put(ENDPOINT, endpoints("outbound|9080||reviews", 5));
+    resources.put(ENDPOINT, endpoints("outbound|9080||ratings", 5));
+    server.push(
+        PushScope.types(Set.of(ENDPOINT), "ratings endpoints", System.nanoTime())
+            .onlyNames(ENDPOINT, Set.of("outbound|9080||ratings", "outbound|9080||unrelated")));
+    assertThat(names(client.next())).containsExactly("outbound|9080||ratings");
+  }
+
+  @Test
   void unsubscribedNames_areNotPushed() throws Exception {
     resources.put(ROUTE, route("r1", "a"));
     resources.put(ROUTE, route("r2", "b"));

@@ -1,0 +1,52 @@
+package dev.bosun.controlplane.xds;
+
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What the control plane knows of one connected proxy, read from the node the Istio agent (or a
+ * proxyless gRPC bootstrap) sends: id {@code <type>~<ip>~<pod>.<namespace>~<namespace>.svc.<suffix>}
+ * and metadata such as {@code NAMESPACE}, {@code LABELS} and {@code GENERATOR}.
+ */
+public record ProxyView(String id, String type, String ip, String namespace, Map<String, String> labels, String generator) {
+  public ProxyView {
+    labels = Map.copyOf(labels);
+  }
+
+  /** Proxyless gRPC clients say {@code GENERATOR: grpc} in their node metadata. */
+  public boolean isProxylessGrpc() {
+    return "grpc".equals(generator);
+  }
+
+  public static ProxyView of(Node node) {
+    String id = node.getId();
+    String[] parts = id.split("~", -1);
+    String type = parts.length > 0 ? parts[0] : "";
+    String ip = parts.length > 1 ? parts[1] : "";
+    String namespace = "";
+    if (parts.length > 3) {
+      String domain = parts[3];
+      int dot = domain.indexOf('.');
+      namespace = dot < 0 ? domain : domain.substring(0, dot);
+    }
+    Struct metadata = node.getMetadata();
+    String fromMetadata = string(metadata, "NAMESPACE");
+    if (!fromMetadata.isEmpty()) {
+      namespace = fromMetadata;
+    }
+    Map<String, String> labels = new TreeMap<>();
+    Value labelValue = metadata.getFieldsMap().get("LABELS");
+    if (labelValue != null && labelValue.hasStructValue()) {
+      labelValue.getStructValue().getFieldsMap().forEach((k, v) -> labels.put(k, v.getStringValue()));
+    }
+    return new ProxyView(id, type, ip, namespace.isEmpty() ? "default" : namespace, labels, string(metadata, "GENERATOR"));
+  }
+
+  private static String string(Struct struct, String field) {
+    Value value = struct.getFieldsMap().get(field);
+    return value == null ? "" : value.getStringValue();
+  }
+}

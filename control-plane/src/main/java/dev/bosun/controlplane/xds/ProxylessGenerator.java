@@ -1,0 +1,222 @@
+package dev.bosun.controlplane.xds;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.Message;
+import com.google.protobuf.UInt32Value;
+import dev.bosun.controlplane.model.Endpoint;
+import dev.bosun.controlplane.model.Locality;
+import dev.bosun.controlplane.model.MeshService;
+import dev.bosun.controlplane.model.ServicePort;
+import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Address;
+import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
+import io.envoyproxy.envoy.config.core.v3.ConfigSource;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import io.envoyproxy.envoy.config.listener.v3.ApiListener;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Configuration for proxyless gRPC clients (grpc-xds), a pure function of a snapshot and a proxy:
+ * an API listener named exactly as the client dials ({@code host:port}), a route configuration
+ * with one virtual host, EDS clusters and their endpoints. Routes are the default route to the
+ * service: VirtualService and DestinationRule rules are not applied to these clients yet.
+ */
+public final class ProxylessGenerator {
+  private static final ConfigSource ADS =
+      ConfigSource.newBuilder().setAds(AggregatedConfigSource.getDefaultInstance()).build();
+
+  private final String domainSuffix;
+
+  public ProxylessGenerator(String domainSuffix) {
+    this.domainSuffix = domainSuffix;
+  }
+
+  /** A dialled target resolved to a service and port. */
+  record Target(String name, MeshService service, ServicePort port) {}
+
+  /**
+   * Resolves {@code host:port} as a client in {@code namespace} means it: a short name is in the
+   * client's namespace, {@code name.namespace} and {@code name.namespace.svc} get the cluster
+   * domain suffix.
+   */
+  Optional<Target> resolve(MeshSnapshot snapshot, ProxyView proxy, String target) {
+    int colon = target.lastIndexOf(':');
+    if (colon <= 0) {
+      return Optional.empty();
+    }
+    int port;
+    try {
+      port = Integer.parseInt(target.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
+    String host = target.substring(0, colon);
+    for (String candidate : candidates(host, proxy.namespace())) {
+      Optional<MeshService> service = snapshot.service(candidate);
+      if (service.isPresent() && service.get().visibleFrom(proxy.namespace())) {
+        Optional<ServicePort> servicePort = service.get().port(port);
+        if (servicePort.isPresent()) {
+          return Optional.of(new Target(target, service.get(), servicePort.get()));
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  private List<String> candidates(String host, String namespace) {
+    String suffix = ".svc." + domainSuffix;
+    long dots = host.chars().filter(c -> c == '.').count();
+    if (dots == 0) {
+      return List.of(host + "." + namespace + suffix, host);
+    }
+    if (dots == 1) {
+      return List.of(host + suffix, host);
+    }
+    if (host.endsWith(".svc")) {
+      return List.of(host + "." + domainSuffix, host);
+    }
+    return List.of(host);
+  }
+
+  public Map<String, Message> listeners(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+    Map<String, Message> listeners = new TreeMap<>();
+    for (String name : names) {
+      resolve(snapshot, proxy, name).ifPresent(target -> listeners.put(name, apiListener(name)));
+    }
+    return listeners;
+  }
+
+  public Map<String, Message> routes(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+    Map<String, Message> routes = new TreeMap<>();
+    for (String name : names) {
+      resolve(snapshot, proxy, name)
+          .ifPresent(
+              target ->
+                  routes.put(
+                      name,
+                      RouteConfiguration.newBuilder()
+                          .setName(name)
+                          .addVirtualHosts(
+                              VirtualHost.newBuilder()
+                                  .setName(target.service().hostname() + ":" + target.port().port())
+                                  .addDomains(name)
+                                  .addRoutes(
+                                      Route.newBuilder()
+                                          .setMatch(RouteMatch.newBuilder().setPrefix(""))
+                                          .setRoute(
+                                              RouteAction.newBuilder()
+                                                  .setCluster(
+                                                      EnvoyNames.outboundCluster(
+                                                          target.port().port(), "", target.service().hostname())))))
+                          .build()));
+    }
+    return routes;
+  }
+
+  public Map<String, Message> clusters(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+    Map<String, Message> clusters = new TreeMap<>();
+    for (String name : names) {
+      EnvoyNames.parseOutboundCluster(name)
+          .filter(c -> c.subset().isEmpty())
+          .filter(c -> snapshot.service(c.host()).flatMap(s -> s.port(c.port())).isPresent())
+          .ifPresent(
+              c ->
+                  clusters.put(
+                      name,
+                      Cluster.newBuilder()
+                          .setName(name)
+                          .setType(Cluster.DiscoveryType.EDS)
+                          .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder().setEdsConfig(ADS).setServiceName(name))
+                          .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN)
+                          .build()));
+    }
+    return clusters;
+  }
+
+  public Map<String, Message> endpoints(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+    Map<String, Message> assignments = new TreeMap<>();
+    for (String name : names) {
+      Optional<EnvoyNames.OutboundCluster> cluster = EnvoyNames.parseOutboundCluster(name);
+      if (cluster.isEmpty() || !cluster.get().subset().isEmpty()) {
+        continue;
+      }
+      Optional<ServicePort> port = snapshot.service(cluster.get().host()).flatMap(s -> s.port(cluster.get().port()));
+      if (port.isEmpty()) {
+        continue;
+      }
+      assignments.put(name, assignment(name, snapshot.endpoints(cluster.get().host(), port.get().name(), Map.of()), port.get()));
+    }
+    return assignments;
+  }
+
+  /** Healthy endpoints grouped by locality; every locality gets a weight, as grpc-xds requires. */
+  static ClusterLoadAssignment assignment(String name, List<Endpoint> endpoints, ServicePort port) {
+    Map<Locality, LocalityLbEndpoints.Builder> byLocality = new LinkedHashMap<>();
+    for (Endpoint endpoint : endpoints) {
+      if (endpoint.health() != Endpoint.Health.HEALTHY) {
+        continue;
+      }
+      int target = endpoint.ports().getOrDefault(port.name(), port.port());
+      byLocality
+          .computeIfAbsent(
+              endpoint.locality(),
+              l ->
+                  LocalityLbEndpoints.newBuilder()
+                      .setLocality(
+                          io.envoyproxy.envoy.config.core.v3.Locality.newBuilder()
+                              .setRegion(l.region())
+                              .setZone(l.zone())
+                              .setSubZone(l.subzone())))
+          .addLbEndpoints(
+              LbEndpoint.newBuilder()
+                  .setLoadBalancingWeight(UInt32Value.of(Math.max(1, endpoint.weight())))
+                  .setEndpoint(
+                      io.envoyproxy.envoy.config.endpoint.v3.Endpoint.newBuilder()
+                          .setAddress(
+                              Address.newBuilder()
+                                  .setSocketAddress(
+                                      SocketAddress.newBuilder().setAddress(endpoint.address()).setPortValue(target)))));
+    }
+    ClusterLoadAssignment.Builder assignment = ClusterLoadAssignment.newBuilder().setClusterName(name);
+    byLocality.values().forEach(locality -> {
+      locality.setLoadBalancingWeight(UInt32Value.of(Math.max(1, locality.getLbEndpointsCount())));
+      assignment.addEndpoints(locality);
+    });
+    return assignment.build();
+  }
+
+  private static Listener apiListener(String name) {
+    HttpConnectionManager manager =
+        HttpConnectionManager.newBuilder()
+            .setStatPrefix(name)
+            .setRds(Rds.newBuilder().setRouteConfigName(name).setConfigSource(ADS))
+            .addHttpFilters(
+                HttpFilter.newBuilder()
+                    .setName("envoy.filters.http.router")
+                    .setTypedConfig(Any.pack(Router.getDefaultInstance())))
+            .build();
+    return Listener.newBuilder()
+        .setName(name)
+        .setApiListener(ApiListener.newBuilder().setApiListener(Any.pack(manager)))
+        .build();
+  }
+}
