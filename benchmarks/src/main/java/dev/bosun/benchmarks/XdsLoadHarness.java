@@ -54,23 +54,34 @@ public final class XdsLoadHarness {
     int clients = args.length > 0 ? Integer.parseInt(args[0]) : 2000;
     int services = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
     int channelCount = args.length > 2 ? Integer.parseInt(args[2]) : 20;
+    SyntheticMesh.init(services);
 
-    SyntheticMesh mesh = new SyntheticMesh(services);
-    XdsServerSettings settings =
-        XdsServerSettings.defaults(new InetSocketAddress("127.0.0.1", 0))
-            .withStreamRate(1_000_000, 1_000_000);
-    XdsServer server =
-        new XdsServer(settings, mesh, new SimpleMeterRegistry(), System::nanoTime).start();
-    server.setReady(true);
+    // The server runs in its own JVM so its heap is measured without the simulated clients.
+    Process child =
+        new ProcessBuilder(
+                java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx2g",
+                "-cp",
+                System.getProperty("java.class.path"),
+                ServerMain.class.getName(),
+                Integer.toString(services))
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    var fromServer =
+        new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream()));
+    var toServer = new java.io.PrintWriter(child.getOutputStream(), true);
+    int port = Integer.parseInt(expect(fromServer, "PORT")[1]);
+
     List<ManagedChannel> channels = new ArrayList<>();
     for (int i = 0; i < channelCount; i++) {
       channels.add(
-          NettyChannelBuilder.forAddress("127.0.0.1", server.port())
+          NettyChannelBuilder.forAddress("127.0.0.1", port)
               .usePlaintext()
               .maxInboundMessageSize(256 << 20)
               .build());
     }
-    long heapBefore = usedAfterGc();
+    toServer.println("heap");
+    long heapBefore = Long.parseLong(expect(fromServer, "HEAP")[1]);
 
     CountDownLatch synced = new CountDownLatch(clients);
     List<SimulatedProxy> proxies = new ArrayList<>();
@@ -95,16 +106,17 @@ public final class XdsLoadHarness {
     }
     double connectSeconds = (System.nanoTime() - start) / 1e9;
     Thread.sleep(2000);
-    long heapConnected = usedAfterGc();
+    toServer.println("heap");
+    String[] heap = expect(fromServer, "HEAP");
+    long heapConnected = Long.parseLong(heap[1]);
 
     List<Long> latencies = new ArrayList<>();
     int pushes = 5;
     for (int p = 0; p < pushes; p++) {
-      mesh.changeEndpoints(p);
       CountDownLatch acked = new CountDownLatch(clients);
       long pushStart = System.nanoTime();
       proxies.forEach(proxy -> proxy.expectEds(pushStart, acked));
-      server.push(PushScope.types(Set.of(XdsTypes.ENDPOINT), "endpoint change", pushStart));
+      toServer.println("push " + p);
       if (!acked.await(5, TimeUnit.MINUTES)) {
         throw new IllegalStateException(
             "push " + p + ": only " + (clients - acked.getCount()) + " ACKs");
@@ -124,8 +136,8 @@ public final class XdsLoadHarness {
         channelCount);
     System.out.printf("all connected and ACKed CDS+EDS+LDS+RDS in %.2f s%n", connectSeconds);
     System.out.printf(
-        "heap per connected idle proxy: %.3f MB (server and client side together, %d streams)%n",
-        (heapConnected - heapBefore) / 1e6 / clients, server.connectedStreams());
+        "server heap per connected idle proxy: %.3f MB (%s streams; server JVM only)%n",
+        (heapConnected - heapBefore) / 1e6 / clients, heap[2]);
     System.out.printf(
         "endpoints-only push to ACK over %d pushes x %d proxies: p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
         pushes,
@@ -133,10 +145,55 @@ public final class XdsLoadHarness {
         percentile(sorted, 0.50),
         percentile(sorted, 0.99),
         sorted[sorted.length - 1] / 1e6);
-    proxies.forEach(SimulatedProxy::close);
-    channels.forEach(ManagedChannel::shutdownNow);
-    server.close();
+    toServer.println("quit");
+    child.waitFor(30, TimeUnit.SECONDS);
+    child.destroy();
     System.exit(0);
+  }
+
+  private static String[] expect(java.io.BufferedReader reader, String tag)
+      throws java.io.IOException {
+    for (String line; (line = reader.readLine()) != null; ) {
+      String[] parts = line.trim().split(" ");
+      if (parts[0].equals(tag)) {
+        return parts;
+      }
+    }
+    throw new IllegalStateException("server exited before " + tag);
+  }
+
+  /** The xDS server side of the harness, driven by commands on stdin. */
+  public static final class ServerMain {
+    public static void main(String[] args) throws Exception {
+      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+      SyntheticMesh mesh = SyntheticMesh.init(Integer.parseInt(args[0]));
+      XdsServerSettings settings =
+          XdsServerSettings.defaults(new InetSocketAddress("127.0.0.1", 0))
+              .withStreamRate(1_000_000, 1_000_000);
+      XdsServer server =
+          new XdsServer(settings, mesh, new SimpleMeterRegistry(), System::nanoTime).start();
+      server.setReady(true);
+      System.out.println("PORT " + server.port());
+      var commands = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
+      for (String line; (line = commands.readLine()) != null; ) {
+        String[] command = line.trim().split(" ");
+        switch (command[0]) {
+          case "heap" ->
+              System.out.println("HEAP " + usedAfterGc() + " " + server.connectedStreams());
+          case "push" -> {
+            String changed = mesh.changeEndpoints(Integer.parseInt(command[1]));
+            server.push(
+                PushScope.types(Set.of(XdsTypes.ENDPOINT), "endpoint change", System.nanoTime())
+                    .onlyNames(XdsTypes.ENDPOINT, Set.of(changed)));
+          }
+          case "quit" -> {
+            server.close();
+            System.exit(0);
+          }
+          default -> System.err.println("unknown command " + line);
+        }
+      }
+    }
   }
 
   private static double percentile(long[] sorted, double q) {
@@ -252,6 +309,10 @@ public final class XdsLoadHarness {
     private final Map<String, Message> listeners = new TreeMap<>();
     private final Map<String, Message> routes = new TreeMap<>();
 
+    static SyntheticMesh init(int services) {
+      return new SyntheticMesh(services);
+    }
+
     SyntheticMesh(int services) {
       List<String> names = new ArrayList<>();
       for (int s = 0; s < services; s++) {
@@ -286,9 +347,10 @@ public final class XdsLoadHarness {
       }
     }
 
-    void changeEndpoints(int generation) {
+    String changeEndpoints(int generation) {
       String name = clusterNames.get(0);
       assignments.put(name, assignment(name, 0, generation + 1));
+      return name;
     }
 
     private static ClusterLoadAssignment assignment(String name, int service, int generation) {

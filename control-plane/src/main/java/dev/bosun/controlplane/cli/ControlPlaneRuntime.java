@@ -4,6 +4,10 @@ import dev.bosun.controlplane.mesh.MeshModel;
 import dev.bosun.controlplane.mesh.MeshSettings;
 import dev.bosun.controlplane.monitor.MonitoringServer;
 import dev.bosun.controlplane.push.Ticker;
+import dev.bosun.controlplane.xds.MeshXdsGenerator;
+import dev.bosun.controlplane.xds.XdsPushes;
+import dev.bosun.xds.XdsServer;
+import dev.bosun.xds.XdsServerSettings;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
@@ -26,19 +30,37 @@ public final class ControlPlaneRuntime implements AutoCloseable {
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final MeshModel mesh;
   private final MonitoringServer monitoring;
+  private final XdsServer xds;
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final java.util.concurrent.atomic.AtomicBoolean closed =
       new java.util.concurrent.atomic.AtomicBoolean();
 
   public ControlPlaneRuntime(
-      MeshSettings settings, InetSocketAddress monitoringAddress, Set<String> sources)
+      MeshSettings settings,
+      InetSocketAddress monitoringAddress,
+      XdsServerSettings xdsSettings,
+      Set<String> sources)
       throws IOException {
     new JvmMemoryMetrics().bindTo(meters);
     new JvmThreadMetrics().bindTo(meters);
     new ProcessorMetrics().bindTo(meters);
-    mesh = new MeshModel(settings, meters, Ticker.SYSTEM, Clock.systemUTC(), sources).start();
+    mesh = new MeshModel(settings, meters, Ticker.SYSTEM, Clock.systemUTC(), sources);
+    xds =
+        new XdsServer(
+                xdsSettings,
+                new MeshXdsGenerator(mesh::snapshot, settings.domainSuffix()),
+                meters,
+                System::nanoTime)
+            .start();
+    mesh.addListener(new XdsPushes(xds));
+    mesh.start();
     monitoring = new MonitoringServer(monitoringAddress, mesh, meters, () -> true).start();
+    monitoring.handle("/debug/syncz", query -> xds.syncStatus());
+  }
+
+  public XdsServer xds() {
+    return xds;
   }
 
   public MeshModel mesh() {
@@ -78,6 +100,7 @@ public final class ControlPlaneRuntime implements AutoCloseable {
       }
     }
     closeables.clear();
+    xds.close();
     monitoring.close();
     mesh.close();
     stopped.countDown();

@@ -46,6 +46,7 @@ final class LocalCommand implements Callable<Integer> {
         new ControlPlaneRuntime(
             options.settings(),
             new InetSocketAddress(options.monitoringAddress, options.monitoringPort),
+            options.xdsSettings(),
             Set.of(LocalDirectorySource.NAME))) {
       runtime.own(new LocalDirectorySource(directory, runtime.mesh()).start(pollInterval));
       runtime.awaitShutdown();

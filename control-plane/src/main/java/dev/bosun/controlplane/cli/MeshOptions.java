@@ -50,6 +50,40 @@ final class MeshOptions {
           "Push at the latest this long after the first pending change (default: ${DEFAULT-VALUE}).")
   Duration debounceMax;
 
+  @Option(
+      names = "--xds-port",
+      defaultValue = "15010",
+      description = "Plaintext xDS (ADS) port (default: ${DEFAULT-VALUE}; 0 picks a free port).")
+  int xdsPort;
+
+  @Option(
+      names = "--xds-address",
+      defaultValue = "0.0.0.0",
+      description = "Address the xDS port binds to (default: ${DEFAULT-VALUE}).")
+  String xdsAddress;
+
+  @Option(
+      names = "--max-connection-age",
+      defaultValue = "30m",
+      converter = DurationConverter.class,
+      description =
+          "Close xDS connections after this long so clients rebalance across replicas (default: ${DEFAULT-VALUE}).")
+  Duration maxConnectionAge;
+
+  @Option(
+      names = "--xds-stream-rate",
+      defaultValue = "25",
+      description =
+          "New xDS streams accepted per second; more get RESOURCE_EXHAUSTED and retry (default: ${DEFAULT-VALUE}).")
+  double xdsStreamRate;
+
+  dev.bosun.xds.XdsServerSettings xdsSettings() {
+    return dev.bosun.xds.XdsServerSettings.defaults(
+            new java.net.InetSocketAddress(xdsAddress, xdsPort))
+        .withMaxConnectionAge(maxConnectionAge)
+        .withStreamRate(xdsStreamRate, (int) Math.max(1, Math.ceil(xdsStreamRate * 4)));
+  }
+
   MeshSettings settings() {
     return new MeshSettings(domainSuffix, rootNamespace, debounceQuiet, debounceMax);
   }

@@ -52,6 +52,7 @@ final class ServeCommand implements Callable<Integer> {
             new ControlPlaneRuntime(
                 options.settings(),
                 new InetSocketAddress(options.monitoringAddress, options.monitoringPort),
+                options.xdsSettings(),
                 Set.of(KubernetesSource.NAME))) {
       runtime.own(new KubernetesSource(client, runtime.mesh()).start());
       runtime.awaitShutdown();

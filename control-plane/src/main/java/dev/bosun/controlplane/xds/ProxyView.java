@@ -8,10 +8,17 @@ import java.util.TreeMap;
 
 /**
  * What the control plane knows of one connected proxy, read from the node the Istio agent (or a
- * proxyless gRPC bootstrap) sends: id {@code <type>~<ip>~<pod>.<namespace>~<namespace>.svc.<suffix>}
- * and metadata such as {@code NAMESPACE}, {@code LABELS} and {@code GENERATOR}.
+ * proxyless gRPC bootstrap) sends: id {@code
+ * <type>~<ip>~<pod>.<namespace>~<namespace>.svc.<suffix>} and metadata such as {@code NAMESPACE},
+ * {@code LABELS} and {@code GENERATOR}.
  */
-public record ProxyView(String id, String type, String ip, String namespace, Map<String, String> labels, String generator) {
+public record ProxyView(
+    String id,
+    String type,
+    String ip,
+    String namespace,
+    Map<String, String> labels,
+    String generator) {
   public ProxyView {
     labels = Map.copyOf(labels);
   }
@@ -40,9 +47,18 @@ public record ProxyView(String id, String type, String ip, String namespace, Map
     Map<String, String> labels = new TreeMap<>();
     Value labelValue = metadata.getFieldsMap().get("LABELS");
     if (labelValue != null && labelValue.hasStructValue()) {
-      labelValue.getStructValue().getFieldsMap().forEach((k, v) -> labels.put(k, v.getStringValue()));
+      labelValue
+          .getStructValue()
+          .getFieldsMap()
+          .forEach((k, v) -> labels.put(k, v.getStringValue()));
     }
-    return new ProxyView(id, type, ip, namespace.isEmpty() ? "default" : namespace, labels, string(metadata, "GENERATOR"));
+    return new ProxyView(
+        id,
+        type,
+        ip,
+        namespace.isEmpty() ? "default" : namespace,
+        labels,
+        string(metadata, "GENERATOR"));
   }
 
   private static String string(Struct struct, String field) {

@@ -36,9 +36,9 @@ import java.util.TreeMap;
 
 /**
  * Configuration for proxyless gRPC clients (grpc-xds), a pure function of a snapshot and a proxy:
- * an API listener named exactly as the client dials ({@code host:port}), a route configuration
- * with one virtual host, EDS clusters and their endpoints. Routes are the default route to the
- * service: VirtualService and DestinationRule rules are not applied to these clients yet.
+ * an API listener named exactly as the client dials ({@code host:port}), a route configuration with
+ * one virtual host, EDS clusters and their endpoints. Routes are the default route to the service:
+ * VirtualService and DestinationRule rules are not applied to these clients yet.
  */
 public final class ProxylessGenerator {
   private static final ConfigSource ADS =
@@ -126,7 +126,9 @@ public final class ProxylessGenerator {
                                               RouteAction.newBuilder()
                                                   .setCluster(
                                                       EnvoyNames.outboundCluster(
-                                                          target.port().port(), "", target.service().hostname())))))
+                                                          target.port().port(),
+                                                          "",
+                                                          target.service().hostname())))))
                           .build()));
     }
     return routes;
@@ -145,7 +147,10 @@ public final class ProxylessGenerator {
                       Cluster.newBuilder()
                           .setName(name)
                           .setType(Cluster.DiscoveryType.EDS)
-                          .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder().setEdsConfig(ADS).setServiceName(name))
+                          .setEdsClusterConfig(
+                              Cluster.EdsClusterConfig.newBuilder()
+                                  .setEdsConfig(ADS)
+                                  .setServiceName(name))
                           .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN)
                           .build()));
     }
@@ -159,11 +164,17 @@ public final class ProxylessGenerator {
       if (cluster.isEmpty() || !cluster.get().subset().isEmpty()) {
         continue;
       }
-      Optional<ServicePort> port = snapshot.service(cluster.get().host()).flatMap(s -> s.port(cluster.get().port()));
+      Optional<ServicePort> port =
+          snapshot.service(cluster.get().host()).flatMap(s -> s.port(cluster.get().port()));
       if (port.isEmpty()) {
         continue;
       }
-      assignments.put(name, assignment(name, snapshot.endpoints(cluster.get().host(), port.get().name(), Map.of()), port.get()));
+      assignments.put(
+          name,
+          assignment(
+              name,
+              snapshot.endpoints(cluster.get().host(), port.get().name(), Map.of()),
+              port.get()));
     }
     return assignments;
   }
@@ -194,13 +205,20 @@ public final class ProxylessGenerator {
                           .setAddress(
                               Address.newBuilder()
                                   .setSocketAddress(
-                                      SocketAddress.newBuilder().setAddress(endpoint.address()).setPortValue(target)))));
+                                      SocketAddress.newBuilder()
+                                          .setAddress(endpoint.address())
+                                          .setPortValue(target)))));
     }
-    ClusterLoadAssignment.Builder assignment = ClusterLoadAssignment.newBuilder().setClusterName(name);
-    byLocality.values().forEach(locality -> {
-      locality.setLoadBalancingWeight(UInt32Value.of(Math.max(1, locality.getLbEndpointsCount())));
-      assignment.addEndpoints(locality);
-    });
+    ClusterLoadAssignment.Builder assignment =
+        ClusterLoadAssignment.newBuilder().setClusterName(name);
+    byLocality
+        .values()
+        .forEach(
+            locality -> {
+              locality.setLoadBalancingWeight(
+                  UInt32Value.of(Math.max(1, locality.getLbEndpointsCount())));
+              assignment.addEndpoints(locality);
+            });
     return assignment.build();
   }
 

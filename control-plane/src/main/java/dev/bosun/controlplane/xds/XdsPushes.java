@@ -1,0 +1,49 @@
+package dev.bosun.controlplane.xds;
+
+import dev.bosun.controlplane.mesh.MeshModel.SnapshotUpdate;
+import dev.bosun.controlplane.model.MeshService;
+import dev.bosun.controlplane.model.ServicePort;
+import dev.bosun.controlplane.push.PushRequest;
+import dev.bosun.xds.PushScope;
+import dev.bosun.xds.XdsServer;
+import dev.bosun.xds.XdsTypes;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Turns each new snapshot into an xDS push: a full push may change every type; an endpoints-only
+ * push changes only EDS, and only the clusters of the hosts whose endpoints changed. The first
+ * snapshot also opens the server to clients.
+ */
+public final class XdsPushes implements Consumer<SnapshotUpdate> {
+  private final XdsServer server;
+
+  public XdsPushes(XdsServer server) {
+    this.server = server;
+  }
+
+  @Override
+  public void accept(SnapshotUpdate update) {
+    server.setReady(true);
+    PushRequest request = update.request();
+    String reason = String.join(", ", request.reasons());
+    if (request.full()) {
+      server.push(PushScope.everything(reason, request.startNanos()));
+      return;
+    }
+    Set<String> clusters = new HashSet<>();
+    for (String host : request.endpoints()) {
+      MeshService service = update.snapshot().service(host).orElse(null);
+      if (service == null) {
+        continue;
+      }
+      for (ServicePort port : service.ports()) {
+        clusters.add(EnvoyNames.outboundCluster(port.port(), "", host));
+      }
+    }
+    server.push(
+        PushScope.types(Set.of(XdsTypes.ENDPOINT), reason, request.startNanos())
+            .onlyNames(XdsTypes.ENDPOINT, clusters));
+  }
+}

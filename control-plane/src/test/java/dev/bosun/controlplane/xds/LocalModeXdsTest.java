@@ -1,0 +1,172 @@
+package dev.bosun.controlplane.xds;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.bosun.controlplane.cli.ControlPlaneRuntime;
+import dev.bosun.controlplane.mesh.MeshSettings;
+import dev.bosun.controlplane.source.LocalDirectorySource;
+import dev.bosun.xds.XdsServerSettings;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.stub.StreamObserver;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Bosun as {@code bosun local} runs it (the same runtime), on a directory describing one service
+ * whose endpoint is a real gRPC server on loopback: grpc-java's xDS client resolves the service
+ * through Bosun and carries an RPC; an Envoy sidecar is told clearly it is not served yet; and
+ * {@code /debug/syncz} shows the client in sync.
+ */
+class LocalModeXdsTest {
+  @TempDir Path dir;
+
+  @Test
+  void proxylessClient_routesThroughBosun_sidecarIsRefusedClearly_synczShowsState()
+      throws Exception {
+    HealthStatusManager health = new HealthStatusManager();
+    Server backend =
+        Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+            .addService(health.getHealthService())
+            .build()
+            .start();
+    Files.writeString(
+        dir.resolve("mesh.yaml"),
+        """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: echo, namespace: demo}
+        spec:
+          clusterIP: 10.96.0.10
+          ports: [{name: grpc, port: 7070, targetPort: %d}]
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: echo-1, namespace: demo, labels: {kubernetes.io/service-name: echo}}
+        addressType: IPv4
+        ports: [{name: grpc, port: %d, protocol: TCP}]
+        endpoints:
+        - addresses: [127.0.0.1]
+          conditions: {ready: true}
+        """
+            .formatted(backend.getPort(), backend.getPort()));
+
+    try (ControlPlaneRuntime runtime =
+        new ControlPlaneRuntime(
+            new MeshSettings(
+                "cluster.local", "istio-system", Duration.ofMillis(10), Duration.ofMillis(100)),
+            new InetSocketAddress("127.0.0.1", 0),
+            XdsServerSettings.defaults(new InetSocketAddress("127.0.0.1", 0)),
+            Set.of(LocalDirectorySource.NAME))) {
+      runtime.own(new LocalDirectorySource(dir, runtime.mesh()).start(Duration.ofMillis(200)));
+      await().atMost(Duration.ofSeconds(30)).until(runtime.mesh()::ready);
+
+      System.setProperty(
+          "io.grpc.xds.bootstrapConfig",
+          """
+          {"xds_servers": [{"server_uri": "127.0.0.1:%d", "channel_creds": [{"type": "insecure"}],
+                            "server_features": ["xds_v3"]}],
+           "node": {"id": "sidecar~127.0.0.1~client-1.demo~demo.svc.cluster.local",
+                    "metadata": {"GENERATOR": "grpc", "NAMESPACE": "demo"}}}
+          """
+              .formatted(runtime.xds().port()));
+      ManagedChannel channel =
+          Grpc.newChannelBuilder("xds:///echo.demo:7070", InsecureChannelCredentials.create())
+              .build();
+      try {
+        HealthCheckResponse response =
+            HealthGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(30, TimeUnit.SECONDS)
+                .withWaitForReady()
+                .check(HealthCheckRequest.getDefaultInstance());
+        assertThat(response.getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+
+        URI syncz =
+            URI.create(
+                "http://127.0.0.1:" + runtime.monitoring().address().getPort() + "/debug/syncz");
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(
+                () -> {
+                  String body =
+                      HttpClient.newHttpClient()
+                          .send(
+                              HttpRequest.newBuilder(syncz).build(),
+                              HttpResponse.BodyHandlers.ofString())
+                          .body();
+                  return body.contains("client-1.demo")
+                      && body.contains("\"eds\"")
+                      && !body.contains("STALE");
+                });
+      } finally {
+        channel.shutdownNow();
+      }
+
+      assertThat(sidecarStatus(runtime.xds().port()).getDescription())
+          .isEqualTo(MeshXdsGenerator.SIDECARS_NOT_SERVED);
+    } finally {
+      backend.shutdownNow();
+    }
+  }
+
+  private static Status sidecarStatus(int port) throws Exception {
+    ManagedChannel channel =
+        Grpc.newChannelBuilder("127.0.0.1:" + port, InsecureChannelCredentials.create()).build();
+    try {
+      CompletableFuture<Status> closed = new CompletableFuture<>();
+      StreamObserver<DiscoveryRequest> requests =
+          AggregatedDiscoveryServiceGrpc.newStub(channel)
+              .streamAggregatedResources(
+                  new StreamObserver<>() {
+                    @Override
+                    public void onNext(DiscoveryResponse value) {}
+
+                    @Override
+                    public void onError(Throwable t) {
+                      closed.complete(Status.fromThrowable(t));
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                      closed.complete(Status.OK);
+                    }
+                  });
+      requests.onNext(
+          DiscoveryRequest.newBuilder()
+              .setNode(
+                  Node.newBuilder()
+                      .setId("sidecar~10.0.0.9~reviews-v1.demo~demo.svc.cluster.local"))
+              .setTypeUrl("type.googleapis.com/envoy.config.cluster.v3.Cluster")
+              .build());
+      Status status = closed.get(10, TimeUnit.SECONDS);
+      assertThat(status.getCode()).isEqualTo(Status.Code.UNIMPLEMENTED);
+      return status;
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+}
