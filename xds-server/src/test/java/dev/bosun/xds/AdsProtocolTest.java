@@ -202,6 +202,50 @@ class AdsProtocolTest {
   }
 
   @Test
+  void identicalResourcesForManyProxies_areSerialisedOnce() throws Exception {
+    List<AdsClient> clients = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      AdsClient client = client();
+      client.send(request(CLUSTER, "", "", List.of()));
+      clients.add(client);
+    }
+    for (AdsClient client : clients) {
+      assertThat(names(client.next())).hasSize(2);
+    }
+    assertThat(server.encoder().size()).as("two distinct clusters, packed once each").isEqualTo(2);
+  }
+
+  @Test
+  void clientThatStopsReading_costsOnlyItself() throws Exception {
+    for (int i = 0; i < 200; i++) {
+      resources.put(CLUSTER, cluster("outbound|80||big-" + i + "." + "x".repeat(2000), 1));
+    }
+    io.grpc.ClientCall<io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest, DiscoveryResponse>
+        stuck;
+    try (AdsClient holder = new AdsClient(server.port())) {
+      stuck =
+          holder.channel.newCall(
+              io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc
+                  .getStreamAggregatedResourcesMethod(),
+              io.grpc.CallOptions.DEFAULT);
+      stuck.start(new io.grpc.ClientCall.Listener<>() {}, new io.grpc.Metadata());
+      // Never call request(): the client reads nothing, so flow control fills up.
+      stuck.sendMessage(request(CLUSTER, "", "", List.of()));
+      AdsClient healthy = client();
+      healthy.send(request(CLUSTER, "", "", List.of()));
+      healthy.ack(healthy.next(), List.of());
+      for (int round = 0; round < 20; round++) {
+        resources.put(CLUSTER, cluster("outbound|80||round", round + 1));
+        server.push(PushScope.types(Set.of(CLUSTER), "round " + round, System.nanoTime()));
+        DiscoveryResponse response = healthy.next();
+        healthy.ack(response, List.of());
+      }
+      assertThat(server.connectedStreams()).isEqualTo(2);
+      stuck.cancel("done", null);
+    }
+  }
+
+  @Test
   void unsubscribedNames_areNotPushed() throws Exception {
     resources.put(ROUTE, route("r1", "a"));
     resources.put(ROUTE, route("r2", "b"));
