@@ -61,6 +61,7 @@ public final class XdsLoadHarness {
         new ProcessBuilder(
                 java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx2g",
+                "-Dharness.histogram=" + Boolean.getBoolean("harness.histogram"),
                 "-cp",
                 System.getProperty("java.class.path"),
                 ServerMain.class.getName(),
@@ -121,6 +122,10 @@ public final class XdsLoadHarness {
         throw new IllegalStateException(
             "push " + p + ": only " + (clients - acked.getCount()) + " ACKs");
       }
+      long[] round = proxies.stream().mapToLong(proxy -> proxy.lastEdsLatency).sorted().toArray();
+      System.out.printf(
+          "push %d: p50 %.1f ms, p99 %.1f ms%n",
+          p, percentile(round, 0.5), percentile(round, 0.99));
       proxies.forEach(proxy -> latencies.add(proxy.lastEdsLatency));
       Thread.sleep(500);
     }
@@ -178,8 +183,21 @@ public final class XdsLoadHarness {
       for (String line; (line = commands.readLine()) != null; ) {
         String[] command = line.trim().split(" ");
         switch (command[0]) {
-          case "heap" ->
-              System.out.println("HEAP " + usedAfterGc() + " " + server.connectedStreams());
+          case "heap" -> {
+            System.out.println("HEAP " + usedAfterGc() + " " + server.connectedStreams());
+            if (Boolean.getBoolean("harness.histogram")) {
+              String histogram =
+                  (String)
+                      java.lang.management.ManagementFactory.getPlatformMBeanServer()
+                          .invoke(
+                              new javax.management.ObjectName(
+                                  "com.sun.management:type=DiagnosticCommand"),
+                              "gcClassHistogram",
+                              new Object[] {new String[0]},
+                              new String[] {String[].class.getName()});
+              histogram.lines().limit(25).forEach(System.err::println);
+            }
+          }
           case "push" -> {
             String changed = mesh.changeEndpoints(Integer.parseInt(command[1]));
             server.push(

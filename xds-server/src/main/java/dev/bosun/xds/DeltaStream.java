@@ -77,14 +77,23 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
           added |= !state.wildcard;
           state.wildcard = true;
         } else {
-          added |= state.subscribed.add(name);
+          if (!state.subscribed.contains(name)) {
+            Set<String> names = new java.util.LinkedHashSet<>(state.subscribed);
+            names.add(name);
+            state.subscribed = server.internSubscription(names);
+            added = true;
+          }
         }
       }
       for (String name : request.getResourceNamesUnsubscribeList()) {
         if (name.equals("*")) {
           state.wildcard = false;
         } else {
-          state.subscribed.remove(name);
+          if (state.subscribed.contains(name)) {
+            Set<String> names = new java.util.LinkedHashSet<>(state.subscribed);
+            names.remove(name);
+            state.subscribed = server.internSubscription(names);
+          }
           if (!state.wildcard) {
             state.sentForUpdate().remove(name);
             state.acked.remove(name);

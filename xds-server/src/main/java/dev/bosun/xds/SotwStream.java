@@ -1,5 +1,6 @@
 package dev.bosun.xds;
 
+import com.google.protobuf.ByteString;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Status;
@@ -9,6 +10,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -73,9 +75,22 @@ final class SotwStream extends XdsStream<DiscoveryResponse>
     }
   }
 
-  /** Applies the request's names; returns names newly subscribed. */
-  private static Set<String> subscribe(TypeState state, DiscoveryRequest request, boolean first) {
-    Set<String> names = new LinkedHashSet<>(request.getResourceNamesList());
+  /**
+   * Applies the request's names; returns names newly subscribed. Envoy repeats its whole list on
+   * every ACK, so an unchanged list (recognised by a fingerprint of its undecoded bytes) is not
+   * decoded again.
+   */
+  private Set<String> subscribe(TypeState state, DiscoveryRequest request, boolean first) {
+    List<ByteString> raw = request.getResourceNamesList().asByteStringList();
+    long fingerprint = fingerprint(raw);
+    if (!first && fingerprint == state.subscriptionFingerprint) {
+      return Set.of();
+    }
+    state.subscriptionFingerprint = fingerprint;
+    Set<String> names = new LinkedHashSet<>();
+    for (ByteString name : raw) {
+      names.add(name.toStringUtf8());
+    }
     if (first) {
       state.wildcard = names.isEmpty() || names.contains("*");
     } else if (names.contains("*")) {
@@ -89,13 +104,23 @@ final class SotwStream extends XdsStream<DiscoveryResponse>
     added.removeAll(state.subscribed);
     Set<String> dropped = new HashSet<>(state.subscribed);
     dropped.removeAll(names);
-    state.subscribed.clear();
-    state.subscribed.addAll(names);
-    if (!state.wildcard) {
+    state.subscribed = server.internSubscription(names);
+    if (!state.wildcard && !dropped.isEmpty()) {
       state.sentForUpdate().keySet().removeAll(dropped);
       state.acked.keySet().removeAll(dropped);
     }
     return added;
+  }
+
+  private static long fingerprint(List<ByteString> names) {
+    long ordered = names.size();
+    long unordered = 0;
+    for (ByteString name : names) {
+      int hash = name.hashCode();
+      ordered = ordered * 1_000_003L + hash;
+      unordered += (long) hash * hash + hash;
+    }
+    return ordered ^ Long.rotateLeft(unordered, 29);
   }
 
   @Override

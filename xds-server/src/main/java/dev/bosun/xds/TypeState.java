@@ -12,7 +12,12 @@ import java.util.Set;
 final class TypeState {
   final String typeUrl;
   boolean wildcard;
-  final Set<String> subscribed = new LinkedHashSet<>();
+
+  /** The names subscribed to: an immutable set, shared between streams with equal subscriptions. */
+  Set<String> subscribed = Set.of();
+
+  /** A fingerprint of the names of the last request, to skip decoding an unchanged list. */
+  long subscriptionFingerprint;
 
   /** What the proxy acknowledged last. */
   Map<String, EncodedResource> acked = new HashMap<>();

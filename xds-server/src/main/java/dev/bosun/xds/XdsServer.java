@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -41,6 +42,8 @@ public final class XdsServer implements AutoCloseable {
   private final MeterRegistry meters;
   private final LongSupplier ticker;
   private final ResourceEncoder encoder = new ResourceEncoder();
+  private final com.google.common.collect.Interner<Set<String>> subscriptions =
+      com.google.common.collect.Interners.newWeakInterner();
   private final Map<String, XdsStream<?>> streams = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
   private final StreamRateLimiter rateLimiter;
@@ -165,6 +168,14 @@ public final class XdsServer implements AutoCloseable {
   }
 
   // ---- callbacks from streams --------------------------------------------------------------
+
+  /**
+   * One shared immutable set per distinct subscription: thousands of proxies subscribing to the
+   * same cluster names hold one copy of the names, not one each.
+   */
+  Set<String> internSubscription(Set<String> names) {
+    return subscriptions.intern(Set.copyOf(names));
+  }
 
   XdsGenerator generator() {
     return generator;
