@@ -61,6 +61,7 @@ public final class XdsLoadHarness {
         new ProcessBuilder(
                 java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx2g",
+                System.getProperty("harness.serverJvmArg", "-Dharness.none=true"),
                 "-Dharness.histogram=" + Boolean.getBoolean("harness.histogram"),
                 "-cp",
                 System.getProperty("java.class.path"),
@@ -200,9 +201,18 @@ public final class XdsLoadHarness {
           }
           case "push" -> {
             String changed = mesh.changeEndpoints(Integer.parseInt(command[1]));
-            server.push(
-                PushScope.types(Set.of(XdsTypes.ENDPOINT), "endpoint change", System.nanoTime())
-                    .onlyNames(XdsTypes.ENDPOINT, Set.of(changed)));
+            long drainsBefore = server.completedDrains();
+            long start = System.nanoTime();
+            int queued =
+                server.push(
+                    PushScope.types(Set.of(XdsTypes.ENDPOINT), "endpoint change", start)
+                        .onlyNames(XdsTypes.ENDPOINT, Set.of(changed)));
+            while (server.completedDrains() < drainsBefore + queued) {
+              Thread.onSpinWait();
+            }
+            System.err.printf(
+                "server: push to %d streams generated and sent in %.1f ms%n",
+                queued, (System.nanoTime() - start) / 1e6);
           }
           case "quit" -> {
             server.close();

@@ -56,7 +56,6 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
         for (Map.Entry<String, String> known : request.getInitialResourceVersionsMap().entrySet()) {
           EncodedResource has =
               new EncodedResource(known.getKey(), Any.getDefaultInstance(), known.getValue());
-          state.sent.put(known.getKey(), has);
           state.acked.put(known.getKey(), has);
         }
       } else if (!request.getResponseNonce().isEmpty()) {
@@ -95,8 +94,7 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
             state.subscribed = server.internSubscription(names);
           }
           if (!state.wildcard) {
-            state.sentForUpdate().remove(name);
-            state.acked.remove(name);
+            state.forget(java.util.List.of(name));
           }
         }
       }
@@ -116,7 +114,7 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
       state.deferredRemovals = Set.of();
       if (!removed.isEmpty()) {
         send(state, List.of(), removed, startNanos);
-        state.sentForUpdate().keySet().removeAll(removed);
+        state.willNotHave(removed);
       }
       return false;
     }
@@ -125,7 +123,7 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
       return false;
     }
     Map<String, EncodedResource> changed = changed(state, desired);
-    Set<String> removed = new TreeSet<>(state.sent.keySet());
+    Set<String> removed = new TreeSet<>(state.hasNames());
     removed.removeAll(desired.keySet());
     if (!state.wildcard) {
       removed.retainAll(state.partial() ? state.namesToGenerate() : state.subscribed);
@@ -138,11 +136,11 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
     }
     if (changed.isEmpty()) {
       send(state, List.of(), removed, startNanos);
-      state.sentForUpdate().keySet().removeAll(removed);
+      state.willNotHave(removed);
       return false;
     }
     send(state, changed.values(), Set.of(), startNanos);
-    state.sentForUpdate().putAll(changed);
+    state.willHave(changed);
     if (removed.isEmpty()) {
       return false;
     }

@@ -7,7 +7,6 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -106,8 +105,7 @@ final class SotwStream extends XdsStream<DiscoveryResponse>
     dropped.removeAll(names);
     state.subscribed = server.internSubscription(names);
     if (!state.wildcard && !dropped.isEmpty()) {
-      state.sentForUpdate().keySet().removeAll(dropped);
-      state.acked.keySet().removeAll(dropped);
+      state.forget(dropped);
     }
     return added;
   }
@@ -134,7 +132,7 @@ final class SotwStream extends XdsStream<DiscoveryResponse>
       state.deferred = null;
       if (last != null) {
         send(state, last.values(), startNanos);
-        state.sent = new HashMap<>(last);
+        state.willHaveExactly(last);
       }
       return false;
     }
@@ -144,7 +142,7 @@ final class SotwStream extends XdsStream<DiscoveryResponse>
     }
     Map<String, EncodedResource> changed = changed(state, desired);
     if (XdsTypes.isFullState(state.typeUrl) || state.wildcard) {
-      Set<String> removed = new HashSet<>(state.sent.keySet());
+      Set<String> removed = new HashSet<>(state.hasNames());
       removed.removeAll(desired.keySet());
       if (!force && changed.isEmpty() && removed.isEmpty()) {
         return false;
@@ -152,25 +150,25 @@ final class SotwStream extends XdsStream<DiscoveryResponse>
       if (!force && removed.isEmpty() && isRejectedAgain(state, changed)) {
         return false;
       }
-      if (!removed.isEmpty() && !state.sent.isEmpty()) {
+      if (!removed.isEmpty()) {
         Map<String, EncodedResource> keepingRemoved = new TreeMap<>(desired);
-        removed.forEach(name -> keepingRemoved.put(name, state.sent.get(name)));
+        removed.forEach(name -> keepingRemoved.put(name, state.has(name)));
         if (!changed.isEmpty()) {
           send(state, keepingRemoved.values(), startNanos);
-          state.sent = new HashMap<>(keepingRemoved);
+          state.willHaveExactly(keepingRemoved);
           state.deferred = desired;
           return true;
         }
       }
       send(state, desired.values(), startNanos);
-      state.sent = new HashMap<>(desired);
+      state.willHaveExactly(desired);
       return false;
     }
     if (changed.isEmpty() || isRejectedAgain(state, changed)) {
       return false;
     }
     send(state, changed.values(), startNanos);
-    state.sentForUpdate().putAll(changed);
+    state.willHave(changed);
     return false;
   }
 

@@ -1,13 +1,15 @@
 package dev.bosun.xds;
 
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * The protocol state of one resource type on one stream: what the proxy subscribed to, what it
- * acknowledged, what it will have once the response in flight is applied, and what it rejected.
+ * acknowledged, what it will have once the responses in flight are applied, and what it rejected.
  */
 final class TypeState {
   final String typeUrl;
@@ -20,10 +22,14 @@ final class TypeState {
   long subscriptionFingerprint;
 
   /** What the proxy acknowledged last. */
-  Map<String, EncodedResource> acked = new HashMap<>();
+  final Map<String, EncodedResource> acked = new HashMap<>();
 
-  /** What the proxy has once the response in flight is applied: the baseline for the next diff. */
-  Map<String, EncodedResource> sent = new HashMap<>();
+  /**
+   * Changes sent since the last acknowledgement (a null value is a removal). Applied to {@link
+   * #acked} they give what the proxy will have, the baseline of the next diff. Kept apart so a push
+   * that changes one resource costs one entry, not a copy of everything the proxy has.
+   */
+  final Map<String, EncodedResource> pending = new HashMap<>();
 
   /**
    * Versions of what the last rejected response changed: not sent again until something changes.
@@ -85,18 +91,78 @@ final class TypeState {
     return names;
   }
 
-  /** Before changing {@link #sent}: it may be the same map as {@link #acked}. */
-  Map<String, EncodedResource> sentForUpdate() {
-    if (sent == acked) {
-      sent = new HashMap<>(acked);
+  /** What the proxy has once everything sent is applied, by name (null: nothing). */
+  EncodedResource has(String name) {
+    return pending.containsKey(name) ? pending.get(name) : acked.get(name);
+  }
+
+  /** Names the proxy has once everything sent is applied. */
+  Set<String> hasNames() {
+    if (pending.isEmpty()) {
+      return acked.keySet();
     }
-    return sent;
+    Set<String> names = new HashSet<>(acked.keySet());
+    pending.forEach(
+        (name, resource) -> {
+          if (resource == null) {
+            names.remove(name);
+          } else {
+            names.add(name);
+          }
+        });
+    return names;
+  }
+
+  int size() {
+    return hasNames().size();
+  }
+
+  /** Records resources sent (added or changed). */
+  void willHave(Map<String, EncodedResource> resources) {
+    pending.putAll(resources);
+  }
+
+  /** Records names removed. */
+  void willNotHave(Collection<String> names) {
+    names.forEach(name -> pending.put(name, null));
+  }
+
+  /** Records a full state: exactly these resources. */
+  void willHaveExactly(Map<String, EncodedResource> resources) {
+    for (String name : new HashSet<>(hasNames())) {
+      if (!resources.containsKey(name)) {
+        pending.put(name, null);
+      }
+    }
+    resources.forEach(
+        (name, resource) -> {
+          EncodedResource has = has(name);
+          if (has == null || !has.version().equals(resource.version())) {
+            pending.put(name, resource);
+          }
+        });
+  }
+
+  /** Forgets names the proxy unsubscribed from. */
+  void forget(Collection<String> names) {
+    for (String name : names) {
+      acked.remove(name);
+      pending.remove(name);
+    }
   }
 
   void ack(String nonce) {
     lastAckedNonce = nonce;
     lastAckedVersion = lastSentVersion;
-    acked = sent; // shared until the next change; see sentForUpdate
+    pending.forEach(
+        (name, resource) -> {
+          if (resource == null) {
+            acked.remove(name);
+          } else {
+            acked.put(name, resource);
+          }
+        });
+    pending.clear();
     rejected = Map.of();
     nackError = null;
   }
@@ -106,14 +172,13 @@ final class TypeState {
     lastAckedNonce = nonce;
     nackError = error == null || error.isEmpty() ? "rejected without a message" : error;
     Map<String, String> changed = new HashMap<>();
-    sent.forEach(
+    pending.forEach(
         (name, resource) -> {
-          EncodedResource before = acked.get(name);
-          if (before == null || !before.version().equals(resource.version())) {
+          if (resource != null) {
             changed.put(name, resource.version());
           }
         });
     rejected = changed;
-    sent = acked;
+    pending.clear();
   }
 }

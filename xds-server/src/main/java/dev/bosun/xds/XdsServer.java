@@ -46,6 +46,8 @@ public final class XdsServer implements AutoCloseable {
       com.google.common.collect.Interners.newWeakInterner();
   private final Map<String, XdsStream<?>> streams = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
+  private final java.util.concurrent.atomic.LongAdder completedDrains =
+      new java.util.concurrent.atomic.LongAdder();
   private final StreamRateLimiter rateLimiter;
   private final ExecutorService pushes;
   private final Timer convergence;
@@ -189,9 +191,21 @@ public final class XdsServer implements AutoCloseable {
     return ticker.getAsLong();
   }
 
+  /** Push drains completed so far (each sends one stream what a push changed for it). */
+  public long completedDrains() {
+    return completedDrains.sum();
+  }
+
   void schedule(Runnable drain) {
     try {
-      pushes.execute(drain);
+      pushes.execute(
+          () -> {
+            try {
+              drain.run();
+            } finally {
+              completedDrains.increment();
+            }
+          });
     } catch (java.util.concurrent.RejectedExecutionException e) {
       log.debug("push after shutdown dropped");
     }

@@ -241,7 +241,7 @@ abstract class XdsStream<R> {
     Map<String, EncodedResource> changed = new TreeMap<>();
     desired.forEach(
         (name, resource) -> {
-          EncodedResource has = state.sent.get(name);
+          EncodedResource has = state.has(name);
           if (has == null || !has.version().equals(resource.version())) {
             changed.put(name, resource);
           }
@@ -261,7 +261,7 @@ abstract class XdsStream<R> {
       Map<String, Object> type = new LinkedHashMap<>();
       type.put("status", state.status());
       type.put("subscription", state.wildcard ? "*" : state.subscribed.size() + " names");
-      type.put("resources", state.sent.size());
+      type.put("resources", state.size());
       type.put("lastSentVersion", state.lastSentVersion);
       type.put("lastSentNonce", state.lastSentNonce);
       type.put("lastAckedVersion", state.lastAckedVersion);
@@ -276,7 +276,7 @@ abstract class XdsStream<R> {
   /** Resource counts by type, for tests and debugging. */
   final synchronized Map<String, Integer> resourceCounts() {
     Map<String, Integer> counts = new HashMap<>();
-    types.forEach((type, state) -> counts.put(type, state.sent.size()));
+    types.forEach((type, state) -> counts.put(type, state.size()));
     return counts;
   }
 }
