@@ -45,6 +45,7 @@ public final class XdsServer implements AutoCloseable {
   private final com.google.common.collect.Interner<Set<String>> subscriptions =
       com.google.common.collect.Interners.newWeakInterner();
   private final Map<String, XdsStream<?>> streams = new ConcurrentHashMap<>();
+  private final Map<String, TypeMeters> typeMeters = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
   private final java.util.concurrent.atomic.LongAdder completedDrains =
       new java.util.concurrent.atomic.LongAdder();
@@ -226,20 +227,36 @@ public final class XdsServer implements AutoCloseable {
     }
   }
 
+  /** The push counter and timer of one type, registered once. */
+  private record TypeMeters(Counter pushes, Timer pushTime) {}
+
+  private TypeMeters typeMeters(String typeUrl) {
+    return typeMeters.computeIfAbsent(
+        typeUrl,
+        url -> {
+          String type = XdsTypes.shortName(url);
+          return new TypeMeters(
+              Counter.builder("pilot_xds_pushes")
+                  .description("xDS responses sent, by type")
+                  .tag("type", type)
+                  .register(meters),
+              Timer.builder("pilot_xds_push_time")
+                  .description("Time to generate and send one xDS response")
+                  .tag("type", type)
+                  .register(meters));
+        });
+  }
+
   void sent(XdsStream<?> stream, TypeState state, int resources, long beginNanos) {
-    String type = XdsTypes.shortName(state.typeUrl);
-    Counter.builder("pilot_xds_pushes")
-        .description("xDS responses sent, by type")
-        .tag("type", type)
-        .register(meters)
-        .increment();
-    Timer.builder("pilot_xds_push_time")
-        .description("Time to generate and send one xDS response")
-        .tag("type", type)
-        .register(meters)
-        .record(nanos() - beginNanos, TimeUnit.NANOSECONDS);
+    TypeMeters typed = typeMeters(state.typeUrl);
+    typed.pushes().increment();
+    typed.pushTime().record(nanos() - beginNanos, TimeUnit.NANOSECONDS);
     log.debug(
-        "{}: sent {} {} resources, nonce {}", stream.id, resources, type, state.lastSentNonce);
+        "{}: sent {} {} resources, nonce {}",
+        stream.id,
+        resources,
+        XdsTypes.shortName(state.typeUrl),
+        state.lastSentNonce);
   }
 
   void acked(XdsStream<?> stream, TypeState state) {
