@@ -37,17 +37,11 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
   @Override
   public void onNext(DeltaDiscoveryRequest request) {
     synchronized (this) {
-      if (isClosed() || !introduce(request.getNode())) {
-        return;
-      }
       String type = request.getTypeUrl();
-      if (type.isEmpty()) {
-        fail(
-            Status.INVALID_ARGUMENT.withDescription(
-                "type_url is required on an aggregated stream"));
+      TypeState state = typeState(request.getNode(), type);
+      if (isClosed()) {
         return;
       }
-      TypeState state = types.get(type);
       boolean first = state == null;
       if (first) {
         state = new TypeState(type);
@@ -59,16 +53,9 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
           state.acked.put(known.getKey(), has);
         }
       } else if (!request.getResponseNonce().isEmpty()) {
-        String nonce = request.getResponseNonce();
-        if (!nonce.equals(state.lastSentNonce)) {
-          server.expiredNonce(this, state);
-        } else if (request.hasErrorDetail()) {
-          state.nack(nonce, request.getErrorDetail().getMessage());
-          server.rejected(this, state);
-        } else {
-          state.ack(nonce);
-          server.acked(this, state);
-        }
+        // A stale nonce is ignored for ACK/NACK, but subscription changes still apply.
+        acknowledge(
+            state, request.getResponseNonce(), request.getErrorDetail(), request.hasErrorDetail());
       }
       boolean added = false;
       for (String name : request.getResourceNamesSubscribeList()) {
@@ -183,11 +170,6 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
 
   @Override
   public void onCompleted() {
-    server.closed(this, "closed by the client");
-    try {
-      responses.onCompleted();
-    } catch (RuntimeException e) {
-      // already closed
-    }
+    clientCompleted();
   }
 }

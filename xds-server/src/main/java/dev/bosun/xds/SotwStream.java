@@ -34,34 +34,21 @@ final class SotwStream extends XdsStream<DiscoveryResponse>
   @Override
   public void onNext(DiscoveryRequest request) {
     synchronized (this) {
-      if (isClosed() || !introduce(request.getNode())) {
+      TypeState state = typeState(request.getNode(), request.getTypeUrl());
+      if (isClosed()) {
         return;
       }
-      String type = request.getTypeUrl();
-      if (type.isEmpty()) {
-        fail(
-            Status.INVALID_ARGUMENT.withDescription(
-                "type_url is required on an aggregated stream"));
-        return;
-      }
-      TypeState state = types.get(type);
       boolean first = state == null;
       if (first) {
-        state = new TypeState(type);
-        types.put(type, state);
-      } else if (!request.getResponseNonce().isEmpty()) {
-        String nonce = request.getResponseNonce();
-        if (!nonce.equals(state.lastSentNonce)) {
-          server.expiredNonce(this, state);
-          return;
-        }
-        if (request.hasErrorDetail()) {
-          state.nack(nonce, request.getErrorDetail().getMessage());
-          server.rejected(this, state);
-        } else {
-          state.ack(nonce);
-          server.acked(this, state);
-        }
+        state = new TypeState(request.getTypeUrl());
+        types.put(request.getTypeUrl(), state);
+      } else if (!request.getResponseNonce().isEmpty()
+          && !acknowledge(
+              state,
+              request.getResponseNonce(),
+              request.getErrorDetail(),
+              request.hasErrorDetail())) {
+        return;
       }
       Set<String> added = subscribe(state, request, first);
       if (first || !added.isEmpty()) {
@@ -196,11 +183,6 @@ final class SotwStream extends XdsStream<DiscoveryResponse>
 
   @Override
   public void onCompleted() {
-    server.closed(this, "closed by the client");
-    try {
-      responses.onCompleted();
-    } catch (RuntimeException e) {
-      // already closed
-    }
+    clientCompleted();
   }
 }

@@ -86,6 +86,51 @@ abstract class XdsStream<R> {
     return true;
   }
 
+  /**
+   * Validates the request's type and returns its state, creating it on first use; null (after
+   * failing the stream) when the request is not acceptable.
+   */
+  final TypeState typeState(Node node, String type) {
+    if (isClosed() || !introduce(node)) {
+      return null;
+    }
+    if (type.isEmpty()) {
+      fail(Status.INVALID_ARGUMENT.withDescription("type_url is required on an aggregated stream"));
+      return null;
+    }
+    return types.get(type);
+  }
+
+  /**
+   * Applies a request's acknowledgement: a stale nonce is counted and ignored (returns false), an
+   * error detail is a rejection, anything else an ACK.
+   */
+  final boolean acknowledge(
+      TypeState state, String nonce, com.google.rpc.Status error, boolean hasError) {
+    if (!nonce.equals(state.lastSentNonce)) {
+      server.expiredNonce(this, state);
+      return false;
+    }
+    if (hasError) {
+      state.nack(nonce, error.getMessage());
+      server.rejected(this, state);
+    } else {
+      state.ack(nonce);
+      server.acked(this, state);
+    }
+    return true;
+  }
+
+  /** The client closed its side: close ours. */
+  final void clientCompleted() {
+    server.closed(this, "closed by the client");
+    try {
+      responses.onCompleted();
+    } catch (RuntimeException e) {
+      log.debug("{}: already closed", id);
+    }
+  }
+
   final void fail(Status status) {
     synchronized (this) {
       if (closed) {
