@@ -6,17 +6,22 @@ import com.google.protobuf.Message;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Packs generated messages into {@link Any}s and versions them by content. Equal messages (from any
- * proxy's generation) are packed once and share their bytes; the cache forgets everything when it
- * grows past its bound, which only costs a re-serialisation.
+ * Checks generated messages against Envoy's field constraints and packs into {@link Any}s and
+ * versions them by content. Equal messages (from any proxy's generation) are packed once and share
+ * their bytes; the cache forgets everything when it grows past its bound, which only costs a
+ * re-serialisation.
  */
 final class ResourceEncoder {
   private static final int MAX_ENTRIES = 200_000;
 
   private final ConcurrentHashMap<Message, Encoded> cache = new ConcurrentHashMap<>();
+  private final EnvoyValidator validator = new EnvoyValidator();
 
-  /** The packed form, and the resource under the name it was first encoded with. */
-  private record Encoded(Any any, String version, EncodedResource resource) {}
+  /**
+   * The packed form, Envoy's objection to it if any, and the resource under the name it was first
+   * encoded with.
+   */
+  private record Encoded(Any any, String version, String problem, EncodedResource resource) {}
 
   EncodedResource encode(String name, Message message) {
     Encoded encoded = cache.get(message);
@@ -27,7 +32,9 @@ final class ResourceEncoder {
               .hashBytes(any.getValue().asReadOnlyByteBuffer())
               .toString()
               .substring(0, 16);
-      encoded = new Encoded(any, version, new EncodedResource(name, any, version));
+      String problem = validator.check(message).orElse(null);
+      encoded =
+          new Encoded(any, version, problem, new EncodedResource(name, any, version, problem));
       if (cache.size() >= MAX_ENTRIES) {
         cache.clear();
       }
@@ -39,7 +46,7 @@ final class ResourceEncoder {
     EncodedResource resource = encoded.resource();
     return resource.name().equals(name)
         ? resource
-        : new EncodedResource(name, encoded.any(), encoded.version());
+        : new EncodedResource(name, encoded.any(), encoded.version(), encoded.problem());
   }
 
   int size() {

@@ -51,6 +51,10 @@ final class TypeState {
   String lastAckedNonce = "";
   String lastAckedVersion = "";
   String nackError;
+
+  /** The last generated resource that failed Envoy's constraints and was held back. */
+  String lastInvalid;
+
   long versionCounter;
 
   TypeState(String typeUrl) {

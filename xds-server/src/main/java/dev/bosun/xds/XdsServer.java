@@ -46,6 +46,7 @@ public final class XdsServer implements AutoCloseable {
       com.google.common.collect.Interners.newWeakInterner();
   private final Map<String, XdsStream<?>> streams = new ConcurrentHashMap<>();
   private final Map<String, TypeMeters> typeMeters = new ConcurrentHashMap<>();
+  private final Set<String> reportedInvalid = ConcurrentHashMap.newKeySet();
   private final AtomicLong ids = new AtomicLong();
   private final java.util.concurrent.atomic.LongAdder completedDrains =
       new java.util.concurrent.atomic.LongAdder();
@@ -257,6 +258,25 @@ public final class XdsServer implements AutoCloseable {
         resources,
         XdsTypes.shortName(state.typeUrl),
         state.lastSentNonce);
+  }
+
+  void invalid(XdsStream<?> stream, TypeState state, String name, String problem) {
+    Counter.builder("bosun_xds_invalid_resources")
+        .description("Generated resources held back because Envoy's constraints reject them")
+        .tag("type", XdsTypes.shortName(state.typeUrl))
+        .register(meters)
+        .increment();
+    if (reportedInvalid.add(state.typeUrl + " " + name + " " + problem)) {
+      if (reportedInvalid.size() > 10_000) {
+        reportedInvalid.clear();
+      }
+      log.error(
+          "{} {} for {} not sent: it violates Envoy's constraints: {} (the proxy keeps its previous version)",
+          XdsTypes.shortName(state.typeUrl),
+          name,
+          stream.proxy.nodeId(),
+          problem);
+    }
   }
 
   void acked(XdsStream<?> stream, TypeState state) {

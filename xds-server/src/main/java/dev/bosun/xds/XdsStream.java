@@ -263,7 +263,21 @@ abstract class XdsStream<R> {
       return null;
     }
     Map<String, EncodedResource> encoded = new TreeMap<>();
-    generated.forEach((name, message) -> encoded.put(name, server.encoder().encode(name, message)));
+    generated.forEach(
+        (name, message) -> {
+          EncodedResource resource = server.encoder().encode(name, message);
+          if (resource.problem() == null) {
+            encoded.put(name, resource);
+            return;
+          }
+          // Envoy would reject it: never send it; the proxy keeps what it has.
+          state.lastInvalid = name + ": " + resource.problem();
+          server.invalid(this, state, name, resource.problem());
+          EncodedResource previous = state.has(name);
+          if (previous != null) {
+            encoded.put(name, previous);
+          }
+        });
     return encoded;
   }
 
@@ -312,6 +326,7 @@ abstract class XdsStream<R> {
       type.put("lastAckedVersion", state.lastAckedVersion);
       type.put("lastAckedNonce", state.lastAckedNonce);
       type.put("lastNackError", state.nackError);
+      type.put("lastInvalidResource", state.lastInvalid);
       byType.put(XdsTypes.shortName(state.typeUrl), type);
     }
     status.put("types", byType);

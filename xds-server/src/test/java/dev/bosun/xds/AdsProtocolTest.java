@@ -246,6 +246,25 @@ class AdsProtocolTest {
   }
 
   @Test
+  void resourceViolatingEnvoysConstraints_isNotSent_andThePreviousOneStays() throws Exception {
+    AdsClient client = client();
+    client.send(request(CLUSTER, "", "", List.of()));
+    client.ack(client.next(), List.of());
+
+    resources.put(CLUSTER, cluster("outbound|9080||reviews", -5));
+    pushAndSettle(Set.of(CLUSTER));
+    assertThat(client.poll(300)).as("the invalid cluster is held back").isNull();
+    assertThat(meters.get("bosun_xds_invalid_resources").tag("type", "cds").counter().count())
+        .isPositive();
+    assertThat(server.syncStatus().get(0).toString())
+        .contains("lastInvalidResource=outbound|9080||reviews: ");
+
+    resources.put(CLUSTER, cluster("outbound|9080||reviews", 3));
+    server.push(PushScope.types(Set.of(CLUSTER), "fixed", System.nanoTime()));
+    assertThat(names(client.next())).contains("outbound|9080||reviews");
+  }
+
+  @Test
   void unsubscribedNames_areNotPushed() throws Exception {
     resources.put(ROUTE, route("r1", "a"));
     resources.put(ROUTE, route("r2", "b"));
