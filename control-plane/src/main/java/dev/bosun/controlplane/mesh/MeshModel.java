@@ -70,7 +70,7 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
     this.settings = settings;
     this.registry = new ServiceRegistry(settings.domainSuffix());
     this.store = new ConfigStore(meters);
-    this.builder = new SnapshotBuilder(settings.rootNamespace());
+    this.builder = new SnapshotBuilder(settings.rootNamespace(), settings.domainSuffix());
     this.ticker = ticker;
     this.clock = clock;
     this.meters = meters;

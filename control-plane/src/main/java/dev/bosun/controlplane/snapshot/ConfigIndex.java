@@ -25,6 +25,7 @@ public final class ConfigIndex {
   static final String MESH_GATEWAY = "mesh";
 
   private final String rootNamespace;
+  private final String domainSuffix;
   private final Map<IstioKind, List<ConfigEntry>> byKind;
   private final Map<String, List<ConfigEntry>> virtualServicesByHost;
   private final Map<String, List<ConfigEntry>> destinationRulesByHost;
@@ -32,6 +33,11 @@ public final class ConfigIndex {
   private final List<Conflict> conflicts;
 
   ConfigIndex(String rootNamespace, Map<IstioKind, List<ConfigEntry>> entries) {
+    this(rootNamespace, "cluster.local", entries);
+  }
+
+  ConfigIndex(
+      String rootNamespace, String domainSuffix, Map<IstioKind, List<ConfigEntry>> entries) {
     this.rootNamespace = rootNamespace;
     Map<IstioKind, List<ConfigEntry>> sorted = new EnumMap<>(IstioKind.class);
     for (IstioKind kind : IstioKind.values()) {
@@ -41,12 +47,15 @@ public final class ConfigIndex {
     }
     this.byKind = sorted;
     List<Conflict> found = new ArrayList<>();
+    this.domainSuffix = domainSuffix;
     this.virtualServicesByHost =
-        byHost(sorted.get(IstioKind.VIRTUAL_SERVICE), e -> hosts(e.spec(VirtualService.class)));
+        byHost(
+            sorted.get(IstioKind.VIRTUAL_SERVICE),
+            e -> qualify(hosts(e.spec(VirtualService.class)), e.key().namespace()));
     this.destinationRulesByHost =
         byHost(
             sorted.get(IstioKind.DESTINATION_RULE),
-            e -> List.of(e.spec(DestinationRule.class).getHost()));
+            e -> qualify(List.of(e.spec(DestinationRule.class).getHost()), e.key().namespace()));
     meshVirtualServiceConflicts(found);
     destinationRuleConflicts(found);
     this.byNamespace = new HashMap<>();
@@ -223,6 +232,24 @@ public final class ConfigIndex {
     }
     map.replaceAll((k, v) -> List.copyOf(v));
     return map;
+  }
+
+  /**
+   * Istio reads a host without a dot as a service in the object's own namespace: {@code reviews} in
+   * namespace {@code shop} is {@code reviews.shop.svc.<suffix>}.
+   */
+  private List<String> qualify(List<String> hosts, String namespace) {
+    List<String> qualified = new ArrayList<>();
+    for (String host : hosts) {
+      if (host == null) {
+        continue;
+      }
+      qualified.add(
+          host.contains(".") || host.equals("*")
+              ? host
+              : host + "." + namespace + ".svc." + domainSuffix);
+    }
+    return qualified;
   }
 
   private static List<String> hosts(VirtualService spec) {

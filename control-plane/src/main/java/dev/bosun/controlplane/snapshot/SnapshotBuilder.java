@@ -20,9 +20,15 @@ import java.util.function.Function;
  */
 public final class SnapshotBuilder {
   private final String rootNamespace;
+  private final String domainSuffix;
 
   public SnapshotBuilder(String rootNamespace) {
+    this(rootNamespace, "cluster.local");
+  }
+
+  public SnapshotBuilder(String rootNamespace, String domainSuffix) {
     this.rootNamespace = rootNamespace;
+    this.domainSuffix = domainSuffix;
   }
 
   /** The inputs of a full build, read from the registry and store by the caller. */
@@ -50,7 +56,7 @@ public final class SnapshotBuilder {
         endpoints.put(host, list);
       }
     }
-    ConfigIndex config = new ConfigIndex(rootNamespace, inputs.config());
+    ConfigIndex config = new ConfigIndex(rootNamespace, domainSuffix, inputs.config());
     List<Conflict> conflicts = new ArrayList<>(entries.conflicts());
     conflicts.addAll(config.conflicts());
     return new MeshSnapshot(version, now, services, endpoints, config, conflicts);

@@ -2,6 +2,7 @@ package dev.bosun.controlplane.xds;
 
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
+import dev.bosun.controlplane.model.Locality;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import java.util.Map;
 import java.util.TreeMap;
@@ -9,8 +10,8 @@ import java.util.TreeMap;
 /**
  * What the control plane knows of one connected proxy, read from the node the Istio agent (or a
  * proxyless gRPC bootstrap) sends: id {@code
- * <type>~<ip>~<pod>.<namespace>~<namespace>.svc.<suffix>} and metadata such as {@code NAMESPACE},
- * {@code LABELS} and {@code GENERATOR}.
+ * <type>~<ip>~<pod>.<namespace>~<namespace>.svc.<suffix>}, its locality, and metadata such as
+ * {@code NAMESPACE}, {@code LABELS} and {@code GENERATOR}.
  */
 public record ProxyView(
     String id,
@@ -18,7 +19,8 @@ public record ProxyView(
     String ip,
     String namespace,
     Map<String, String> labels,
-    String generator) {
+    String generator,
+    Locality locality) {
   public ProxyView {
     labels = Map.copyOf(labels);
   }
@@ -52,13 +54,15 @@ public record ProxyView(
           .getFieldsMap()
           .forEach((k, v) -> labels.put(k, v.getStringValue()));
     }
+    var locality = node.getLocality();
     return new ProxyView(
         id,
         type,
         ip,
         namespace.isEmpty() ? "default" : namespace,
         labels,
-        string(metadata, "GENERATOR"));
+        string(metadata, "GENERATOR"),
+        new Locality(locality.getRegion(), locality.getZone(), locality.getSubZone()));
   }
 
   private static String string(Struct struct, String field) {

@@ -19,9 +19,7 @@ import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.envoyproxy.envoy.config.listener.v3.ApiListener;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.Route;
-import io.envoyproxy.envoy.config.route.v3.RouteAction;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
-import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
@@ -45,9 +43,11 @@ public final class ProxylessGenerator {
       ConfigSource.newBuilder().setAds(AggregatedConfigSource.getDefaultInstance()).build();
 
   private final String domainSuffix;
+  private final ProxylessRoutes routeBuilder;
 
   public ProxylessGenerator(String domainSuffix) {
     this.domainSuffix = domainSuffix;
+    this.routeBuilder = new ProxylessRoutes(domainSuffix);
   }
 
   /** A dialled target resolved to a service and port. */
@@ -108,51 +108,71 @@ public final class ProxylessGenerator {
   public Map<String, Message> routes(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
     Map<String, Message> routes = new TreeMap<>();
     for (String name : names) {
-      resolve(snapshot, proxy, name)
-          .ifPresent(
-              target ->
-                  routes.put(
-                      name,
-                      RouteConfiguration.newBuilder()
-                          .setName(name)
-                          .addVirtualHosts(
-                              VirtualHost.newBuilder()
-                                  .setName(target.service().hostname() + ":" + target.port().port())
-                                  .addDomains(name)
-                                  .addRoutes(
-                                      Route.newBuilder()
-                                          .setMatch(RouteMatch.newBuilder().setPrefix(""))
-                                          .setRoute(
-                                              RouteAction.newBuilder()
-                                                  .setCluster(
-                                                      EnvoyNames.outboundCluster(
-                                                          target.port().port(),
-                                                          "",
-                                                          target.service().hostname())))))
-                          .build()));
+      Optional<Target> target = resolve(snapshot, proxy, name);
+      if (target.isEmpty()) {
+        continue;
+      }
+      VirtualHost.Builder host =
+          VirtualHost.newBuilder()
+              .setName(target.get().service().hostname() + ":" + target.get().port().port())
+              .addDomains(name);
+      for (Route route :
+          routeBuilder.routes(
+              snapshot, proxy, target.get().service(), target.get().port().port())) {
+        host.addRoutes(withHashPolicy(snapshot, proxy, route));
+      }
+      routes.put(name, RouteConfiguration.newBuilder().setName(name).addVirtualHosts(host).build());
     }
     return routes;
+  }
+
+  /** A route to a ring-hash cluster carries the DestinationRule's hash key. */
+  private Route withHashPolicy(MeshSnapshot snapshot, ProxyView proxy, Route route) {
+    String cluster =
+        route.getRoute().hasWeightedClusters()
+            ? route.getRoute().getWeightedClusters().getClusters(0).getName()
+            : route.getRoute().getCluster();
+    Optional<EnvoyNames.OutboundCluster> parsed = EnvoyNames.parseOutboundCluster(cluster);
+    if (parsed.isEmpty()) {
+      return route;
+    }
+    String namespace =
+        snapshot.service(parsed.get().host()).map(MeshService::namespace).orElse(proxy.namespace());
+    return ProxylessClusters.policy(snapshot, proxy, parsed.get(), namespace)
+        .flatMap(policy -> ProxylessClusters.hashPolicy(policy.traffic()))
+        .map(
+            hash ->
+                route.toBuilder()
+                    .setRoute(route.getRoute().toBuilder().addHashPolicy(hash))
+                    .build())
+        .orElse(route);
   }
 
   public Map<String, Message> clusters(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
     Map<String, Message> clusters = new TreeMap<>();
     for (String name : names) {
-      EnvoyNames.parseOutboundCluster(name)
-          .filter(c -> c.subset().isEmpty())
-          .filter(c -> snapshot.service(c.host()).flatMap(s -> s.port(c.port())).isPresent())
-          .ifPresent(
-              c ->
-                  clusters.put(
-                      name,
-                      Cluster.newBuilder()
-                          .setName(name)
-                          .setType(Cluster.DiscoveryType.EDS)
-                          .setEdsClusterConfig(
-                              Cluster.EdsClusterConfig.newBuilder()
-                                  .setEdsConfig(ADS)
-                                  .setServiceName(name))
-                          .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN)
-                          .build()));
+      Optional<EnvoyNames.OutboundCluster> parsed = EnvoyNames.parseOutboundCluster(name);
+      if (parsed.isEmpty()) {
+        continue;
+      }
+      Optional<MeshService> service = snapshot.service(parsed.get().host());
+      if (service.isEmpty() || service.get().port(parsed.get().port()).isEmpty()) {
+        continue;
+      }
+      Optional<ProxylessClusters.Policy> policy =
+          ProxylessClusters.policy(snapshot, proxy, parsed.get(), service.get().namespace());
+      if (policy.isEmpty()) {
+        continue; // a subset no DestinationRule defines
+      }
+      Cluster.Builder cluster =
+          Cluster.newBuilder()
+              .setName(name)
+              .setType(Cluster.DiscoveryType.EDS)
+              .setEdsClusterConfig(
+                  Cluster.EdsClusterConfig.newBuilder().setEdsConfig(ADS).setServiceName(name))
+              .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
+      ProxylessClusters.apply(cluster, policy.get().traffic());
+      clusters.put(name, cluster.build());
     }
     return clusters;
   }
@@ -160,27 +180,38 @@ public final class ProxylessGenerator {
   public Map<String, Message> endpoints(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
     Map<String, Message> assignments = new TreeMap<>();
     for (String name : names) {
-      Optional<EnvoyNames.OutboundCluster> cluster = EnvoyNames.parseOutboundCluster(name);
-      if (cluster.isEmpty() || !cluster.get().subset().isEmpty()) {
+      Optional<EnvoyNames.OutboundCluster> parsed = EnvoyNames.parseOutboundCluster(name);
+      if (parsed.isEmpty()) {
         continue;
       }
-      Optional<ServicePort> port =
-          snapshot.service(cluster.get().host()).flatMap(s -> s.port(cluster.get().port()));
+      Optional<MeshService> service = snapshot.service(parsed.get().host());
+      Optional<ServicePort> port = service.flatMap(s -> s.port(parsed.get().port()));
       if (port.isEmpty()) {
         continue;
       }
+      Optional<ProxylessClusters.Policy> policy =
+          ProxylessClusters.policy(snapshot, proxy, parsed.get(), service.get().namespace());
+      if (policy.isEmpty()) {
+        continue;
+      }
+      List<Endpoint> endpoints =
+          snapshot.endpoints(parsed.get().host(), port.get().name(), policy.get().subsetLabels());
       assignments.put(
-          name,
-          assignment(
-              name,
-              snapshot.endpoints(cluster.get().host(), port.get().name(), Map.of()),
-              port.get()));
+          name, assignment(name, endpoints, port.get(), proxy.locality(), policy.get().traffic()));
     }
     return assignments;
   }
 
-  /** Healthy endpoints grouped by locality; every locality gets a weight, as grpc-xds requires. */
-  static ClusterLoadAssignment assignment(String name, List<Endpoint> endpoints, ServicePort port) {
+  /**
+   * Healthy endpoints grouped by locality, with failover priorities when the policy asks for them;
+   * every locality gets a weight, as grpc-xds requires.
+   */
+  static ClusterLoadAssignment assignment(
+      String name,
+      List<Endpoint> endpoints,
+      ServicePort port,
+      Locality proxyLocality,
+      io.fabric8.istio.api.api.networking.v1alpha3.TrafficPolicy traffic) {
     Map<Locality, LocalityLbEndpoints.Builder> byLocality = new LinkedHashMap<>();
     for (Endpoint endpoint : endpoints) {
       if (endpoint.health() != Endpoint.Health.HEALTHY) {
@@ -196,7 +227,8 @@ public final class ProxylessGenerator {
                           io.envoyproxy.envoy.config.core.v3.Locality.newBuilder()
                               .setRegion(l.region())
                               .setZone(l.zone())
-                              .setSubZone(l.subzone())))
+                              .setSubZone(l.subzone()))
+                      .setPriority(ProxylessClusters.priority(proxyLocality, l, traffic)))
           .addLbEndpoints(
               LbEndpoint.newBuilder()
                   .setLoadBalancingWeight(UInt32Value.of(Math.max(1, endpoint.weight())))
@@ -211,15 +243,27 @@ public final class ProxylessGenerator {
     }
     ClusterLoadAssignment.Builder assignment =
         ClusterLoadAssignment.newBuilder().setClusterName(name);
-    byLocality
-        .values()
-        .forEach(
-            locality -> {
-              locality.setLoadBalancingWeight(
-                  UInt32Value.of(Math.max(1, locality.getLbEndpointsCount())));
-              assignment.addEndpoints(locality);
-            });
+    List<LocalityLbEndpoints.Builder> localities = new java.util.ArrayList<>(byLocality.values());
+    localities.sort(java.util.Comparator.comparingInt(LocalityLbEndpoints.Builder::getPriority));
+    renumber(localities);
+    for (LocalityLbEndpoints.Builder locality : localities) {
+      locality.setLoadBalancingWeight(UInt32Value.of(Math.max(1, locality.getLbEndpointsCount())));
+      assignment.addEndpoints(locality);
+    }
     return assignment.build();
+  }
+
+  /** Envoy and gRPC require priorities without gaps (0, 1, 2...). */
+  private static void renumber(List<LocalityLbEndpoints.Builder> sorted) {
+    int next = -1;
+    int previous = Integer.MIN_VALUE;
+    for (LocalityLbEndpoints.Builder locality : sorted) {
+      if (locality.getPriority() != previous) {
+        previous = locality.getPriority();
+        next++;
+      }
+      locality.setPriority(next);
+    }
   }
 
   private static Listener apiListener(String name) {
@@ -227,6 +271,13 @@ public final class ProxylessGenerator {
         HttpConnectionManager.newBuilder()
             .setStatPrefix(name)
             .setRds(Rds.newBuilder().setRouteConfigName(name).setConfigSource(ADS))
+            .addHttpFilters(
+                HttpFilter.newBuilder()
+                    .setName(ProxylessRoutes.FAULT_FILTER)
+                    .setTypedConfig(
+                        Any.pack(
+                            io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault
+                                .getDefaultInstance())))
             .addHttpFilters(
                 HttpFilter.newBuilder()
                     .setName("envoy.filters.http.router")

@@ -85,18 +85,7 @@ class LocalModeXdsTest {
       runtime.own(new LocalDirectorySource(dir, runtime.mesh()).start(Duration.ofMillis(200)));
       await().atMost(Duration.ofSeconds(30)).until(runtime.mesh()::ready);
 
-      System.setProperty(
-          "io.grpc.xds.bootstrapConfig",
-          """
-          {"xds_servers": [{"server_uri": "127.0.0.1:%d", "channel_creds": [{"type": "insecure"}],
-                            "server_features": ["xds_v3"]}],
-           "node": {"id": "sidecar~127.0.0.1~client-1.demo~demo.svc.cluster.local",
-                    "metadata": {"GENERATOR": "grpc", "NAMESPACE": "demo"}}}
-          """
-              .formatted(runtime.xds().port()));
-      ManagedChannel channel =
-          Grpc.newChannelBuilder("xds:///echo.demo:7070", InsecureChannelCredentials.create())
-              .build();
+      ManagedChannel channel = XdsClients.channel(runtime.xds().port(), "demo", "echo.demo:7070");
       try {
         HealthCheckResponse response =
             HealthGrpc.newBlockingStub(channel)
@@ -118,7 +107,7 @@ class LocalModeXdsTest {
                               HttpRequest.newBuilder(syncz).build(),
                               HttpResponse.BodyHandlers.ofString())
                           .body();
-                  return body.contains("client-1.demo")
+                  return body.contains(".demo~demo.svc.cluster.local")
                       && body.contains("\"eds\"")
                       && !body.contains("STALE");
                 });

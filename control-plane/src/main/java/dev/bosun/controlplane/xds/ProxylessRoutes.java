@@ -1,0 +1,313 @@
+package dev.bosun.controlplane.xds;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.UInt32Value;
+import dev.bosun.controlplane.config.ConfigEntry;
+import dev.bosun.controlplane.model.MeshService;
+import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.crd.validation.Durations;
+import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
+import io.envoyproxy.envoy.config.route.v3.RetryPolicy;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
+import io.envoyproxy.envoy.extensions.filters.common.fault.v3.FaultDelay;
+import io.envoyproxy.envoy.extensions.filters.http.fault.v3.FaultAbort;
+import io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault;
+import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import io.envoyproxy.envoy.type.v3.FractionalPercent;
+import io.fabric8.istio.api.api.networking.v1alpha3.HTTPFaultInjection;
+import io.fabric8.istio.api.api.networking.v1alpha3.HTTPMatchRequest;
+import io.fabric8.istio.api.api.networking.v1alpha3.HTTPRoute;
+import io.fabric8.istio.api.api.networking.v1alpha3.HTTPRouteDestination;
+import io.fabric8.istio.api.api.networking.v1alpha3.StringMatch;
+import io.fabric8.istio.api.api.networking.v1alpha3.StringMatchExact;
+import io.fabric8.istio.api.api.networking.v1alpha3.StringMatchPrefix;
+import io.fabric8.istio.api.api.networking.v1alpha3.StringMatchRegex;
+import io.fabric8.istio.api.api.networking.v1alpha3.VirtualService;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A VirtualService's HTTP routes as grpc-xds understands them: matches on path, headers (method,
+ * authority and scheme as pseudo-headers), absent headers; weighted destinations with subsets;
+ * timeouts, retries and fault injection. What grpc-xds does not implement (redirects, direct
+ * responses, rewrites, mirrors, CORS, header manipulation) is left out and reported, never sent.
+ */
+final class ProxylessRoutes {
+  private static final Logger log = LoggerFactory.getLogger(ProxylessRoutes.class);
+  static final String FAULT_FILTER = "envoy.filters.http.fault";
+
+  private final String domainSuffix;
+
+  ProxylessRoutes(String domainSuffix) {
+    this.domainSuffix = domainSuffix;
+  }
+
+  /** The routes for one dialled service port: from its VirtualService, else the default route. */
+  List<Route> routes(MeshSnapshot snapshot, ProxyView proxy, MeshService service, int port) {
+    Optional<ConfigEntry> entry =
+        snapshot.config().virtualService(service.hostname(), proxy.namespace());
+    if (entry.isEmpty()) {
+      return List.of(defaultRoute(service.hostname(), port));
+    }
+    VirtualService spec = entry.get().spec(VirtualService.class);
+    List<Route> routes = new ArrayList<>();
+    List<HTTPRoute> http = spec.getHttp() == null ? List.of() : spec.getHttp();
+    for (int i = 0; i < http.size(); i++) {
+      HTTPRoute route = http.get(i);
+      String where = entry.get().key() + " spec.http[" + i + "]";
+      if (route.getRedirect() != null
+          || route.getDirectResponse() != null
+          || route.getDelegate() != null) {
+        log.warn(
+            "{}: redirect, directResponse and delegate are not supported by proxyless gRPC clients; route left out for {}",
+            where,
+            proxy.id());
+        continue;
+      }
+      if (route.getRoute() == null || route.getRoute().isEmpty()) {
+        continue;
+      }
+      Optional<RouteAction.Builder> action = action(route, entry.get(), port, where);
+      if (action.isEmpty()) {
+        continue;
+      }
+      List<HTTPMatchRequest> matches =
+          route.getMatch() == null || route.getMatch().isEmpty()
+              ? List.of(new HTTPMatchRequest())
+              : route.getMatch();
+      for (HTTPMatchRequest match : matches) {
+        Optional<RouteMatch> routeMatch = match(match, proxy, port);
+        if (routeMatch.isEmpty()) {
+          continue;
+        }
+        Route.Builder built = Route.newBuilder().setMatch(routeMatch.get()).setRoute(action.get());
+        if (route.getName() != null) {
+          built.setName(route.getName());
+        }
+        fault(route.getFault())
+            .ifPresent(fault -> built.putTypedPerFilterConfig(FAULT_FILTER, Any.pack(fault)));
+        routes.add(built.build());
+      }
+    }
+    return routes;
+  }
+
+  static Route defaultRoute(String host, int port) {
+    return Route.newBuilder()
+        .setMatch(RouteMatch.newBuilder().setPrefix(""))
+        .setRoute(RouteAction.newBuilder().setCluster(EnvoyNames.outboundCluster(port, "", host)))
+        .build();
+  }
+
+  /** A match for this proxy, or empty when the match cannot apply to it (other port or source). */
+  private static Optional<RouteMatch> match(HTTPMatchRequest match, ProxyView proxy, int port) {
+    if (match.getPort() != null && match.getPort() != port) {
+      return Optional.empty();
+    }
+    if (match.getSourceNamespace() != null
+        && !match.getSourceNamespace().equals(proxy.namespace())) {
+      return Optional.empty();
+    }
+    if (match.getSourceLabels() != null) {
+      for (Map.Entry<String, String> label : match.getSourceLabels().entrySet()) {
+        if (!label.getValue().equals(proxy.labels().get(label.getKey()))) {
+          return Optional.empty();
+        }
+      }
+    }
+    RouteMatch.Builder built = RouteMatch.newBuilder();
+    boolean caseSensitive = !Boolean.TRUE.equals(match.getIgnoreUriCase());
+    StringMatch uri = match.getUri();
+    if (uri == null || uri.getMatchType() == null) {
+      built.setPrefix("");
+    } else if (uri.getMatchType() instanceof StringMatchExact exact) {
+      built.setPath(exact.getExact());
+    } else if (uri.getMatchType() instanceof StringMatchPrefix prefix) {
+      built.setPrefix(prefix.getPrefix());
+    } else if (uri.getMatchType() instanceof StringMatchRegex regex) {
+      built.setSafeRegex(RegexMatcher.newBuilder().setRegex(regex.getRegex()));
+    }
+    if (!caseSensitive) {
+      built.setCaseSensitive(com.google.protobuf.BoolValue.of(false));
+    }
+    header(":method", match.getMethod(), false).ifPresent(built::addHeaders);
+    header(":authority", match.getAuthority(), false).ifPresent(built::addHeaders);
+    header(":scheme", match.getScheme(), false).ifPresent(built::addHeaders);
+    if (match.getHeaders() != null) {
+      match
+          .getHeaders()
+          .forEach((name, value) -> header(name, value, false).ifPresent(built::addHeaders));
+    }
+    if (match.getWithoutHeaders() != null) {
+      match
+          .getWithoutHeaders()
+          .forEach((name, value) -> header(name, value, true).ifPresent(built::addHeaders));
+    }
+    return Optional.of(built.build());
+  }
+
+  /** Istio's header match: an empty match means "present". */
+  private static Optional<HeaderMatcher> header(String name, StringMatch match, boolean invert) {
+    if (match == null) {
+      return Optional.empty();
+    }
+    HeaderMatcher.Builder header = HeaderMatcher.newBuilder().setName(name).setInvertMatch(invert);
+    if (match.getMatchType() instanceof StringMatchExact exact) {
+      header.setStringMatch(StringMatcher.newBuilder().setExact(exact.getExact()));
+    } else if (match.getMatchType() instanceof StringMatchPrefix prefix) {
+      header.setStringMatch(StringMatcher.newBuilder().setPrefix(prefix.getPrefix()));
+    } else if (match.getMatchType() instanceof StringMatchRegex regex) {
+      header.setStringMatch(
+          StringMatcher.newBuilder()
+              .setSafeRegex(RegexMatcher.newBuilder().setRegex(regex.getRegex())));
+    } else {
+      header.setPresentMatch(true);
+    }
+    return Optional.of(header.build());
+  }
+
+  private Optional<RouteAction.Builder> action(
+      HTTPRoute route, ConfigEntry entry, int port, String where) {
+    RouteAction.Builder action = RouteAction.newBuilder();
+    List<HTTPRouteDestination> destinations = route.getRoute();
+    List<WeightedCluster.ClusterWeight> weighted = new ArrayList<>();
+    for (HTTPRouteDestination destination : destinations) {
+      String host = qualify(destination.getDestination().getHost(), entry.key().namespace());
+      int destinationPort =
+          destination.getDestination().getPort() != null
+                  && destination.getDestination().getPort().getNumber() != null
+              ? destination.getDestination().getPort().getNumber().intValue()
+              : port;
+      String cluster =
+          EnvoyNames.outboundCluster(
+              destinationPort, destination.getDestination().getSubset(), host);
+      int weight =
+          destination.getWeight() == null
+              ? (destinations.size() == 1 ? 100 : 0)
+              : destination.getWeight();
+      if (weight > 0 || destinations.size() == 1) {
+        weighted.add(
+            WeightedCluster.ClusterWeight.newBuilder()
+                .setName(cluster)
+                .setWeight(UInt32Value.of(Math.max(weight, 1)))
+                .build());
+      }
+    }
+    if (weighted.isEmpty()) {
+      log.warn("{}: every destination has weight 0; route left out", where);
+      return Optional.empty();
+    }
+    if (weighted.size() == 1) {
+      action.setCluster(weighted.get(0).getName());
+    } else {
+      action.setWeightedClusters(WeightedCluster.newBuilder().addAllClusters(weighted));
+    }
+    duration(route.getTimeout())
+        .ifPresent(
+            timeout -> {
+              action.setTimeout(timeout);
+              action.setMaxStreamDuration(
+                  RouteAction.MaxStreamDuration.newBuilder().setMaxStreamDuration(timeout));
+            });
+    if (route.getRetries() != null
+        && route.getRetries().getAttempts() != null
+        && route.getRetries().getAttempts() > 0) {
+      RetryPolicy.Builder retry =
+          RetryPolicy.newBuilder()
+              .setNumRetries(UInt32Value.of(route.getRetries().getAttempts()))
+              .setRetryOn(
+                  route.getRetries().getRetryOn() == null
+                      ? "unavailable,cancelled,deadline-exceeded,resource-exhausted"
+                      : route.getRetries().getRetryOn());
+      duration(route.getRetries().getPerTryTimeout()).ifPresent(retry::setPerTryTimeout);
+      action.setRetryPolicy(retry);
+    }
+    if (route.getMirror() != null
+        || (route.getMirrors() != null && !route.getMirrors().isEmpty())
+        || route.getCorsPolicy() != null
+        || route.getHeaders() != null
+        || route.getRewrite() != null) {
+      log.warn(
+          "{}: mirror, CORS, rewrite and header manipulation are not supported by proxyless gRPC clients; ignored for them",
+          where);
+    }
+    return Optional.of(action);
+  }
+
+  private static Optional<HTTPFault> fault(HTTPFaultInjection fault) {
+    if (fault == null) {
+      return Optional.empty();
+    }
+    HTTPFault.Builder built = HTTPFault.newBuilder();
+    if (fault.getDelay() != null
+        && fault.getDelay().getHttpDelayType()
+            instanceof
+            io.fabric8.istio.api.api.networking.v1alpha3.HTTPFaultInjectionDelayFixedDelay fixed) {
+      duration(fixed.getFixedDelay())
+          .ifPresent(
+              delay ->
+                  built.setDelay(
+                      FaultDelay.newBuilder()
+                          .setFixedDelay(delay)
+                          .setPercentage(percent(fault.getDelay().getPercentage()))));
+    }
+    if (fault.getAbort() != null) {
+      FaultAbort.Builder abort =
+          FaultAbort.newBuilder().setPercentage(percent(fault.getAbort().getPercentage()));
+      Object type = fault.getAbort().getErrorType();
+      if (type
+          instanceof
+          io.fabric8.istio.api.api.networking.v1alpha3.HTTPFaultInjectionAbortHttpStatus http) {
+        abort.setHttpStatus(http.getHttpStatus());
+        built.setAbort(abort);
+      } else if (type
+          instanceof
+          io.fabric8.istio.api.api.networking.v1alpha3.HTTPFaultInjectionAbortGrpcStatus grpc) {
+        abort.setGrpcStatus(io.grpc.Status.Code.valueOf(grpc.getGrpcStatus()).value());
+        built.setAbort(abort);
+      }
+    }
+    return built.hasDelay() || built.hasAbort() ? Optional.of(built.build()) : Optional.empty();
+  }
+
+  /** Istio's {@code Percent} (0-100, may be fractional) as parts per million; absent means 100%. */
+  private static FractionalPercent percent(
+      io.fabric8.istio.api.api.networking.v1alpha3.Percent percent) {
+    double value = percent == null || percent.getValue() == null ? 100 : percent.getValue();
+    return FractionalPercent.newBuilder()
+        .setNumerator((int) Math.round(value * 10_000))
+        .setDenominator(FractionalPercent.DenominatorType.MILLION)
+        .build();
+  }
+
+  private static Optional<com.google.protobuf.Duration> duration(String text) {
+    if (text == null) {
+      return Optional.empty();
+    }
+    return Durations.parse(text).filter(d -> !d.isNegative()).map(ProxylessRoutes::proto);
+  }
+
+  private static com.google.protobuf.Duration proto(Duration duration) {
+    return com.google.protobuf.Duration.newBuilder()
+        .setSeconds(duration.getSeconds())
+        .setNanos(duration.getNano())
+        .build();
+  }
+
+  /** A short host in a VirtualService means a service in the VirtualService's namespace. */
+  String qualify(String host, String namespace) {
+    if (host.contains(".")) {
+      return host; // Istio reads any name with a dot as fully qualified
+    }
+    return host + "." + namespace + ".svc." + domainSuffix;
+  }
+}
