@@ -166,6 +166,20 @@ public final class XdsServer implements AutoCloseable {
     return status;
   }
 
+  /**
+   * What each stream of a proxy was last sent, in the shape of Envoy's config dump: one entry per
+   * stream whose node id is {@code nodeId}, empty when none is connected.
+   */
+  public List<Map<String, Object>> configDump(String nodeId) {
+    List<Map<String, Object>> dumps = new ArrayList<>();
+    for (XdsStream<?> stream : streams.values()) {
+      if (stream.proxy != null && stream.proxy.nodeId().equals(nodeId)) {
+        dumps.add(ConfigDump.of(stream));
+      }
+    }
+    return dumps;
+  }
+
   /** Connected streams (those that introduced themselves). */
   public int connectedStreams() {
     return streams.size();

@@ -57,6 +57,17 @@ public final class ControlPlaneRuntime implements AutoCloseable {
     mesh.start();
     monitoring = new MonitoringServer(monitoringAddress, mesh, meters, () -> true).start();
     monitoring.handle("/debug/syncz", query -> xds.syncStatus());
+    monitoring.handle(
+        "/debug/config_dump",
+        query -> {
+          String proxy = query.get("proxyID");
+          if (proxy == null || proxy.isEmpty()) {
+            return java.util.Map.of(
+                "error", "proxyID is required, e.g. /debug/config_dump?proxyID=<node id>");
+          }
+          var dumps = xds.configDump(proxy);
+          return dumps.isEmpty() ? null : dumps;
+        });
   }
 
   public XdsServer xds() {

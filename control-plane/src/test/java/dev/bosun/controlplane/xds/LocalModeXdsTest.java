@@ -111,6 +111,22 @@ class LocalModeXdsTest {
                       && body.contains("\"eds\"")
                       && !body.contains("STALE");
                 });
+        String nodeId = runtime.xds().syncStatus().get(0).get("nodeId").toString();
+        URI dump =
+            URI.create(
+                "http://127.0.0.1:"
+                    + runtime.monitoring().address().getPort()
+                    + "/debug/config_dump?proxyID="
+                    + java.net.URLEncoder.encode(nodeId, java.nio.charset.StandardCharsets.UTF_8));
+        String body =
+            HttpClient.newHttpClient()
+                .send(HttpRequest.newBuilder(dump).build(), HttpResponse.BodyHandlers.ofString())
+                .body();
+        assertThat(body)
+            .contains("\"echo.demo:7070\"")
+            .contains("outbound|7070||echo.demo.svc.cluster.local")
+            .contains("\"acknowledged\" : true")
+            .contains("\"portValue\" : " + backend.getPort());
       } finally {
         channel.shutdownNow();
       }

@@ -1,0 +1,87 @@
+package dev.bosun.xds;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What a proxy was last sent, as JSON in the shape of Envoy's own config dump: per type, each
+ * resource with its version, whether the proxy acknowledged it, and the resource itself.
+ */
+final class ConfigDump {
+  private static final JsonFormat.Printer PRINTER =
+      JsonFormat.printer().usingTypeRegistry(registry()).omittingInsignificantWhitespace();
+
+  private ConfigDump() {}
+
+  private static JsonFormat.TypeRegistry registry() {
+    JsonFormat.TypeRegistry.Builder registry = JsonFormat.TypeRegistry.newBuilder();
+    for (Descriptor descriptor :
+        List.of(
+            io.envoyproxy.envoy.config.cluster.v3.Cluster.getDescriptor(),
+            io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment.getDescriptor(),
+            io.envoyproxy.envoy.config.listener.v3.Listener.getDescriptor(),
+            io.envoyproxy.envoy.config.route.v3.RouteConfiguration.getDescriptor(),
+            io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
+                .HttpConnectionManager.getDescriptor(),
+            io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.getDescriptor(),
+            io.envoyproxy.envoy.extensions.filters.http.router.v3.Router.getDescriptor(),
+            io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor(),
+            io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+                .getDescriptor(),
+            io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+                .getDescriptor())) {
+      registry.add(descriptor);
+    }
+    return registry.build();
+  }
+
+  /** The dump of one stream: a map ready to be written as JSON. */
+  static Map<String, Object> of(XdsStream<?> stream) {
+    Map<String, Object> dump = new LinkedHashMap<>();
+    synchronized (stream) {
+      dump.put("nodeId", stream.proxy == null ? "" : stream.proxy.nodeId());
+      dump.put("connectionId", stream.id);
+      List<Object> configs = new ArrayList<>();
+      for (TypeState state : stream.types.values()) {
+        Map<String, Object> type = new LinkedHashMap<>();
+        type.put("typeUrl", state.typeUrl);
+        type.put("lastSentVersion", state.lastSentVersion);
+        type.put("lastAckedVersion", state.lastAckedVersion);
+        Map<String, Object> resources = new TreeMap<>();
+        for (String name : state.hasNames()) {
+          EncodedResource resource = state.has(name);
+          Map<String, Object> entry = new LinkedHashMap<>();
+          entry.put("version", resource.version());
+          entry.put("acknowledged", state.acked.get(name) == resource);
+          entry.put("resource", json(resource.any()));
+          resources.put(name, entry);
+        }
+        type.put("resources", resources);
+        configs.add(type);
+      }
+      dump.put("configs", configs);
+    }
+    return dump;
+  }
+
+  /** The resource as parsed JSON, or a note when its type is not known to the dump. */
+  private static Object json(Any any) {
+    if (any.getValue().isEmpty() && any.getTypeUrl().isEmpty()) {
+      return Map.of("note", "known to the proxy by version only (delta reconnect)");
+    }
+    try {
+      String json = PRINTER.print(any);
+      return new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+    } catch (InvalidProtocolBufferException
+        | com.fasterxml.jackson.core.JsonProcessingException e) {
+      return Map.of("@type", any.getTypeUrl(), "note", "cannot be printed: " + e.getMessage());
+    }
+  }
+}
