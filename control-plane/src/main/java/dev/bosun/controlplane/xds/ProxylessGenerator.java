@@ -43,11 +43,11 @@ public final class ProxylessGenerator {
       ConfigSource.newBuilder().setAds(AggregatedConfigSource.getDefaultInstance()).build();
 
   private final String domainSuffix;
-  private final ProxylessRoutes routeBuilder;
+  private final HttpRoutes routeBuilder;
 
   public ProxylessGenerator(String domainSuffix) {
     this.domainSuffix = domainSuffix;
-    this.routeBuilder = new ProxylessRoutes(domainSuffix);
+    this.routeBuilder = new HttpRoutes(domainSuffix);
   }
 
   /** A dialled target resolved to a service and port. */
@@ -273,7 +273,7 @@ public final class ProxylessGenerator {
             .setRds(Rds.newBuilder().setRouteConfigName(name).setConfigSource(ADS))
             .addHttpFilters(
                 HttpFilter.newBuilder()
-                    .setName(ProxylessRoutes.FAULT_FILTER)
+                    .setName(HttpRoutes.FAULT_FILTER)
                     .setTypedConfig(
                         Any.pack(
                             io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault

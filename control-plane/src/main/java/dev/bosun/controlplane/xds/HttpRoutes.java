@@ -36,22 +36,29 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A VirtualService's HTTP routes as grpc-xds understands them: matches on path, headers (method,
- * authority and scheme as pseudo-headers), absent headers; weighted destinations with subsets;
- * timeouts, retries and fault injection. What grpc-xds does not implement (redirects, direct
- * responses, rewrites, mirrors, CORS, header manipulation) is left out and reported, never sent.
+ * A VirtualService's HTTP routes as Envoy routes. For Envoy sidecars every route action applies:
+ * forwarding to weighted subsets, redirects, direct responses, rewrites, header manipulation,
+ * mirrors, timeouts, retries and faults. For proxyless gRPC clients only what grpc-xds implements
+ * is sent (matches, weighted subsets, timeouts, retries, faults); the rest is left out and
+ * reported, never sent.
  */
-final class ProxylessRoutes {
-  private static final Logger log = LoggerFactory.getLogger(ProxylessRoutes.class);
+final class HttpRoutes {
+  private static final Logger log = LoggerFactory.getLogger(HttpRoutes.class);
   static final String FAULT_FILTER = "envoy.filters.http.fault";
 
   private final String domainSuffix;
+  private final boolean envoy;
 
-  ProxylessRoutes(String domainSuffix) {
-    this.domainSuffix = domainSuffix;
+  HttpRoutes(String domainSuffix) {
+    this(domainSuffix, false);
   }
 
-  /** The routes for one dialled service port: from its VirtualService, else the default route. */
+  HttpRoutes(String domainSuffix, boolean envoy) {
+    this.domainSuffix = domainSuffix;
+    this.envoy = envoy;
+  }
+
+  /** The routes for one service port: from its VirtualService, else the default route. */
   List<Route> routes(MeshSnapshot snapshot, ProxyView proxy, MeshService service, int port) {
     Optional<ConfigEntry> entry =
         snapshot.config().virtualService(service.hostname(), proxy.namespace());
@@ -64,20 +71,8 @@ final class ProxylessRoutes {
     for (int i = 0; i < http.size(); i++) {
       HTTPRoute route = http.get(i);
       String where = entry.get().key() + " spec.http[" + i + "]";
-      if (route.getRedirect() != null
-          || route.getDirectResponse() != null
-          || route.getDelegate() != null) {
-        log.warn(
-            "{}: redirect, directResponse and delegate are not supported by proxyless gRPC clients; route left out for {}",
-            where,
-            proxy.id());
-        continue;
-      }
-      if (route.getRoute() == null || route.getRoute().isEmpty()) {
-        continue;
-      }
-      Optional<RouteAction.Builder> action = action(route, entry.get(), port, where);
-      if (action.isEmpty()) {
+      Optional<Route.Builder> template = template(route, entry.get(), port, where, proxy);
+      if (template.isEmpty()) {
         continue;
       }
       List<HTTPMatchRequest> matches =
@@ -86,19 +81,61 @@ final class ProxylessRoutes {
               : route.getMatch();
       for (HTTPMatchRequest match : matches) {
         Optional<RouteMatch> routeMatch = match(match, proxy, port);
-        if (routeMatch.isEmpty()) {
-          continue;
+        if (routeMatch.isPresent()) {
+          routes.add(template.get().clone().setMatch(routeMatch.get()).build());
         }
-        Route.Builder built = Route.newBuilder().setMatch(routeMatch.get()).setRoute(action.get());
-        if (route.getName() != null) {
-          built.setName(route.getName());
-        }
-        fault(route.getFault())
-            .ifPresent(fault -> built.putTypedPerFilterConfig(FAULT_FILTER, Any.pack(fault)));
-        routes.add(built.build());
       }
     }
     return routes;
+  }
+
+  /** Everything of a route but its match, or empty when the route cannot be sent. */
+  private Optional<Route.Builder> template(
+      HTTPRoute route, ConfigEntry entry, int port, String where, ProxyView proxy) {
+    if (route.getDelegate() != null) {
+      log.warn(
+          "{}: delegate VirtualServices are not supported yet; route left out for {}",
+          where,
+          proxy.id());
+      return Optional.empty();
+    }
+    Route.Builder built = Route.newBuilder();
+    if (route.getName() != null) {
+      built.setName(route.getName());
+    }
+    if (route.getRedirect() != null || route.getDirectResponse() != null) {
+      if (!envoy) {
+        log.warn(
+            "{}: redirect and directResponse are not supported by proxyless gRPC clients; route left out for {}",
+            where,
+            proxy.id());
+        return Optional.empty();
+      }
+      if (route.getRedirect() != null) {
+        built.setRedirect(EnvoyRouteActions.redirect(route.getRedirect()));
+      } else {
+        built.setDirectResponse(EnvoyRouteActions.directResponse(route.getDirectResponse()));
+      }
+    } else if (route.getRoute() != null && !route.getRoute().isEmpty()) {
+      Optional<RouteAction.Builder> action = action(route, entry, port, where);
+      if (action.isEmpty()) {
+        return Optional.empty();
+      }
+      if (envoy) {
+        EnvoyRouteActions.rewrite(route.getRewrite(), action.get());
+        EnvoyRouteActions.mirrors(
+            route, entry.key().namespace(), port, this::qualify, action.get());
+      }
+      built.setRoute(action.get());
+    } else {
+      return Optional.empty();
+    }
+    if (envoy) {
+      EnvoyRouteActions.headers(route.getHeaders(), built);
+    }
+    fault(route.getFault())
+        .ifPresent(fault -> built.putTypedPerFilterConfig(FAULT_FILTER, Any.pack(fault)));
+    return Optional.of(built);
   }
 
   static Route defaultRoute(String host, int port) {
@@ -231,14 +268,17 @@ final class ProxylessRoutes {
       duration(route.getRetries().getPerTryTimeout()).ifPresent(retry::setPerTryTimeout);
       action.setRetryPolicy(retry);
     }
-    if (route.getMirror() != null
-        || (route.getMirrors() != null && !route.getMirrors().isEmpty())
-        || route.getCorsPolicy() != null
-        || route.getHeaders() != null
-        || route.getRewrite() != null) {
+    if (!envoy
+        && (route.getMirror() != null
+            || (route.getMirrors() != null && !route.getMirrors().isEmpty())
+            || route.getCorsPolicy() != null
+            || route.getHeaders() != null
+            || route.getRewrite() != null)) {
       log.warn(
           "{}: mirror, CORS, rewrite and header manipulation are not supported by proxyless gRPC clients; ignored for them",
           where);
+    } else if (envoy && route.getCorsPolicy() != null) {
+      log.warn("{}: corsPolicy is not applied yet", where);
     }
     return Optional.of(action);
   }
@@ -293,7 +333,7 @@ final class ProxylessRoutes {
     if (text == null) {
       return Optional.empty();
     }
-    return Durations.parse(text).filter(d -> !d.isNegative()).map(ProxylessRoutes::proto);
+    return Durations.parse(text).filter(d -> !d.isNegative()).map(HttpRoutes::proto);
   }
 
   private static com.google.protobuf.Duration proto(Duration duration) {

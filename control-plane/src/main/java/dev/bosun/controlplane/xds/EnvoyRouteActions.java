@@ -1,0 +1,189 @@
+package dev.bosun.controlplane.xds;
+
+import io.envoyproxy.envoy.config.core.v3.DataSource;
+import io.envoyproxy.envoy.config.core.v3.HeaderValue;
+import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
+import io.envoyproxy.envoy.config.core.v3.RuntimeFractionalPercent;
+import io.envoyproxy.envoy.config.route.v3.DirectResponseAction;
+import io.envoyproxy.envoy.config.route.v3.RedirectAction;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.type.matcher.v3.RegexMatchAndSubstitute;
+import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
+import io.envoyproxy.envoy.type.v3.FractionalPercent;
+import io.fabric8.istio.api.api.networking.v1alpha3.Destination;
+import io.fabric8.istio.api.api.networking.v1alpha3.HTTPDirectResponse;
+import io.fabric8.istio.api.api.networking.v1alpha3.HTTPMirrorPolicy;
+import io.fabric8.istio.api.api.networking.v1alpha3.HTTPRedirect;
+import io.fabric8.istio.api.api.networking.v1alpha3.HTTPRedirectPort;
+import io.fabric8.istio.api.api.networking.v1alpha3.HTTPRewrite;
+import io.fabric8.istio.api.api.networking.v1alpha3.HTTPRoute;
+import io.fabric8.istio.api.api.networking.v1alpha3.Headers;
+import io.fabric8.istio.api.api.networking.v1alpha3.HeadersHeaderOperations;
+import io.fabric8.istio.api.api.networking.v1alpha3.Percent;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiFunction;
+
+/**
+ * The route actions only Envoy implements: redirects, direct responses, rewrites, headers, mirrors.
+ */
+final class EnvoyRouteActions {
+  private EnvoyRouteActions() {}
+
+  static RedirectAction redirect(HTTPRedirect redirect) {
+    RedirectAction.Builder built = RedirectAction.newBuilder();
+    if (redirect.getUri() != null) {
+      built.setPathRedirect(redirect.getUri());
+    }
+    if (redirect.getAuthority() != null) {
+      built.setHostRedirect(redirect.getAuthority());
+    }
+    if (redirect.getScheme() != null) {
+      built.setSchemeRedirect(redirect.getScheme());
+    }
+    if (redirect.getRedirectPort() instanceof HTTPRedirectPort port && port.getPort() != null) {
+      built.setPortRedirect(port.getPort().intValue());
+    }
+    int code = redirect.getRedirectCode() == null ? 301 : redirect.getRedirectCode().intValue();
+    built.setResponseCode(
+        switch (code) {
+          case 302 -> RedirectAction.RedirectResponseCode.FOUND;
+          case 303 -> RedirectAction.RedirectResponseCode.SEE_OTHER;
+          case 307 -> RedirectAction.RedirectResponseCode.TEMPORARY_REDIRECT;
+          case 308 -> RedirectAction.RedirectResponseCode.PERMANENT_REDIRECT;
+          default -> RedirectAction.RedirectResponseCode.MOVED_PERMANENTLY;
+        });
+    return built.build();
+  }
+
+  static DirectResponseAction directResponse(HTTPDirectResponse response) {
+    DirectResponseAction.Builder built =
+        DirectResponseAction.newBuilder()
+            .setStatus(response.getStatus() == null ? 200 : response.getStatus().intValue());
+    if (response.getBody() != null && response.getBody().getSpecifier() != null) {
+      Object body = response.getBody().getSpecifier();
+      if (body instanceof io.fabric8.istio.api.api.networking.v1alpha3.HTTPBodyString string) {
+        built.setBody(DataSource.newBuilder().setInlineString(string.getString()));
+      } else if (body instanceof io.fabric8.istio.api.api.networking.v1alpha3.HTTPBodyBytes bytes) {
+        built.setBody(
+            DataSource.newBuilder()
+                .setInlineBytes(
+                    com.google.protobuf.ByteString.copyFrom(
+                        java.util.Base64.getDecoder().decode(bytes.getBytes()))));
+      }
+    }
+    return built.build();
+  }
+
+  static void rewrite(HTTPRewrite rewrite, RouteAction.Builder action) {
+    if (rewrite == null) {
+      return;
+    }
+    if (rewrite.getUri() != null) {
+      action.setPrefixRewrite(rewrite.getUri());
+    }
+    if (rewrite.getUriRegexRewrite() != null && rewrite.getUriRegexRewrite().getMatch() != null) {
+      action.setRegexRewrite(
+          RegexMatchAndSubstitute.newBuilder()
+              .setPattern(
+                  RegexMatcher.newBuilder().setRegex(rewrite.getUriRegexRewrite().getMatch()))
+              .setSubstitution(
+                  rewrite.getUriRegexRewrite().getRewrite() == null
+                      ? ""
+                      : rewrite.getUriRegexRewrite().getRewrite()));
+    }
+    if (rewrite.getAuthority() != null) {
+      action.setHostRewriteLiteral(rewrite.getAuthority());
+    }
+  }
+
+  static void mirrors(
+      HTTPRoute route,
+      String namespace,
+      int port,
+      BiFunction<String, String, String> qualify,
+      RouteAction.Builder action) {
+    List<HTTPMirrorPolicy> policies = new ArrayList<>();
+    if (route.getMirror() != null) {
+      HTTPMirrorPolicy single = new HTTPMirrorPolicy();
+      single.setDestination(route.getMirror());
+      single.setPercentage(
+          route.getMirrorPercentage() != null
+              ? route.getMirrorPercentage()
+              : route.getMirrorPercent() != null
+                  ? new Percent(route.getMirrorPercent().doubleValue())
+                  : null);
+      policies.add(single);
+    }
+    if (route.getMirrors() != null) {
+      policies.addAll(route.getMirrors());
+    }
+    for (HTTPMirrorPolicy policy : policies) {
+      Destination destination = policy.getDestination();
+      int mirrorPort =
+          destination.getPort() != null && destination.getPort().getNumber() != null
+              ? destination.getPort().getNumber().intValue()
+              : port;
+      RouteAction.RequestMirrorPolicy.Builder mirror =
+          RouteAction.RequestMirrorPolicy.newBuilder()
+              .setCluster(
+                  EnvoyNames.outboundCluster(
+                      mirrorPort,
+                      destination.getSubset(),
+                      qualify.apply(destination.getHost(), namespace)));
+      if (policy.getPercentage() != null && policy.getPercentage().getValue() != null) {
+        mirror.setRuntimeFraction(
+            RuntimeFractionalPercent.newBuilder()
+                .setDefaultValue(
+                    FractionalPercent.newBuilder()
+                        .setNumerator((int) Math.round(policy.getPercentage().getValue() * 10_000))
+                        .setDenominator(FractionalPercent.DenominatorType.MILLION)));
+      }
+      action.addRequestMirrorPolicies(mirror);
+    }
+  }
+
+  /** Route-level request and response header operations: set overwrites, add appends. */
+  static void headers(Headers headers, Route.Builder route) {
+    if (headers == null) {
+      return;
+    }
+    HeadersHeaderOperations request = headers.getRequest();
+    if (request != null) {
+      options(request.getSet(), HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD)
+          .forEach(route::addRequestHeadersToAdd);
+      options(request.getAdd(), HeaderValueOption.HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD)
+          .forEach(route::addRequestHeadersToAdd);
+      if (request.getRemove() != null) {
+        route.addAllRequestHeadersToRemove(request.getRemove());
+      }
+    }
+    HeadersHeaderOperations response = headers.getResponse();
+    if (response != null) {
+      options(response.getSet(), HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD)
+          .forEach(route::addResponseHeadersToAdd);
+      options(response.getAdd(), HeaderValueOption.HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD)
+          .forEach(route::addResponseHeadersToAdd);
+      if (response.getRemove() != null) {
+        route.addAllResponseHeadersToRemove(response.getRemove());
+      }
+    }
+  }
+
+  private static List<HeaderValueOption> options(
+      Map<String, String> headers, HeaderValueOption.HeaderAppendAction action) {
+    List<HeaderValueOption> options = new ArrayList<>();
+    if (headers != null) {
+      headers.forEach(
+          (name, value) ->
+              options.add(
+                  HeaderValueOption.newBuilder()
+                      .setHeader(HeaderValue.newBuilder().setKey(name).setValue(value))
+                      .setAppendAction(action)
+                      .build()));
+    }
+    return options;
+  }
+}
