@@ -1,7 +1,6 @@
 package dev.bosun.xds;
 
 import com.google.protobuf.Any;
-import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import java.util.ArrayList;
@@ -15,32 +14,9 @@ import java.util.TreeMap;
  * resource with its version, whether the proxy acknowledged it, and the resource itself.
  */
 final class ConfigDump {
-  private static final JsonFormat.Printer PRINTER =
-      JsonFormat.printer().usingTypeRegistry(registry()).omittingInsignificantWhitespace();
+  private static final JsonFormat.Printer PRINTER = EnvoyJson.compactPrinter();
 
   private ConfigDump() {}
-
-  private static JsonFormat.TypeRegistry registry() {
-    JsonFormat.TypeRegistry.Builder registry = JsonFormat.TypeRegistry.newBuilder();
-    for (Descriptor descriptor :
-        List.of(
-            io.envoyproxy.envoy.config.cluster.v3.Cluster.getDescriptor(),
-            io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment.getDescriptor(),
-            io.envoyproxy.envoy.config.listener.v3.Listener.getDescriptor(),
-            io.envoyproxy.envoy.config.route.v3.RouteConfiguration.getDescriptor(),
-            io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
-                .HttpConnectionManager.getDescriptor(),
-            io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.getDescriptor(),
-            io.envoyproxy.envoy.extensions.filters.http.router.v3.Router.getDescriptor(),
-            io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor(),
-            io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
-                .getDescriptor(),
-            io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
-                .getDescriptor())) {
-      registry.add(descriptor);
-    }
-    return registry.build();
-  }
 
   /** The dump of one stream: a map ready to be written as JSON. */
   static Map<String, Object> of(XdsStream<?> stream) {

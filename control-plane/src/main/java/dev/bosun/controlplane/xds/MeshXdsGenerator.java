@@ -14,27 +14,30 @@ import java.util.function.Supplier;
 
 /**
  * Plugs the mesh into the xDS server: recognises the connecting proxy from its node and answers
- * each request from the latest snapshot. Proxyless gRPC clients are served; Envoy sidecars are
- * refused with a clear status until their generators exist.
+ * each request from the latest snapshot, with the generator for its kind: proxyless gRPC clients
+ * ({@code GENERATOR=grpc}) or Envoy sidecars ({@code sidecar~...}). Gateways are refused with a
+ * clear status until their generator exists.
  */
 public final class MeshXdsGenerator implements XdsGenerator {
-  static final String SIDECARS_NOT_SERVED =
-      "Envoy sidecar configuration is not generated yet; only proxyless gRPC clients"
-          + " (node metadata GENERATOR=grpc) are served";
+  static final String GATEWAYS_NOT_SERVED =
+      "Envoy gateway (router) configuration is not generated yet; sidecars and proxyless gRPC"
+          + " clients are served";
 
   private final Supplier<MeshSnapshot> snapshots;
   private final ProxylessGenerator proxyless;
+  private final SidecarGenerator sidecars;
 
   public MeshXdsGenerator(Supplier<MeshSnapshot> snapshots, String domainSuffix) {
     this.snapshots = snapshots;
     this.proxyless = new ProxylessGenerator(domainSuffix);
+    this.sidecars = new SidecarGenerator(domainSuffix);
   }
 
   @Override
   public Object attach(Node node) throws StatusException {
     ProxyView view = ProxyView.of(node);
-    if (!view.isProxylessGrpc()) {
-      throw Status.UNIMPLEMENTED.withDescription(SIDECARS_NOT_SERVED).asException();
+    if (!view.isProxylessGrpc() && "router".equals(view.type())) {
+      throw Status.UNIMPLEMENTED.withDescription(GATEWAYS_NOT_SERVED).asException();
     }
     return view;
   }
@@ -44,7 +47,19 @@ public final class MeshXdsGenerator implements XdsGenerator {
       XdsProxy proxy, String typeUrl, Set<String> names) {
     MeshSnapshot snapshot = snapshots.get();
     ProxyView view = proxy.attachment(ProxyView.class);
-    if (snapshot == null || names.isEmpty()) {
+    if (snapshot == null) {
+      return Map.of();
+    }
+    if (!view.isProxylessGrpc()) {
+      return switch (typeUrl) {
+        case XdsTypes.CLUSTER -> only(sidecars.clusters(snapshot, view), names);
+        case XdsTypes.LISTENER -> only(sidecars.listeners(snapshot, view), names);
+        case XdsTypes.ENDPOINT -> sidecars.endpoints(snapshot, view, names);
+        case XdsTypes.ROUTE -> sidecars.routes(snapshot, view, names);
+        default -> Map.of();
+      };
+    }
+    if (names.isEmpty()) {
       // grpc-xds names every resource it wants; a wildcard request gets nothing.
       return Map.of();
     }
@@ -55,5 +70,21 @@ public final class MeshXdsGenerator implements XdsGenerator {
       case XdsTypes.ENDPOINT -> proxyless.endpoints(snapshot, view, names);
       default -> Map.of();
     };
+  }
+
+  /** A wildcard request gets everything; a named one only what it names. */
+  private static Map<String, Message> only(Map<String, Message> all, Set<String> names) {
+    if (names.isEmpty()) {
+      return all;
+    }
+    Map<String, Message> named = new java.util.TreeMap<>();
+    names.forEach(
+        name -> {
+          Message message = all.get(name);
+          if (message != null) {
+            named.put(name, message);
+          }
+        });
+    return named;
   }
 }

@@ -39,14 +39,14 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Bosun as {@code bosun local} runs it (the same runtime), on a directory describing one service
  * whose endpoint is a real gRPC server on loopback: grpc-java's xDS client resolves the service
- * through Bosun and carries an RPC; an Envoy sidecar is told clearly it is not served yet; and
+ * through Bosun and carries an RPC; an Envoy gateway is told clearly it is not served yet; and
  * {@code /debug/syncz} shows the client in sync.
  */
 class LocalModeXdsTest {
   @TempDir Path dir;
 
   @Test
-  void proxylessClient_routesThroughBosun_sidecarIsRefusedClearly_synczShowsState()
+  void proxylessClient_routesThroughBosun_gatewayIsRefusedClearly_synczShowsState()
       throws Exception {
     HealthStatusManager health = new HealthStatusManager();
     Server backend =
@@ -131,14 +131,14 @@ class LocalModeXdsTest {
         channel.shutdownNow();
       }
 
-      assertThat(sidecarStatus(runtime.xds().port()).getDescription())
-          .isEqualTo(MeshXdsGenerator.SIDECARS_NOT_SERVED);
+      assertThat(gatewayStatus(runtime.xds().port()).getDescription())
+          .isEqualTo(MeshXdsGenerator.GATEWAYS_NOT_SERVED);
     } finally {
       backend.shutdownNow();
     }
   }
 
-  private static Status sidecarStatus(int port) throws Exception {
+  private static Status gatewayStatus(int port) throws Exception {
     ManagedChannel channel =
         Grpc.newChannelBuilder("127.0.0.1:" + port, InsecureChannelCredentials.create()).build();
     try {
@@ -164,7 +164,8 @@ class LocalModeXdsTest {
           DiscoveryRequest.newBuilder()
               .setNode(
                   Node.newBuilder()
-                      .setId("sidecar~10.0.0.9~reviews-v1.demo~demo.svc.cluster.local"))
+                      .setId(
+                          "router~10.0.0.9~ingress-1.istio-system~istio-system.svc.cluster.local"))
               .setTypeUrl("type.googleapis.com/envoy.config.cluster.v3.Cluster")
               .build());
       Status status = closed.get(10, TimeUnit.SECONDS);

@@ -1,0 +1,456 @@
+package dev.bosun.controlplane.xds;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.BoolValue;
+import com.google.protobuf.Duration;
+import com.google.protobuf.Message;
+import com.google.protobuf.UInt32Value;
+import dev.bosun.controlplane.model.Endpoint;
+import dev.bosun.controlplane.model.MeshService;
+import dev.bosun.controlplane.model.MeshService.Resolution;
+import dev.bosun.controlplane.model.ServicePort;
+import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Address;
+import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
+import io.envoyproxy.envoy.config.core.v3.ConfigSource;
+import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.listener.v3.ListenerFilter;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault;
+import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDst;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
+import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Envoy sidecar configuration, a pure function of a snapshot and a proxy, with Istio's names:
+ * clusters {@code outbound|<port>|<subset>|<host>} and {@code inbound|<port>||}, {@code
+ * PassthroughCluster} and {@code BlackHoleCluster}; listeners {@code virtualOutbound} (15001), one
+ * per outbound HTTP port ({@code 0.0.0.0_<port>}, routes from RDS {@code <port>}) or TCP service
+ * ({@code <ip>_<port>}), and {@code virtualInbound} (15006) with a chain per inbound port.
+ */
+public final class SidecarGenerator {
+  static final String PASSTHROUGH = "PassthroughCluster";
+  static final String BLACKHOLE = "BlackHoleCluster";
+  static final String INBOUND_PASSTHROUGH = "InboundPassthroughCluster";
+  private static final ConfigSource ADS =
+      ConfigSource.newBuilder().setAds(AggregatedConfigSource.getDefaultInstance()).build();
+  private static final Duration CONNECT_TIMEOUT = Duration.newBuilder().setSeconds(10).build();
+
+  private final HttpRoutes routes;
+
+  public SidecarGenerator(String domainSuffix) {
+    this.routes = new HttpRoutes(domainSuffix, true);
+  }
+
+  // ---- CDS ----------------------------------------------------------------------------------
+
+  public Map<String, Message> clusters(MeshSnapshot snapshot, ProxyView proxy) {
+    Map<String, Message> clusters = new TreeMap<>();
+    SidecarScope scope = SidecarScope.of(snapshot, proxy);
+    for (MeshService service : scope.services()) {
+      for (ServicePort port : service.ports()) {
+        for (String subset : subsets(snapshot, proxy, service)) {
+          String name = EnvoyNames.outboundCluster(port.port(), subset, service.hostname());
+          outboundCluster(snapshot, proxy, service, port, name)
+              .ifPresent(c -> clusters.put(name, c));
+        }
+      }
+    }
+    for (Map.Entry<Integer, ServicePort> inbound : inboundPorts(snapshot, proxy).entrySet()) {
+      String name = "inbound|" + inbound.getKey() + "||";
+      clusters.put(
+          name,
+          Cluster.newBuilder()
+              .setName(name)
+              .setType(Cluster.DiscoveryType.STATIC)
+              .setConnectTimeout(CONNECT_TIMEOUT)
+              .setLoadAssignment(staticAssignment(name, "127.0.0.1", inbound.getKey()))
+              .build());
+    }
+    clusters.put(PASSTHROUGH, originalDst(PASSTHROUGH));
+    clusters.put(INBOUND_PASSTHROUGH, originalDst(INBOUND_PASSTHROUGH));
+    clusters.put(
+        BLACKHOLE,
+        Cluster.newBuilder()
+            .setName(BLACKHOLE)
+            .setType(Cluster.DiscoveryType.STATIC)
+            .setConnectTimeout(CONNECT_TIMEOUT)
+            .build());
+    return clusters;
+  }
+
+  /** "" plus each subset the service's DestinationRule defines. */
+  private static List<String> subsets(MeshSnapshot snapshot, ProxyView proxy, MeshService service) {
+    List<String> subsets = new ArrayList<>();
+    subsets.add("");
+    snapshot
+        .config()
+        .destinationRule(service.hostname(), proxy.namespace(), service.namespace())
+        .map(e -> e.spec(io.fabric8.istio.api.api.networking.v1alpha3.DestinationRule.class))
+        .filter(dr -> dr.getSubsets() != null)
+        .ifPresent(dr -> dr.getSubsets().forEach(s -> subsets.add(s.getName())));
+    return subsets;
+  }
+
+  private static Optional<Message> outboundCluster(
+      MeshSnapshot snapshot, ProxyView proxy, MeshService service, ServicePort port, String name) {
+    Optional<ProxylessClusters.Policy> policy =
+        ProxylessClusters.policy(
+            snapshot,
+            proxy,
+            EnvoyNames.parseOutboundCluster(name).orElseThrow(),
+            service.namespace());
+    if (policy.isEmpty()) {
+      return Optional.empty();
+    }
+    Cluster.Builder cluster = Cluster.newBuilder().setName(name).setConnectTimeout(CONNECT_TIMEOUT);
+    if (service.resolution() == Resolution.PASSTHROUGH) {
+      cluster
+          .setType(Cluster.DiscoveryType.ORIGINAL_DST)
+          .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED);
+      return Optional.of(cluster.build());
+    }
+    if (service.resolution() == Resolution.DNS
+        || service.resolution() == Resolution.DNS_ROUND_ROBIN) {
+      cluster.setType(
+          service.resolution() == Resolution.DNS
+              ? Cluster.DiscoveryType.STRICT_DNS
+              : Cluster.DiscoveryType.LOGICAL_DNS);
+      List<Endpoint> endpoints =
+          snapshot.endpoints(service.hostname(), port.name(), policy.get().subsetLabels());
+      ClusterLoadAssignment.Builder assignment =
+          ClusterLoadAssignment.newBuilder().setClusterName(name);
+      LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
+      if (endpoints.isEmpty()) {
+        locality.addLbEndpoints(lbEndpoint(service.hostname(), port.port()));
+      } else {
+        endpoints.forEach(
+            e ->
+                locality.addLbEndpoints(
+                    lbEndpoint(e.address(), e.ports().getOrDefault(port.name(), port.port()))));
+      }
+      cluster.setLoadAssignment(assignment.addEndpoints(locality));
+    } else {
+      cluster
+          .setType(Cluster.DiscoveryType.EDS)
+          .setEdsClusterConfig(
+              Cluster.EdsClusterConfig.newBuilder().setEdsConfig(ADS).setServiceName(name));
+    }
+    ProxylessClusters.apply(cluster, policy.get().traffic());
+    if (port.protocol().isHttp2()) {
+      cluster.putTypedExtensionProtocolOptions(
+          "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+          Any.pack(
+              HttpProtocolOptions.newBuilder()
+                  .setExplicitHttpConfig(
+                      HttpProtocolOptions.ExplicitHttpConfig.newBuilder()
+                          .setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance()))
+                  .build()));
+    }
+    return Optional.of(cluster.build());
+  }
+
+  private static Cluster originalDst(String name) {
+    return Cluster.newBuilder()
+        .setName(name)
+        .setType(Cluster.DiscoveryType.ORIGINAL_DST)
+        .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
+        .setConnectTimeout(CONNECT_TIMEOUT)
+        .build();
+  }
+
+  /** The proxy's own service ports, by the port its workload listens on. */
+  static Map<Integer, ServicePort> inboundPorts(MeshSnapshot snapshot, ProxyView proxy) {
+    Map<Integer, ServicePort> ports = new TreeMap<>();
+    if (proxy.ip().isEmpty()) {
+      return ports;
+    }
+    for (MeshService service : snapshot.services().values()) {
+      if (service.origin() != MeshService.Origin.KUBERNETES
+          || !service.namespace().equals(proxy.namespace())) {
+        continue;
+      }
+      for (Endpoint endpoint : snapshot.endpoints(service.hostname())) {
+        if (!endpoint.address().equals(proxy.ip())) {
+          continue;
+        }
+        for (ServicePort port : service.ports()) {
+          Integer target = endpoint.ports().get(port.name());
+          if (target != null) {
+            ports.putIfAbsent(target, port);
+          }
+        }
+      }
+    }
+    return ports;
+  }
+
+  // ---- EDS ----------------------------------------------------------------------------------
+
+  public Map<String, Message> endpoints(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+    Map<String, Message> assignments = new TreeMap<>();
+    for (String name : names) {
+      Optional<EnvoyNames.OutboundCluster> parsed = EnvoyNames.parseOutboundCluster(name);
+      if (parsed.isEmpty()) {
+        continue;
+      }
+      Optional<MeshService> service = snapshot.service(parsed.get().host());
+      Optional<ServicePort> port = service.flatMap(s -> s.port(parsed.get().port()));
+      if (port.isEmpty()) {
+        continue;
+      }
+      ProxylessClusters.policy(snapshot, proxy, parsed.get(), service.get().namespace())
+          .ifPresent(
+              policy ->
+                  assignments.put(
+                      name,
+                      ProxylessGenerator.assignment(
+                          name,
+                          snapshot.endpoints(
+                              parsed.get().host(), port.get().name(), policy.subsetLabels()),
+                          port.get(),
+                          proxy.locality(),
+                          policy.traffic())));
+    }
+    return assignments;
+  }
+
+  // ---- LDS ----------------------------------------------------------------------------------
+
+  public Map<String, Message> listeners(MeshSnapshot snapshot, ProxyView proxy) {
+    Map<String, Message> listeners = new TreeMap<>();
+    SidecarScope scope = SidecarScope.of(snapshot, proxy);
+    Set<Integer> httpPorts = new LinkedHashSet<>();
+    for (MeshService service : scope.services()) {
+      for (ServicePort port : service.ports()) {
+        if (port.protocol().isHttp()) {
+          httpPorts.add(port.port());
+        } else if (!service.addresses().isEmpty()
+            && service.resolution() != Resolution.PASSTHROUGH) {
+          String address = service.addresses().get(0);
+          String name = address + "_" + port.port();
+          String cluster = EnvoyNames.outboundCluster(port.port(), "", service.hostname());
+          listeners.put(name, listener(name, address, port.port(), false, tcpChain(name, cluster)));
+        }
+      }
+    }
+    for (int port : httpPorts) {
+      String name = "0.0.0.0_" + port;
+      listeners.putIfAbsent(
+          name,
+          listener(
+              name,
+              "0.0.0.0",
+              port,
+              false,
+              FilterChain.newBuilder()
+                  .addFilters(httpFilter("outbound_" + name, rds(port)))
+                  .build()));
+    }
+    String fallback = scope.registryOnly() ? BLACKHOLE : PASSTHROUGH;
+    listeners.put(
+        "virtualOutbound",
+        Listener.newBuilder()
+            .setName("virtualOutbound")
+            .setAddress(address("0.0.0.0", 15001))
+            .setUseOriginalDst(BoolValue.of(true))
+            .setDefaultFilterChain(tcpChain("virtualOutbound", fallback))
+            .build());
+    listeners.put("virtualInbound", inbound(snapshot, proxy));
+    return listeners;
+  }
+
+  private Listener inbound(MeshSnapshot snapshot, ProxyView proxy) {
+    Listener.Builder inbound =
+        Listener.newBuilder()
+            .setName("virtualInbound")
+            .setAddress(address("0.0.0.0", 15006))
+            .addListenerFilters(
+                ListenerFilter.newBuilder()
+                    .setName("envoy.filters.listener.original_dst")
+                    .setTypedConfig(Any.pack(OriginalDst.getDefaultInstance())))
+            .setDefaultFilterChain(tcpChain("virtualInbound", INBOUND_PASSTHROUGH));
+    for (Map.Entry<Integer, ServicePort> port : inboundPorts(snapshot, proxy).entrySet()) {
+      String cluster = "inbound|" + port.getKey() + "||";
+      FilterChain.Builder chain =
+          FilterChain.newBuilder()
+              .setName(cluster)
+              .setFilterChainMatch(
+                  FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(port.getKey())));
+      if (port.getValue().protocol().isHttp()) {
+        RouteConfiguration route =
+            RouteConfiguration.newBuilder()
+                .setName(cluster)
+                .addVirtualHosts(
+                    VirtualHost.newBuilder()
+                        .setName("inbound|http|" + port.getKey())
+                        .addDomains("*")
+                        .addRoutes(
+                            Route.newBuilder()
+                                .setMatch(RouteMatch.newBuilder().setPrefix("/"))
+                                .setRoute(RouteAction.newBuilder().setCluster(cluster))))
+                .build();
+        chain.addFilters(httpFilter(cluster, manager -> manager.setRouteConfig(route)));
+      } else {
+        chain.addFilters(tcpFilter(cluster, cluster));
+      }
+      inbound.addFilterChains(chain);
+    }
+    return inbound.build();
+  }
+
+  private static Listener listener(
+      String name, String ip, int port, boolean bind, FilterChain chain) {
+    return Listener.newBuilder()
+        .setName(name)
+        .setAddress(address(ip, port))
+        .setBindToPort(BoolValue.of(bind))
+        .addFilterChains(chain)
+        .build();
+  }
+
+  private static java.util.function.Consumer<HttpConnectionManager.Builder> rds(int port) {
+    return manager ->
+        manager.setRds(
+            Rds.newBuilder().setRouteConfigName(Integer.toString(port)).setConfigSource(ADS));
+  }
+
+  private static Filter httpFilter(
+      String statPrefix, java.util.function.Consumer<HttpConnectionManager.Builder> routes) {
+    HttpConnectionManager.Builder manager =
+        HttpConnectionManager.newBuilder()
+            .setStatPrefix(statPrefix)
+            .addHttpFilters(
+                HttpFilter.newBuilder()
+                    .setName(HttpRoutes.FAULT_FILTER)
+                    .setTypedConfig(Any.pack(HTTPFault.getDefaultInstance())))
+            .addHttpFilters(
+                HttpFilter.newBuilder()
+                    .setName("envoy.filters.http.router")
+                    .setTypedConfig(Any.pack(Router.getDefaultInstance())));
+    routes.accept(manager);
+    return Filter.newBuilder()
+        .setName("envoy.filters.network.http_connection_manager")
+        .setTypedConfig(Any.pack(manager.build()))
+        .build();
+  }
+
+  private static FilterChain tcpChain(String statPrefix, String cluster) {
+    return FilterChain.newBuilder().addFilters(tcpFilter(statPrefix, cluster)).build();
+  }
+
+  private static Filter tcpFilter(String statPrefix, String cluster) {
+    return Filter.newBuilder()
+        .setName("envoy.filters.network.tcp_proxy")
+        .setTypedConfig(
+            Any.pack(TcpProxy.newBuilder().setStatPrefix(statPrefix).setCluster(cluster).build()))
+        .build();
+  }
+
+  // ---- RDS ----------------------------------------------------------------------------------
+
+  /**
+   * Route configurations {@code <port>}: a virtual host per service on that port, plus a fallback.
+   */
+  public Map<String, Message> routes(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+    Map<String, Message> configs = new TreeMap<>();
+    SidecarScope scope = SidecarScope.of(snapshot, proxy);
+    for (String name : names) {
+      int port;
+      try {
+        port = Integer.parseInt(name);
+      } catch (NumberFormatException e) {
+        continue;
+      }
+      RouteConfiguration.Builder config =
+          RouteConfiguration.newBuilder().setName(name).setValidateClusters(BoolValue.of(false));
+      for (MeshService service : scope.services()) {
+        if (service.port(port).filter(p -> p.protocol().isHttp()).isEmpty()) {
+          continue;
+        }
+        VirtualHost.Builder host =
+            VirtualHost.newBuilder()
+                .setName(service.hostname() + ":" + port)
+                .addAllDomains(domains(service, port, proxy));
+        host.addAllRoutes(routes.routes(snapshot, proxy, service, port));
+        config.addVirtualHosts(host);
+      }
+      String fallback = scope.registryOnly() ? BLACKHOLE : PASSTHROUGH;
+      config.addVirtualHosts(
+          VirtualHost.newBuilder()
+              .setName(scope.registryOnly() ? "block_all" : "allow_any")
+              .addDomains("*")
+              .addRoutes(
+                  Route.newBuilder()
+                      .setMatch(RouteMatch.newBuilder().setPrefix("/"))
+                      .setRoute(RouteAction.newBuilder().setCluster(fallback))));
+      configs.put(name, config.build());
+    }
+    return configs;
+  }
+
+  /** The names a client may use for a service: FQDN, and short forms from its own namespace. */
+  private static List<String> domains(MeshService service, int port, ProxyView proxy) {
+    Set<String> names = new LinkedHashSet<>();
+    names.add(service.hostname());
+    if (service.origin() == MeshService.Origin.KUBERNETES) {
+      names.add(service.name() + "." + service.namespace());
+      names.add(service.name() + "." + service.namespace() + ".svc");
+      if (service.namespace().equals(proxy.namespace())) {
+        names.add(service.name());
+      }
+    }
+    names.addAll(service.addresses());
+    List<String> domains = new ArrayList<>();
+    for (String name : names) {
+      domains.add(name);
+      domains.add(name + ":" + port);
+    }
+    return domains;
+  }
+
+  private static Address address(String ip, int port) {
+    return Address.newBuilder()
+        .setSocketAddress(SocketAddress.newBuilder().setAddress(ip).setPortValue(port))
+        .build();
+  }
+
+  private static LbEndpoint lbEndpoint(String address, int port) {
+    return LbEndpoint.newBuilder()
+        .setEndpoint(
+            io.envoyproxy.envoy.config.endpoint.v3.Endpoint.newBuilder()
+                .setAddress(address(address, port)))
+        .build();
+  }
+
+  private static ClusterLoadAssignment staticAssignment(String name, String address, int port) {
+    return ClusterLoadAssignment.newBuilder()
+        .setClusterName(name)
+        .addEndpoints(LocalityLbEndpoints.newBuilder().addLbEndpoints(lbEndpoint(address, port)))
+        .build();
+  }
+}
