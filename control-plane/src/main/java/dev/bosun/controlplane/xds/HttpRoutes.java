@@ -63,7 +63,7 @@ final class HttpRoutes {
     Optional<ConfigEntry> entry =
         snapshot.config().virtualService(service.hostname(), proxy.namespace());
     if (entry.isEmpty()) {
-      return List.of(defaultRoute(service.hostname(), port));
+      return List.of(withHashPolicy(snapshot, proxy, defaultRoute(service.hostname(), port)));
     }
     VirtualService spec = entry.get().spec(VirtualService.class);
     List<Route> routes = new ArrayList<>();
@@ -82,7 +82,9 @@ final class HttpRoutes {
       for (HTTPMatchRequest match : matches) {
         Optional<RouteMatch> routeMatch = match(match, proxy, port);
         if (routeMatch.isPresent()) {
-          routes.add(template.get().clone().setMatch(routeMatch.get()).build());
+          routes.add(
+              withHashPolicy(
+                  snapshot, proxy, template.get().clone().setMatch(routeMatch.get()).build()));
         }
       }
     }
@@ -136,6 +138,28 @@ final class HttpRoutes {
     fault(route.getFault())
         .ifPresent(fault -> built.putTypedPerFilterConfig(FAULT_FILTER, Any.pack(fault)));
     return Optional.of(built);
+  }
+
+  /** A route to a ring-hash cluster carries the DestinationRule's hash key. */
+  static Route withHashPolicy(MeshSnapshot snapshot, ProxyView proxy, Route route) {
+    String cluster =
+        route.getRoute().hasWeightedClusters()
+            ? route.getRoute().getWeightedClusters().getClusters(0).getName()
+            : route.getRoute().getCluster();
+    Optional<EnvoyNames.OutboundCluster> parsed = EnvoyNames.parseOutboundCluster(cluster);
+    if (parsed.isEmpty()) {
+      return route;
+    }
+    String namespace =
+        snapshot.service(parsed.get().host()).map(MeshService::namespace).orElse(proxy.namespace());
+    return ProxylessClusters.policy(snapshot, proxy, parsed.get(), namespace)
+        .flatMap(policy -> ProxylessClusters.hashPolicy(policy.traffic()))
+        .map(
+            hash ->
+                route.toBuilder()
+                    .setRoute(route.getRoute().toBuilder().addHashPolicy(hash))
+                    .build())
+        .orElse(route);
   }
 
   static Route defaultRoute(String host, int port) {

@@ -119,33 +119,11 @@ public final class ProxylessGenerator {
       for (Route route :
           routeBuilder.routes(
               snapshot, proxy, target.get().service(), target.get().port().port())) {
-        host.addRoutes(withHashPolicy(snapshot, proxy, route));
+        host.addRoutes(route);
       }
       routes.put(name, RouteConfiguration.newBuilder().setName(name).addVirtualHosts(host).build());
     }
     return routes;
-  }
-
-  /** A route to a ring-hash cluster carries the DestinationRule's hash key. */
-  private Route withHashPolicy(MeshSnapshot snapshot, ProxyView proxy, Route route) {
-    String cluster =
-        route.getRoute().hasWeightedClusters()
-            ? route.getRoute().getWeightedClusters().getClusters(0).getName()
-            : route.getRoute().getCluster();
-    Optional<EnvoyNames.OutboundCluster> parsed = EnvoyNames.parseOutboundCluster(cluster);
-    if (parsed.isEmpty()) {
-      return route;
-    }
-    String namespace =
-        snapshot.service(parsed.get().host()).map(MeshService::namespace).orElse(proxy.namespace());
-    return ProxylessClusters.policy(snapshot, proxy, parsed.get(), namespace)
-        .flatMap(policy -> ProxylessClusters.hashPolicy(policy.traffic()))
-        .map(
-            hash ->
-                route.toBuilder()
-                    .setRoute(route.getRoute().toBuilder().addHashPolicy(hash))
-                    .build())
-        .orElse(route);
   }
 
   public Map<String, Message> clusters(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
