@@ -145,6 +145,61 @@ final class EnvoyRouteActions {
     }
   }
 
+  /** Istio's query parameter match; an empty match means "present". */
+  static io.envoyproxy.envoy.config.route.v3.QueryParameterMatcher queryParameter(
+      String name, io.fabric8.istio.api.api.networking.v1alpha3.StringMatch match) {
+    var built =
+        io.envoyproxy.envoy.config.route.v3.QueryParameterMatcher.newBuilder().setName(name);
+    Object type = match == null ? null : match.getMatchType();
+    if (type instanceof io.fabric8.istio.api.api.networking.v1alpha3.StringMatchExact exact) {
+      built.setStringMatch(
+          io.envoyproxy.envoy.type.matcher.v3.StringMatcher.newBuilder()
+              .setExact(exact.getExact()));
+    } else if (type
+        instanceof io.fabric8.istio.api.api.networking.v1alpha3.StringMatchPrefix prefix) {
+      built.setStringMatch(
+          io.envoyproxy.envoy.type.matcher.v3.StringMatcher.newBuilder()
+              .setPrefix(prefix.getPrefix()));
+    } else if (type
+        instanceof io.fabric8.istio.api.api.networking.v1alpha3.StringMatchRegex regex) {
+      built.setStringMatch(
+          io.envoyproxy.envoy.type.matcher.v3.StringMatcher.newBuilder()
+              .setSafeRegex(RegexMatcher.newBuilder().setRegex(regex.getRegex())));
+    } else {
+      built.setPresentMatch(true);
+    }
+    return built.build();
+  }
+
+  /** Per-destination header operations, on the weighted cluster they belong to. */
+  static void destinationHeaders(
+      Headers headers,
+      io.envoyproxy.envoy.config.route.v3.WeightedCluster.ClusterWeight.Builder cluster) {
+    if (headers == null) {
+      return;
+    }
+    HeadersHeaderOperations request = headers.getRequest();
+    if (request != null) {
+      options(request.getSet(), HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD)
+          .forEach(cluster::addRequestHeadersToAdd);
+      options(request.getAdd(), HeaderValueOption.HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD)
+          .forEach(cluster::addRequestHeadersToAdd);
+      if (request.getRemove() != null) {
+        cluster.addAllRequestHeadersToRemove(request.getRemove());
+      }
+    }
+    HeadersHeaderOperations response = headers.getResponse();
+    if (response != null) {
+      options(response.getSet(), HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD)
+          .forEach(cluster::addResponseHeadersToAdd);
+      options(response.getAdd(), HeaderValueOption.HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD)
+          .forEach(cluster::addResponseHeadersToAdd);
+      if (response.getRemove() != null) {
+        cluster.addAllResponseHeadersToRemove(response.getRemove());
+      }
+    }
+  }
+
   /** Route-level request and response header operations: set overwrites, add appends. */
   static void headers(Headers headers, Route.Builder route) {
     if (headers == null) {

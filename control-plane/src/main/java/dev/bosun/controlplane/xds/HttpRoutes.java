@@ -153,7 +153,10 @@ final class HttpRoutes {
     String namespace =
         snapshot.service(parsed.get().host()).map(MeshService::namespace).orElse(proxy.namespace());
     return ProxylessClusters.policy(snapshot, proxy, parsed.get(), namespace)
-        .flatMap(policy -> ProxylessClusters.hashPolicy(policy.traffic()))
+        .flatMap(
+            policy ->
+                ProxylessClusters.hashPolicy(policy.traffic())
+                    .or(() -> EnvoyClusterSettings.hashPolicy(policy.traffic())))
         .map(
             hash ->
                 route.toBuilder()
@@ -170,7 +173,7 @@ final class HttpRoutes {
   }
 
   /** A match for this proxy, or empty when the match cannot apply to it (other port or source). */
-  private static Optional<RouteMatch> match(HTTPMatchRequest match, ProxyView proxy, int port) {
+  private Optional<RouteMatch> match(HTTPMatchRequest match, ProxyView proxy, int port) {
     if (match.getPort() != null && match.getPort() != port) {
       return Optional.empty();
     }
@@ -212,6 +215,20 @@ final class HttpRoutes {
       match
           .getWithoutHeaders()
           .forEach((name, value) -> header(name, value, true).ifPresent(built::addHeaders));
+    }
+    if (match.getQueryParams() != null && !match.getQueryParams().isEmpty()) {
+      if (!envoy) {
+        // grpc-xds ignores routes with query matchers; dropping the matcher would widen the match.
+        log.warn(
+            "queryParams matches are not supported by proxyless gRPC clients; match left out for {}",
+            proxy.id());
+        return Optional.empty();
+      }
+      match
+          .getQueryParams()
+          .forEach(
+              (name, value) ->
+                  built.addQueryParameters(EnvoyRouteActions.queryParameter(name, value)));
     }
     return Optional.of(built.build());
   }
@@ -256,19 +273,28 @@ final class HttpRoutes {
               ? (destinations.size() == 1 ? 100 : 0)
               : destination.getWeight();
       if (weight > 0 || destinations.size() == 1) {
-        weighted.add(
+        WeightedCluster.ClusterWeight.Builder clusterWeight =
             WeightedCluster.ClusterWeight.newBuilder()
                 .setName(cluster)
-                .setWeight(UInt32Value.of(Math.max(weight, 1)))
-                .build());
+                .setWeight(UInt32Value.of(Math.max(weight, 1)));
+        if (envoy) {
+          EnvoyRouteActions.destinationHeaders(destination.getHeaders(), clusterWeight);
+        }
+        weighted.add(clusterWeight.build());
       }
     }
     if (weighted.isEmpty()) {
       log.warn("{}: every destination has weight 0; route left out", where);
       return Optional.empty();
     }
-    if (weighted.size() == 1) {
-      action.setCluster(weighted.get(0).getName());
+    WeightedCluster.ClusterWeight only = weighted.get(0);
+    boolean plain =
+        only.getRequestHeadersToAddCount() == 0
+            && only.getRequestHeadersToRemoveCount() == 0
+            && only.getResponseHeadersToAddCount() == 0
+            && only.getResponseHeadersToRemoveCount() == 0;
+    if (weighted.size() == 1 && plain) {
+      action.setCluster(only.getName());
     } else {
       action.setWeightedClusters(WeightedCluster.newBuilder().addAllClusters(weighted));
     }

@@ -14,7 +14,6 @@ import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ConfigSource;
-import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
@@ -36,7 +35,6 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
-import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -161,16 +159,7 @@ public final class SidecarGenerator {
               Cluster.EdsClusterConfig.newBuilder().setEdsConfig(ADS).setServiceName(name));
     }
     ProxylessClusters.apply(cluster, policy.get().traffic());
-    if (port.protocol().isHttp2()) {
-      cluster.putTypedExtensionProtocolOptions(
-          "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-          Any.pack(
-              HttpProtocolOptions.newBuilder()
-                  .setExplicitHttpConfig(
-                      HttpProtocolOptions.ExplicitHttpConfig.newBuilder()
-                          .setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance()))
-                  .build()));
-    }
+    EnvoyClusterSettings.apply(cluster, policy.get().traffic(), port.protocol().isHttp2());
     return Optional.of(cluster.build());
   }
 
