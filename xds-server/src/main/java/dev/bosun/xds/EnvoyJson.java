@@ -31,6 +31,10 @@ public final class EnvoyJson {
             io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.getDescriptor(),
             io.envoyproxy.envoy.extensions.filters.http.router.v3.Router.getDescriptor(),
             io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor(),
+            io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors.getDescriptor(),
+            io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy.getDescriptor(),
+            io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector
+                .getDescriptor(),
             io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDst
                 .getDescriptor(),
             io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.getDescriptor(),

@@ -145,6 +145,56 @@ final class EnvoyRouteActions {
     }
   }
 
+  static final String CORS_FILTER = "envoy.filters.http.cors";
+
+  /** A VirtualService CORS policy as the CORS filter's per-route config. */
+  static io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy cors(
+      io.fabric8.istio.api.api.networking.v1alpha3.CorsPolicy cors) {
+    var built = io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy.newBuilder();
+    if (cors.getAllowOrigins() != null) {
+      for (var origin : cors.getAllowOrigins()) {
+        Object type = origin.getMatchType();
+        var matcher = io.envoyproxy.envoy.type.matcher.v3.StringMatcher.newBuilder();
+        if (type instanceof io.fabric8.istio.api.api.networking.v1alpha3.StringMatchExact exact) {
+          matcher.setExact(exact.getExact());
+        } else if (type
+            instanceof io.fabric8.istio.api.api.networking.v1alpha3.StringMatchPrefix prefix) {
+          matcher.setPrefix(prefix.getPrefix());
+        } else if (type
+            instanceof io.fabric8.istio.api.api.networking.v1alpha3.StringMatchRegex regex) {
+          matcher.setSafeRegex(RegexMatcher.newBuilder().setRegex(regex.getRegex()));
+        } else {
+          continue;
+        }
+        built.addAllowOriginStringMatch(matcher);
+      }
+    }
+    if (cors.getAllowOrigin() != null) {
+      cors.getAllowOrigin()
+          .forEach(
+              o ->
+                  built.addAllowOriginStringMatch(
+                      io.envoyproxy.envoy.type.matcher.v3.StringMatcher.newBuilder().setExact(o)));
+    }
+    if (cors.getAllowMethods() != null) {
+      built.setAllowMethods(String.join(",", cors.getAllowMethods()));
+    }
+    if (cors.getAllowHeaders() != null) {
+      built.setAllowHeaders(String.join(",", cors.getAllowHeaders()));
+    }
+    if (cors.getExposeHeaders() != null) {
+      built.setExposeHeaders(String.join(",", cors.getExposeHeaders()));
+    }
+    if (cors.getMaxAge() != null) {
+      dev.bosun.crd.validation.Durations.parse(cors.getMaxAge())
+          .ifPresent(d -> built.setMaxAge(Long.toString(d.getSeconds())));
+    }
+    if (cors.getAllowCredentials() != null) {
+      built.setAllowCredentials(com.google.protobuf.BoolValue.of(cors.getAllowCredentials()));
+    }
+    return built.build();
+  }
+
   /** Istio's query parameter match; an empty match means "present". */
   static io.envoyproxy.envoy.config.route.v3.QueryParameterMatcher queryParameter(
       String name, io.fabric8.istio.api.api.networking.v1alpha3.StringMatch match) {

@@ -134,6 +134,10 @@ final class HttpRoutes {
     }
     if (envoy) {
       EnvoyRouteActions.headers(route.getHeaders(), built);
+      if (route.getCorsPolicy() != null) {
+        built.putTypedPerFilterConfig(
+            EnvoyRouteActions.CORS_FILTER, Any.pack(EnvoyRouteActions.cors(route.getCorsPolicy())));
+      }
     }
     fault(route.getFault())
         .ifPresent(fault -> built.putTypedPerFilterConfig(FAULT_FILTER, Any.pack(fault)));
@@ -327,8 +331,6 @@ final class HttpRoutes {
       log.warn(
           "{}: mirror, CORS, rewrite and header manipulation are not supported by proxyless gRPC clients; ignored for them",
           where);
-    } else if (envoy && route.getCorsPolicy() != null) {
-      log.warn("{}: corsPolicy is not applied yet", where);
     }
     return Optional.of(action);
   }

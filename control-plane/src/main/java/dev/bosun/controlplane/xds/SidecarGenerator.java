@@ -242,8 +242,18 @@ public final class SidecarGenerator {
             && service.resolution() != Resolution.PASSTHROUGH) {
           String address = service.addresses().get(0);
           String name = address + "_" + port.port();
-          String cluster = EnvoyNames.outboundCluster(port.port(), "", service.hostname());
-          listeners.put(name, listener(name, address, port.port(), false, tcpChain(name, cluster)));
+          TcpRoutes.Chains chains =
+              TcpRoutes.chains(snapshot, proxy, service, port.port(), name, routes);
+          Listener.Builder listener =
+              Listener.newBuilder()
+                  .setName(name)
+                  .setAddress(address(address, port.port()))
+                  .setBindToPort(BoolValue.of(false))
+                  .addAllFilterChains(chains.chains());
+          if (chains.sni()) {
+            listener.addListenerFilters(TcpRoutes.tlsInspector());
+          }
+          listeners.put(name, listener.build());
         }
       }
     }
@@ -333,6 +343,13 @@ public final class SidecarGenerator {
     HttpConnectionManager.Builder manager =
         HttpConnectionManager.newBuilder()
             .setStatPrefix(statPrefix)
+            .addHttpFilters(
+                HttpFilter.newBuilder()
+                    .setName(EnvoyRouteActions.CORS_FILTER)
+                    .setTypedConfig(
+                        Any.pack(
+                            io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors
+                                .getDefaultInstance())))
             .addHttpFilters(
                 HttpFilter.newBuilder()
                     .setName(HttpRoutes.FAULT_FILTER)
