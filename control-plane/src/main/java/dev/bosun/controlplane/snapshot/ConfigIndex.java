@@ -29,6 +29,7 @@ public final class ConfigIndex {
   private final Map<IstioKind, List<ConfigEntry>> byKind;
   private final Map<String, List<ConfigEntry>> virtualServicesByHost;
   private final Map<String, List<ConfigEntry>> destinationRulesByHost;
+  private final List<Map.Entry<String, List<ConfigEntry>>> wildcardDestinationRules;
   private final Map<String, List<ConfigEntry>> byNamespace;
   private final List<Conflict> conflicts;
 
@@ -56,6 +57,8 @@ public final class ConfigIndex {
         byHost(
             sorted.get(IstioKind.DESTINATION_RULE),
             e -> qualify(List.of(e.spec(DestinationRule.class).getHost()), e.key().namespace()));
+    this.wildcardDestinationRules =
+        destinationRulesByHost.entrySet().stream().filter(e -> e.getKey().startsWith("*")).toList();
     meshVirtualServiceConflicts(found);
     destinationRuleConflicts(found);
     this.byNamespace = new HashMap<>();
@@ -142,10 +145,13 @@ public final class ConfigIndex {
       String host, String namespace, String serviceNamespace) {
     List<ConfigEntry> candidates =
         new ArrayList<>(destinationRulesByHost.getOrDefault(host, List.of()));
-    for (Map.Entry<String, List<ConfigEntry>> wildcard : destinationRulesByHost.entrySet()) {
-      if (wildcard.getKey().startsWith("*") && hostMatches(wildcard.getKey(), host)) {
+    for (Map.Entry<String, List<ConfigEntry>> wildcard : wildcardDestinationRules) {
+      if (hostMatches(wildcard.getKey(), host)) {
         candidates.addAll(wildcard.getValue());
       }
+    }
+    if (candidates.isEmpty()) {
+      return Optional.empty();
     }
     for (String tier : new String[] {namespace, serviceNamespace, rootNamespace}) {
       Optional<ConfigEntry> found =
