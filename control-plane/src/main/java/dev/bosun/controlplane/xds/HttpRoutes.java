@@ -320,6 +320,18 @@ final class HttpRoutes {
                       ? "unavailable,cancelled,deadline-exceeded,resource-exhausted"
                       : route.getRetries().getRetryOn());
       duration(route.getRetries().getPerTryTimeout()).ifPresent(retry::setPerTryTimeout);
+      if (envoy && Boolean.TRUE.equals(route.getRetries().getRetryRemoteLocalities())) {
+        // Retries move to other localities (priorities) instead of hammering the local one.
+        retry.setRetryPriority(
+            RetryPolicy.RetryPriority.newBuilder()
+                .setName("envoy.retry_priorities.previous_priorities")
+                .setTypedConfig(
+                    Any.pack(
+                        io.envoyproxy.envoy.extensions.retry.priority.previous_priorities.v3
+                            .PreviousPrioritiesConfig.newBuilder()
+                            .setUpdateFrequency(2)
+                            .build())));
+      }
       action.setRetryPolicy(retry);
     }
     if (!envoy

@@ -20,9 +20,18 @@ public record ProxyView(
     String namespace,
     Map<String, String> labels,
     String generator,
-    Locality locality) {
+    Locality locality,
+    String serviceAccount,
+    String clusterId,
+    java.util.List<String> instanceIps) {
   public ProxyView {
     labels = Map.copyOf(labels);
+    instanceIps = java.util.List.copyOf(instanceIps);
+  }
+
+  /** Whether one of the proxy's addresses is {@code address}. */
+  public boolean hasAddress(String address) {
+    return address.equals(ip) || instanceIps.contains(address);
   }
 
   /** Proxyless gRPC clients say {@code GENERATOR: grpc} in their node metadata. */
@@ -62,7 +71,20 @@ public record ProxyView(
         namespace.isEmpty() ? "default" : namespace,
         labels,
         string(metadata, "GENERATOR"),
-        new Locality(locality.getRegion(), locality.getZone(), locality.getSubZone()));
+        new Locality(locality.getRegion(), locality.getZone(), locality.getSubZone()),
+        string(metadata, "SERVICE_ACCOUNT"),
+        string(metadata, "CLUSTER_ID"),
+        instanceIps(string(metadata, "INSTANCE_IPS")));
+  }
+
+  /** The agent sends its pod IPs comma-separated. */
+  private static java.util.List<String> instanceIps(String value) {
+    return value.isEmpty()
+        ? java.util.List.of()
+        : java.util.Arrays.stream(value.split(","))
+            .map(String::trim)
+            .filter(ip -> !ip.isEmpty())
+            .toList();
   }
 
   private static String string(Struct struct, String field) {

@@ -3,7 +3,6 @@ package dev.bosun.controlplane.xds;
 import com.google.protobuf.UInt32Value;
 import dev.bosun.controlplane.config.ConfigEntry;
 import dev.bosun.controlplane.model.Endpoint;
-import dev.bosun.controlplane.model.Locality;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import dev.bosun.crd.validation.Durations;
 import io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers;
@@ -180,20 +179,6 @@ final class ProxylessClusters {
               .build());
     }
     return Optional.empty();
-  }
-
-  /**
-   * Locality-aware failover as Istio does it when outlier detection is on: endpoints in the proxy's
-   * zone first (priority 0), then its region (1), then anywhere (2).
-   */
-  static int priority(Locality proxy, Locality endpoint, TrafficPolicy traffic) {
-    if (traffic == null || traffic.getOutlierDetection() == null || proxy.region().isEmpty()) {
-      return 0;
-    }
-    if (proxy.region().equals(endpoint.region()) && proxy.zone().equals(endpoint.zone())) {
-      return 0;
-    }
-    return proxy.region().equals(endpoint.region()) ? 1 : 2;
   }
 
   static boolean inSubset(Endpoint endpoint, Map<String, String> labels) {

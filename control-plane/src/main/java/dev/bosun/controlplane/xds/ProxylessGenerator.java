@@ -174,8 +174,7 @@ public final class ProxylessGenerator {
       }
       List<Endpoint> endpoints =
           snapshot.endpoints(parsed.get().host(), port.get().name(), policy.get().subsetLabels());
-      assignments.put(
-          name, assignment(name, endpoints, port.get(), proxy.locality(), policy.get().traffic()));
+      assignments.put(name, assignment(name, endpoints, port.get(), proxy, policy.get().traffic()));
     }
     return assignments;
   }
@@ -188,25 +187,29 @@ public final class ProxylessGenerator {
       String name,
       List<Endpoint> endpoints,
       ServicePort port,
-      Locality proxyLocality,
+      ProxyView proxy,
       io.fabric8.istio.api.api.networking.v1alpha3.TrafficPolicy traffic) {
-    Map<Locality, LocalityLbEndpoints.Builder> byLocality = new LinkedHashMap<>();
+    LocalityPolicy locality = LocalityPolicy.of(proxy, traffic);
+    record Group(Locality locality, int priority) {}
+    Map<Group, LocalityLbEndpoints.Builder> groups = new LinkedHashMap<>();
     for (Endpoint endpoint : endpoints) {
-      if (endpoint.health() != Endpoint.Health.HEALTHY) {
+      if (endpoint.health() != Endpoint.Health.HEALTHY
+          || locality.weight(endpoint.locality()) == 0) {
         continue;
       }
       int target = endpoint.ports().getOrDefault(port.name(), port.port());
-      byLocality
+      Group group = new Group(endpoint.locality(), locality.priority(endpoint));
+      groups
           .computeIfAbsent(
-              endpoint.locality(),
-              l ->
+              group,
+              g ->
                   LocalityLbEndpoints.newBuilder()
                       .setLocality(
                           io.envoyproxy.envoy.config.core.v3.Locality.newBuilder()
-                              .setRegion(l.region())
-                              .setZone(l.zone())
-                              .setSubZone(l.subzone()))
-                      .setPriority(ProxylessClusters.priority(proxyLocality, l, traffic)))
+                              .setRegion(g.locality().region())
+                              .setZone(g.locality().zone())
+                              .setSubZone(g.locality().subzone()))
+                      .setPriority(g.priority()))
           .addLbEndpoints(
               LbEndpoint.newBuilder()
                   .setLoadBalancingWeight(UInt32Value.of(Math.max(1, endpoint.weight())))
@@ -221,12 +224,18 @@ public final class ProxylessGenerator {
     }
     ClusterLoadAssignment.Builder assignment =
         ClusterLoadAssignment.newBuilder().setClusterName(name);
-    List<LocalityLbEndpoints.Builder> localities = new java.util.ArrayList<>(byLocality.values());
-    localities.sort(java.util.Comparator.comparingInt(LocalityLbEndpoints.Builder::getPriority));
+    List<Map.Entry<Group, LocalityLbEndpoints.Builder>> sorted =
+        new java.util.ArrayList<>(groups.entrySet());
+    sorted.sort(java.util.Comparator.comparingInt(e -> e.getKey().priority()));
+    List<LocalityLbEndpoints.Builder> localities =
+        sorted.stream().map(Map.Entry::getValue).toList();
     renumber(localities);
-    for (LocalityLbEndpoints.Builder locality : localities) {
-      locality.setLoadBalancingWeight(UInt32Value.of(Math.max(1, locality.getLbEndpointsCount())));
-      assignment.addEndpoints(locality);
+    for (Map.Entry<Group, LocalityLbEndpoints.Builder> entry : sorted) {
+      int distributed = locality.weight(entry.getKey().locality());
+      int weight =
+          distributed > 0 ? distributed : Math.max(1, entry.getValue().getLbEndpointsCount());
+      entry.getValue().setLoadBalancingWeight(UInt32Value.of(weight));
+      assignment.addEndpoints(entry.getValue());
     }
     return assignment.build();
   }

@@ -175,7 +175,7 @@ public final class SidecarGenerator {
   /** The proxy's own service ports, by the port its workload listens on. */
   static Map<Integer, ServicePort> inboundPorts(MeshSnapshot snapshot, ProxyView proxy) {
     Map<Integer, ServicePort> ports = new TreeMap<>();
-    if (proxy.ip().isEmpty()) {
+    if (proxy.ip().isEmpty() && proxy.instanceIps().isEmpty()) {
       return ports;
     }
     for (MeshService service : snapshot.services().values()) {
@@ -184,7 +184,7 @@ public final class SidecarGenerator {
         continue;
       }
       for (Endpoint endpoint : snapshot.endpoints(service.hostname())) {
-        if (!endpoint.address().equals(proxy.ip())) {
+        if (!proxy.hasAddress(endpoint.address())) {
           continue;
         }
         for (ServicePort port : service.ports()) {
@@ -222,7 +222,7 @@ public final class SidecarGenerator {
                           snapshot.endpoints(
                               parsed.get().host(), port.get().name(), policy.subsetLabels()),
                           port.get(),
-                          proxy.locality(),
+                          proxy,
                           policy.traffic())));
     }
     return assignments;
