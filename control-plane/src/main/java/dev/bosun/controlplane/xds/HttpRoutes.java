@@ -145,7 +145,7 @@ final class HttpRoutes {
   }
 
   /** A route to a ring-hash cluster carries the DestinationRule's hash key. */
-  static Route withHashPolicy(MeshSnapshot snapshot, ProxyView proxy, Route route) {
+  Route withHashPolicy(MeshSnapshot snapshot, ProxyView proxy, Route route) {
     String cluster =
         route.getRoute().hasWeightedClusters()
             ? route.getRoute().getWeightedClusters().getClusters(0).getName()
@@ -160,7 +160,11 @@ final class HttpRoutes {
         .flatMap(
             policy ->
                 ProxylessClusters.hashPolicy(policy.traffic())
-                    .or(() -> EnvoyClusterSettings.hashPolicy(policy.traffic())))
+                    .or(
+                        () ->
+                            envoy
+                                ? EnvoyClusterSettings.hashPolicy(policy.traffic())
+                                : Optional.empty()))
         .map(
             hash ->
                 route.toBuilder()
