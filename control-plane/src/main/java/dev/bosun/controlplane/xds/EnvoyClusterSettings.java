@@ -2,7 +2,6 @@ package dev.bosun.controlplane.xds;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.UInt32Value;
-import dev.bosun.crd.validation.Durations;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.cluster.v3.UpstreamConnectionOptions;
 import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
@@ -62,19 +61,19 @@ final class EnvoyClusterSettings {
       }
       ConnectionPoolSettings pool = traffic.getConnectionPool();
       if (pool != null && pool.getTcp() != null) {
-        duration(pool.getTcp().getConnectTimeout()).ifPresent(cluster::setConnectTimeout);
+        ProtoDurations.of(pool.getTcp().getConnectTimeout()).ifPresent(cluster::setConnectTimeout);
         if (pool.getTcp().getTcpKeepalive() != null) {
           TcpKeepalive.Builder keepalive = TcpKeepalive.newBuilder();
           var source = pool.getTcp().getTcpKeepalive();
           if (source.getProbes() != null) {
             keepalive.setKeepaliveProbes(UInt32Value.of(source.getProbes().intValue()));
           }
-          duration(source.getTime())
+          ProtoDurations.of(source.getTime())
               .ifPresent(
                   d ->
                       keepalive.setKeepaliveTime(
                           UInt32Value.of((int) Math.max(1, d.getSeconds()))));
-          duration(source.getInterval())
+          ProtoDurations.of(source.getInterval())
               .ifPresent(
                   d ->
                       keepalive.setKeepaliveInterval(
@@ -87,7 +86,7 @@ final class EnvoyClusterSettings {
         var http = pool.getHttp();
         if (http.getIdleTimeout() != null || http.getMaxRequestsPerConnection() != null) {
           common = HttpProtocolOptions.newBuilder();
-          duration(http.getIdleTimeout()).ifPresent(common::setIdleTimeout);
+          ProtoDurations.of(http.getIdleTimeout()).ifPresent(common::setIdleTimeout);
           if (http.getMaxRequestsPerConnection() != null
               && http.getMaxRequestsPerConnection() > 0) {
             common.setMaxRequestsPerConnection(UInt32Value.of(http.getMaxRequestsPerConnection()));
@@ -136,7 +135,7 @@ final class EnvoyClusterSettings {
       if (cookie.getHttpCookie().getPath() != null) {
         built.setPath(cookie.getHttpCookie().getPath());
       }
-      duration(cookie.getHttpCookie().getTtl()).ifPresent(built::setTtl);
+      ProtoDurations.of(cookie.getHttpCookie().getTtl()).ifPresent(built::setTtl);
       return Optional.of(RouteAction.HashPolicy.newBuilder().setCookie(built).build());
     }
     if (key instanceof LoadBalancerSettingsConsistentHashLBUseSourceIp source
@@ -156,18 +155,5 @@ final class EnvoyClusterSettings {
               .build());
     }
     return Optional.empty();
-  }
-
-  private static Optional<com.google.protobuf.Duration> duration(String text) {
-    return text == null
-        ? Optional.empty()
-        : Durations.parse(text)
-            .filter(d -> !d.isNegative())
-            .map(
-                d ->
-                    com.google.protobuf.Duration.newBuilder()
-                        .setSeconds(d.getSeconds())
-                        .setNanos(d.getNano())
-                        .build());
   }
 }

@@ -225,55 +225,50 @@ final class EnvoyRouteActions {
   static void destinationHeaders(
       Headers headers,
       io.envoyproxy.envoy.config.route.v3.WeightedCluster.ClusterWeight.Builder cluster) {
-    if (headers == null) {
-      return;
-    }
-    HeadersHeaderOperations request = headers.getRequest();
-    if (request != null) {
-      options(request.getSet(), HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD)
-          .forEach(cluster::addRequestHeadersToAdd);
-      options(request.getAdd(), HeaderValueOption.HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD)
-          .forEach(cluster::addRequestHeadersToAdd);
-      if (request.getRemove() != null) {
-        cluster.addAllRequestHeadersToRemove(request.getRemove());
-      }
-    }
-    HeadersHeaderOperations response = headers.getResponse();
-    if (response != null) {
-      options(response.getSet(), HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD)
-          .forEach(cluster::addResponseHeadersToAdd);
-      options(response.getAdd(), HeaderValueOption.HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD)
-          .forEach(cluster::addResponseHeadersToAdd);
-      if (response.getRemove() != null) {
-        cluster.addAllResponseHeadersToRemove(response.getRemove());
-      }
-    }
+    apply(
+        headers,
+        cluster::addRequestHeadersToAdd,
+        cluster::addAllRequestHeadersToRemove,
+        cluster::addResponseHeadersToAdd,
+        cluster::addAllResponseHeadersToRemove);
   }
 
   /** Route-level request and response header operations: set overwrites, add appends. */
   static void headers(Headers headers, Route.Builder route) {
+    apply(
+        headers,
+        route::addRequestHeadersToAdd,
+        route::addAllRequestHeadersToRemove,
+        route::addResponseHeadersToAdd,
+        route::addAllResponseHeadersToRemove);
+  }
+
+  private static void apply(
+      Headers headers,
+      java.util.function.Consumer<HeaderValueOption> requestAdd,
+      java.util.function.Consumer<List<String>> requestRemove,
+      java.util.function.Consumer<HeaderValueOption> responseAdd,
+      java.util.function.Consumer<List<String>> responseRemove) {
     if (headers == null) {
       return;
     }
-    HeadersHeaderOperations request = headers.getRequest();
-    if (request != null) {
-      options(request.getSet(), HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD)
-          .forEach(route::addRequestHeadersToAdd);
-      options(request.getAdd(), HeaderValueOption.HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD)
-          .forEach(route::addRequestHeadersToAdd);
-      if (request.getRemove() != null) {
-        route.addAllRequestHeadersToRemove(request.getRemove());
-      }
+    operations(headers.getRequest(), requestAdd, requestRemove);
+    operations(headers.getResponse(), responseAdd, responseRemove);
+  }
+
+  private static void operations(
+      HeadersHeaderOperations operations,
+      java.util.function.Consumer<HeaderValueOption> add,
+      java.util.function.Consumer<List<String>> remove) {
+    if (operations == null) {
+      return;
     }
-    HeadersHeaderOperations response = headers.getResponse();
-    if (response != null) {
-      options(response.getSet(), HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD)
-          .forEach(route::addResponseHeadersToAdd);
-      options(response.getAdd(), HeaderValueOption.HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD)
-          .forEach(route::addResponseHeadersToAdd);
-      if (response.getRemove() != null) {
-        route.addAllResponseHeadersToRemove(response.getRemove());
-      }
+    options(operations.getSet(), HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD)
+        .forEach(add);
+    options(operations.getAdd(), HeaderValueOption.HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD)
+        .forEach(add);
+    if (operations.getRemove() != null) {
+      remove.accept(operations.getRemove());
     }
   }
 

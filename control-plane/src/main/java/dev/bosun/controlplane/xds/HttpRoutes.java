@@ -5,7 +5,6 @@ import com.google.protobuf.UInt32Value;
 import dev.bosun.controlplane.config.ConfigEntry;
 import dev.bosun.controlplane.model.MeshService;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
-import dev.bosun.crd.validation.Durations;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
 import io.envoyproxy.envoy.config.route.v3.RetryPolicy;
 import io.envoyproxy.envoy.config.route.v3.Route;
@@ -27,7 +26,6 @@ import io.fabric8.istio.api.api.networking.v1alpha3.StringMatchExact;
 import io.fabric8.istio.api.api.networking.v1alpha3.StringMatchPrefix;
 import io.fabric8.istio.api.api.networking.v1alpha3.StringMatchRegex;
 import io.fabric8.istio.api.api.networking.v1alpha3.VirtualService;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -306,7 +304,7 @@ final class HttpRoutes {
     } else {
       action.setWeightedClusters(WeightedCluster.newBuilder().addAllClusters(weighted));
     }
-    duration(route.getTimeout())
+    ProtoDurations.of(route.getTimeout())
         .ifPresent(
             timeout -> {
               action.setTimeout(timeout);
@@ -323,7 +321,7 @@ final class HttpRoutes {
                   route.getRetries().getRetryOn() == null
                       ? "unavailable,cancelled,deadline-exceeded,resource-exhausted"
                       : route.getRetries().getRetryOn());
-      duration(route.getRetries().getPerTryTimeout()).ifPresent(retry::setPerTryTimeout);
+      ProtoDurations.of(route.getRetries().getPerTryTimeout()).ifPresent(retry::setPerTryTimeout);
       if (envoy && Boolean.TRUE.equals(route.getRetries().getRetryRemoteLocalities())) {
         // Retries move to other localities (priorities) instead of hammering the local one.
         retry.setRetryPriority(
@@ -360,7 +358,7 @@ final class HttpRoutes {
         && fault.getDelay().getHttpDelayType()
             instanceof
             io.fabric8.istio.api.api.networking.v1alpha3.HTTPFaultInjectionDelayFixedDelay fixed) {
-      duration(fixed.getFixedDelay())
+      ProtoDurations.of(fixed.getFixedDelay())
           .ifPresent(
               delay ->
                   built.setDelay(
@@ -394,20 +392,6 @@ final class HttpRoutes {
     return FractionalPercent.newBuilder()
         .setNumerator((int) Math.round(value * 10_000))
         .setDenominator(FractionalPercent.DenominatorType.MILLION)
-        .build();
-  }
-
-  private static Optional<com.google.protobuf.Duration> duration(String text) {
-    if (text == null) {
-      return Optional.empty();
-    }
-    return Durations.parse(text).filter(d -> !d.isNegative()).map(HttpRoutes::proto);
-  }
-
-  private static com.google.protobuf.Duration proto(Duration duration) {
-    return com.google.protobuf.Duration.newBuilder()
-        .setSeconds(duration.getSeconds())
-        .setNanos(duration.getNano())
         .build();
   }
 

@@ -4,7 +4,6 @@ import com.google.protobuf.UInt32Value;
 import dev.bosun.controlplane.config.ConfigEntry;
 import dev.bosun.controlplane.model.Endpoint;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
-import dev.bosun.crd.validation.Durations;
 import io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.cluster.v3.OutlierDetection;
@@ -151,8 +150,8 @@ final class ProxylessClusters {
       if (consecutive != null) {
         built.setConsecutive5Xx(UInt32Value.of(consecutive));
       }
-      duration(outlier.getInterval()).ifPresent(built::setInterval);
-      duration(outlier.getBaseEjectionTime()).ifPresent(built::setBaseEjectionTime);
+      ProtoDurations.of(outlier.getInterval()).ifPresent(built::setInterval);
+      ProtoDurations.of(outlier.getBaseEjectionTime()).ifPresent(built::setBaseEjectionTime);
       if (outlier.getMaxEjectionPercent() != null) {
         built.setMaxEjectionPercent(UInt32Value.of(outlier.getMaxEjectionPercent()));
       }
@@ -183,19 +182,6 @@ final class ProxylessClusters {
 
   static boolean inSubset(Endpoint endpoint, Map<String, String> labels) {
     return endpoint.matches(labels);
-  }
-
-  private static Optional<com.google.protobuf.Duration> duration(String text) {
-    return text == null
-        ? Optional.empty()
-        : Durations.parse(text)
-            .filter(d -> !d.isNegative())
-            .map(
-                d ->
-                    com.google.protobuf.Duration.newBuilder()
-                        .setSeconds(d.getSeconds())
-                        .setNanos(d.getNano())
-                        .build());
   }
 
   private ProxylessClusters() {}

@@ -156,6 +156,14 @@ public final class ProxylessGenerator {
   }
 
   public Map<String, Message> endpoints(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+    return assignments(snapshot, proxy, names);
+  }
+
+  /**
+   * Endpoints of {@code outbound|port|subset|host} clusters, for sidecars and gRPC clients alike.
+   */
+  static Map<String, Message> assignments(
+      MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
     Map<String, Message> assignments = new TreeMap<>();
     for (String name : names) {
       Optional<EnvoyNames.OutboundCluster> parsed = EnvoyNames.parseOutboundCluster(name);

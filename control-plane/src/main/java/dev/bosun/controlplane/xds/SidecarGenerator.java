@@ -201,31 +201,7 @@ public final class SidecarGenerator {
   // ---- EDS ----------------------------------------------------------------------------------
 
   public Map<String, Message> endpoints(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
-    Map<String, Message> assignments = new TreeMap<>();
-    for (String name : names) {
-      Optional<EnvoyNames.OutboundCluster> parsed = EnvoyNames.parseOutboundCluster(name);
-      if (parsed.isEmpty()) {
-        continue;
-      }
-      Optional<MeshService> service = snapshot.service(parsed.get().host());
-      Optional<ServicePort> port = service.flatMap(s -> s.port(parsed.get().port()));
-      if (port.isEmpty()) {
-        continue;
-      }
-      ProxylessClusters.policy(snapshot, proxy, parsed.get(), service.get().namespace())
-          .ifPresent(
-              policy ->
-                  assignments.put(
-                      name,
-                      ProxylessGenerator.assignment(
-                          name,
-                          snapshot.endpoints(
-                              parsed.get().host(), port.get().name(), policy.subsetLabels()),
-                          port.get(),
-                          proxy,
-                          policy.traffic())));
-    }
-    return assignments;
+    return ProxylessGenerator.assignments(snapshot, proxy, names);
   }
 
   // ---- LDS ----------------------------------------------------------------------------------
