@@ -56,6 +56,9 @@ final class ServeCommand implements Callable<Integer> {
                 Set.of(KubernetesSource.NAME))) {
       runtime.own(new KubernetesSource(client, runtime.mesh()).start());
       runtime.awaitShutdown();
+    } catch (InterruptedException e) {
+      // Stopped by its host (an embedding process or test); the runtime is closed above.
+      Thread.currentThread().interrupt();
     }
     return 0;
   }
