@@ -1,0 +1,393 @@
+package dev.bosun.e2e;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.bosun.controlplane.cli.BosunCommand;
+import dev.bosun.crd.IstioJson;
+import dev.bosun.crd.IstioKind;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.NameResolverRegistry;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.xds.XdsNameResolverProvider;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The world an end-to-end test runs in: a Kubernetes API server (fabric8's mock in CRUD mode, or a
+ * real one), Bosun started as users start it ({@code bosun serve --kubeconfig ...}, in-process
+ * through the same entry point), backend gRPC servers registered as Pods, Services and
+ * EndpointSlices, and grpc-java xDS clients with their own node identities.
+ */
+final class MeshWorld implements AutoCloseable {
+  static final String NAMESPACE = "e2e";
+  static final String BACKEND_ADDRESS = System.getProperty("bosun.e2e.backendAddress", "127.0.0.1");
+  private static final AtomicInteger SCHEMES = new AtomicInteger();
+
+  final KubernetesClient client;
+  final Path kubeconfig;
+  final int xdsPort;
+  final int monitoringPort;
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private Thread bosun;
+
+  MeshWorld(KubernetesClient client, Path dir) throws IOException {
+    this.client = client;
+    String external = System.getProperty("bosun.e2e.kubeconfig", "");
+    this.kubeconfig = external.isEmpty() ? dir.resolve("kubeconfig") : Path.of(external);
+    if (external.isEmpty()) {
+      Files.writeString(
+          kubeconfig,
+          """
+        apiVersion: v1
+        kind: Config
+        clusters: [{name: e2e, cluster: {server: "%s", insecure-skip-tls-verify: true}}]
+        users: [{name: e2e, user: {token: e2e}}]
+        contexts: [{name: e2e, context: {cluster: e2e, user: e2e, namespace: %s}}]
+        current-context: e2e
+        """
+              .formatted(client.getConfiguration().getMasterUrl(), NAMESPACE));
+    }
+    this.xdsPort = freePort();
+    this.monitoringPort = freePort();
+    client
+        .namespaces()
+        .resource(
+            new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
+        .createOr(n -> n.update());
+  }
+
+  /**
+   * The cluster the tests run against: the API server named by {@code -Dbosun.e2e.kubeconfig} if
+   * given, else {@code mock} (fabric8's mock API server in CRUD mode). Against a real cluster set
+   * {@code -Dbosun.e2e.backendAddress} to an address of this machine the API server accepts in an
+   * EndpointSlice (it refuses loopback).
+   */
+  static KubernetesClient cluster(KubernetesClient mock) throws IOException {
+    String kubeconfig = System.getProperty("bosun.e2e.kubeconfig", "");
+    if (kubeconfig.isEmpty()) {
+      return mock;
+    }
+    return new io.fabric8.kubernetes.client.KubernetesClientBuilder()
+        .withConfig(
+            io.fabric8.kubernetes.client.Config.fromKubeconfig(
+                Files.readString(Path.of(kubeconfig))))
+        .build();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  /** Starts {@code bosun serve} and waits until it is ready. */
+  MeshWorld startBosun() {
+    bosun =
+        new Thread(
+            () ->
+                BosunCommand.execute(
+                    "serve",
+                    "--kubeconfig",
+                    kubeconfig.toString(),
+                    "--xds-address",
+                    "127.0.0.1",
+                    "--xds-port",
+                    Integer.toString(xdsPort),
+                    "--monitoring-address",
+                    "127.0.0.1",
+                    "--monitoring-port",
+                    Integer.toString(monitoringPort),
+                    "--debounce-quiet",
+                    "10ms",
+                    "--debounce-max",
+                    "200ms",
+                    "--xds-stream-rate",
+                    "1000"),
+            "bosun-serve");
+    bosun.setDaemon(true);
+    bosun.start();
+    await().atMost(Duration.ofSeconds(60)).until(() -> get("/ready").statusCode() == 200);
+    return this;
+  }
+
+  /** Stops Bosun the way SIGTERM does: the runtime closes and streams end with UNAVAILABLE. */
+  void stopBosun() throws InterruptedException {
+    bosun.interrupt();
+    bosun.join(TimeUnit.SECONDS.toMillis(30));
+  }
+
+  HttpResponse<String> get(String path) {
+    try {
+      return HttpClient.newHttpClient()
+          .send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + monitoringPort + path))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      return new FailedResponse();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A Service {@code name} on port 7070 (named grpc), with no endpoints yet. */
+  void service(String name) {
+    client
+        .services()
+        .inNamespace(NAMESPACE)
+        .resource(
+            new ServiceBuilder()
+                .withNewMetadata()
+                .withNamespace(NAMESPACE)
+                .withName(name)
+                .endMetadata()
+                .withNewSpec()
+                .withClusterIP("10.96.0." + (Math.abs(name.hashCode()) % 250 + 1))
+                .addNewPort()
+                .withName("grpc")
+                .withPort(7070)
+                .endPort()
+                .endSpec()
+                .build())
+        .createOr(s -> s.update());
+  }
+
+  /** A backend pod of {@code service} with {@code labels}, and its endpoint slice. */
+  Backend backend(String service, String pod, Map<String, String> labels, String zone)
+      throws IOException {
+    Backend backend = new Backend(pod);
+    closeables.add(backend);
+    client
+        .pods()
+        .inNamespace(NAMESPACE)
+        .resource(
+            new PodBuilder()
+                .withNewMetadata()
+                .withNamespace(NAMESPACE)
+                .withName(pod)
+                .withLabels(labels)
+                .endMetadata()
+                .withNewSpec()
+                .withServiceAccountName(service)
+                .addNewContainer()
+                .withName("app")
+                .withImage("app")
+                .endContainer()
+                .endSpec()
+                .withNewStatus()
+                .withPodIP(BACKEND_ADDRESS)
+                .endStatus()
+                .build())
+        .createOr(p -> p.update());
+    client
+        .discovery()
+        .v1()
+        .endpointSlices()
+        .inNamespace(NAMESPACE)
+        .resource(
+            new EndpointSliceBuilder()
+                .withNewMetadata()
+                .withNamespace(NAMESPACE)
+                .withName(pod)
+                .withLabels(Map.of("kubernetes.io/service-name", service))
+                .endMetadata()
+                .withAddressType("IPv4")
+                .addNewPort()
+                .withName("grpc")
+                .withPort(backend.port())
+                .withProtocol("TCP")
+                .endPort()
+                .addNewEndpoint()
+                .withAddresses(BACKEND_ADDRESS)
+                .withNewConditions()
+                .withReady(true)
+                .endConditions()
+                .withZone(zone)
+                .withNewTargetRef()
+                .withKind("Pod")
+                .withNamespace(NAMESPACE)
+                .withName(pod)
+                .endTargetRef()
+                .endEndpoint()
+                .build())
+        .createOr(s -> s.update());
+    return backend;
+  }
+
+  /** Deletes a backend's pod and endpoint slice, as a scale-down would. */
+  void removeBackend(String pod) {
+    client.discovery().v1().endpointSlices().inNamespace(NAMESPACE).withName(pod).delete();
+    client.pods().inNamespace(NAMESPACE).withName(pod).delete();
+  }
+
+  /** Creates or updates an Istio object through the API, as {@code kubectl apply} would. */
+  void apply(String yaml) {
+    try {
+      GenericKubernetesResource resource =
+          IstioJson.yaml().readValue(yaml, GenericKubernetesResource.class);
+      IstioKind kind = IstioKind.of(resource.getApiVersion(), resource.getKind()).orElseThrow();
+      client
+          .genericKubernetesResources(
+              new ResourceDefinitionContext.Builder()
+                  .withGroup(kind.group().groupName())
+                  .withVersion("v1")
+                  .withKind(kind.kind())
+                  .withPlural(kind.plural())
+                  .withNamespaced(true)
+                  .build())
+          .inNamespace(NAMESPACE)
+          .resource(resource)
+          .createOr(existing -> existing.update());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A grpc-xds channel to {@code target} with its own bootstrap and node identity. */
+  ManagedChannel channel(String target, String locality) throws IOException {
+    int n = SCHEMES.incrementAndGet();
+    String bootstrap =
+        """
+        {"xds_servers": [{"server_uri": "127.0.0.1:%d", "channel_creds": [{"type": "insecure"}],
+                          "server_features": ["xds_v3"]}],
+         "node": {"id": "sidecar~127.0.0.1~client-%d.%s~%s.svc.cluster.local",
+                  "locality": {"region": "local", "zone": "%s"},
+                  "metadata": {"GENERATOR": "grpc", "NAMESPACE": "%s", "LABELS": {"app": "client"}}}}
+        """
+            .formatted(xdsPort, n, NAMESPACE, NAMESPACE, locality, NAMESPACE);
+    @SuppressWarnings("unchecked")
+    Map<String, ?> parsed = IstioJson.json().readValue(bootstrap, Map.class);
+    String scheme = "xds-e2e-" + n;
+    NameResolverRegistry.getDefaultRegistry()
+        .register(XdsNameResolverProvider.createForTest(scheme, parsed));
+    ManagedChannel channel =
+        Grpc.newChannelBuilder(scheme + ":///" + target, InsecureChannelCredentials.create())
+            .build();
+    closeables.add(channel::shutdownNow);
+    return channel;
+  }
+
+  /** One RPC: the name of the backend that answered. Throws the RPC's StatusRuntimeException. */
+  static String call(ManagedChannel channel, Map<String, String> headers, Duration deadline) {
+    AtomicReference<String> who = new AtomicReference<>();
+    Metadata metadata = new Metadata();
+    headers.forEach(
+        (k, v) -> metadata.put(Metadata.Key.of(k, Metadata.ASCII_STRING_MARSHALLER), v));
+    HealthGrpc.newBlockingStub(channel)
+        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata), capture(who))
+        .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+        .withWaitForReady()
+        .check(HealthCheckRequest.getDefaultInstance());
+    return who.get();
+  }
+
+  private static ClientInterceptor capture(AtomicReference<String> who) {
+    return new ClientInterceptor() {
+      @Override
+      public <Q, R> ClientCall<Q, R> interceptCall(
+          MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+        return new ForwardingClientCall.SimpleForwardingClientCall<>(
+            next.newCall(method, options)) {
+          @Override
+          public void start(Listener<R> listener, Metadata headers) {
+            super.start(
+                new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+                  @Override
+                  public void onHeaders(Metadata responseHeaders) {
+                    who.set(responseHeaders.get(Backend.WHO));
+                    super.onHeaders(responseHeaders);
+                  }
+                },
+                headers);
+          }
+        };
+      }
+    };
+  }
+
+  @Override
+  public void close() throws Exception {
+    for (AutoCloseable closeable : closeables) {
+      closeable.close();
+    }
+    if (bosun != null && bosun.isAlive()) {
+      stopBosun();
+    }
+  }
+
+  /** A response for a monitoring port that is not listening (yet). */
+  private static final class FailedResponse implements HttpResponse<String> {
+    @Override
+    public int statusCode() {
+      return -1;
+    }
+
+    @Override
+    public HttpRequest request() {
+      return null;
+    }
+
+    @Override
+    public java.util.Optional<HttpResponse<String>> previousResponse() {
+      return java.util.Optional.empty();
+    }
+
+    @Override
+    public java.net.http.HttpHeaders headers() {
+      return java.net.http.HttpHeaders.of(Map.of(), (a, b) -> true);
+    }
+
+    @Override
+    public String body() {
+      return "";
+    }
+
+    @Override
+    public java.util.Optional<javax.net.ssl.SSLSession> sslSession() {
+      return java.util.Optional.empty();
+    }
+
+    @Override
+    public URI uri() {
+      return null;
+    }
+
+    @Override
+    public HttpClient.Version version() {
+      return HttpClient.Version.HTTP_1_1;
+    }
+  }
+}
