@@ -314,6 +314,20 @@ final class MeshWorld implements AutoCloseable {
     return who.get();
   }
 
+  /** The backend that answered one RPC, or the status code name if it failed. */
+  static String outcome(ManagedChannel channel, Map<String, String> headers, Duration deadline) {
+    try {
+      return call(channel, headers, deadline);
+    } catch (io.grpc.StatusRuntimeException e) {
+      return e.getStatus().getCode().name();
+    }
+  }
+
+  /** The xDS target of {@code service}'s gRPC port. */
+  static String host(String service) {
+    return service + "." + NAMESPACE + ".svc.cluster.local:7070";
+  }
+
   private static ClientInterceptor capture(AtomicReference<String> who) {
     return new ClientInterceptor() {
       @Override

@@ -1,6 +1,8 @@
 package dev.bosun.e2e;
 
 import static dev.bosun.e2e.MeshWorld.call;
+import static dev.bosun.e2e.MeshWorld.host;
+import static dev.bosun.e2e.MeshWorld.outcome;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -9,7 +11,6 @@ import dev.bosun.crd.IstioJson;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.grpc.ManagedChannel;
-import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.HashSet;
@@ -40,19 +41,6 @@ class PolicyScenariosTest {
   @AfterAll
   static void stop() throws Exception {
     world.close();
-  }
-
-  private static String host(String service) {
-    return service + "." + MeshWorld.NAMESPACE + ".svc.cluster.local:7070";
-  }
-
-  private static String outcome(
-      ManagedChannel channel, Map<String, String> headers, Duration deadline) {
-    try {
-      return call(channel, headers, deadline);
-    } catch (StatusRuntimeException e) {
-      return e.getStatus().getCode().name();
-    }
   }
 
   /** For each of ten users, the set of backends their ten calls reached. */

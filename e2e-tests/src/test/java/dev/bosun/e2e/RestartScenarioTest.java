@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.grpc.ManagedChannel;
-import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Map;
@@ -40,14 +39,6 @@ class RestartScenarioTest {
         .formatted(subset);
   }
 
-  private static String outcome(ManagedChannel channel) {
-    try {
-      return call(channel, Map.of(), Duration.ofSeconds(2));
-    } catch (StatusRuntimeException e) {
-      return e.getStatus().getCode().name();
-    }
-  }
-
   @Test
   void clientsKeepTheirConfigWhileBosunIsDown_thenReconnectAndConverge() throws Exception {
     world =
@@ -69,7 +60,10 @@ class RestartScenarioTest {
         """);
     world.apply(route("v1"));
     ManagedChannel channel = world.channel("steady.e2e.svc.cluster.local:7070", "zone-a");
-    await().atMost(Duration.ofSeconds(30)).until(() -> outcome(channel).equals("steady-v1"));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> MeshWorld.outcome(channel, Map.of(), Duration.ofSeconds(2)).equals("steady-v1"));
 
     world.stopBosun();
     assertThat(world.get("/ready").statusCode()).isEqualTo(-1);
@@ -80,7 +74,10 @@ class RestartScenarioTest {
     // The change made while Bosun is down reaches the client once it is back.
     world.apply(route("v2"));
     world.startBosun();
-    await().atMost(Duration.ofSeconds(120)).until(() -> outcome(channel).equals("steady-v2"));
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .until(
+            () -> MeshWorld.outcome(channel, Map.of(), Duration.ofSeconds(2)).equals("steady-v2"));
     assertThat(IntStream.range(0, 30).mapToObj(i -> call(channel, Map.of(), DEADLINE)).distinct())
         .containsExactly("steady-v2");
   }

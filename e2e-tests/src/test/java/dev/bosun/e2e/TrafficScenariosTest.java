@@ -1,6 +1,7 @@
 package dev.bosun.e2e;
 
 import static dev.bosun.e2e.MeshWorld.call;
+import static dev.bosun.e2e.MeshWorld.host;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -47,10 +48,6 @@ class TrafficScenariosTest {
     ApplyTimings.report();
   }
 
-  private static String host(String service) {
-    return service + "." + MeshWorld.NAMESPACE + ".svc.cluster.local:7070";
-  }
-
   private static Set<String> whoAnswers(
       ManagedChannel channel, int calls, Map<String, String> headers) {
     Set<String> seen = new HashSet<>();
@@ -94,16 +91,7 @@ class TrafficScenariosTest {
 
   /** The backend name, or the status code name of a failed RPC. */
   private static String outcome(ManagedChannel channel, Map<String, String> headers) {
-    return outcome(channel, headers, Duration.ofSeconds(2));
-  }
-
-  private static String outcome(
-      ManagedChannel channel, Map<String, String> headers, Duration deadline) {
-    try {
-      return call(channel, headers, deadline);
-    } catch (StatusRuntimeException e) {
-      return e.getStatus().getCode().name();
-    }
+    return MeshWorld.outcome(channel, headers, Duration.ofSeconds(2));
   }
 
   private static String subsets(String name, String host, String... versions) {
@@ -305,7 +293,7 @@ class TrafficScenariosTest {
         .atMost(Duration.ofSeconds(60))
         .until(
             () ->
-                outcome(slowChannel, NO_HEADERS, DEADLINE)
+                MeshWorld.outcome(slowChannel, NO_HEADERS, DEADLINE)
                     .equals(Status.Code.DEADLINE_EXCEEDED.name()));
     assertThatThrownBy(() -> call(slowChannel, NO_HEADERS, DEADLINE))
         .isInstanceOfSatisfying(
