@@ -92,18 +92,23 @@ public final class KubernetesSource implements AutoCloseable {
     return run(informer, kind);
   }
 
+  /**
+   * The API resource Bosun reads {@code kind} through: version {@code v1}, which Istio's CRDs serve
+   * for every kind Bosun watches (the API server converts from whatever version is stored).
+   */
+  public static ResourceDefinitionContext resource(IstioKind kind) {
+    return new ResourceDefinitionContext.Builder()
+        .withGroup(kind.group().groupName())
+        .withVersion("v1")
+        .withKind(kind.kind())
+        .withPlural(kind.plural())
+        .withNamespaced(true)
+        .build();
+  }
+
   private CompletableFuture<Void> startIstio(IstioKind kind) {
-    String version = kind.group() == IstioKind.Group.NETWORKING ? "v1" : "v1";
-    ResourceDefinitionContext context =
-        new ResourceDefinitionContext.Builder()
-            .withGroup(kind.group().groupName())
-            .withVersion(version)
-            .withKind(kind.kind())
-            .withPlural(kind.plural())
-            .withNamespaced(true)
-            .build();
     SharedIndexInformer<GenericKubernetesResource> informer =
-        client.genericKubernetesResources(context).inAnyNamespace().runnableInformer(0);
+        client.genericKubernetesResources(resource(kind)).inAnyNamespace().runnableInformer(0);
     informer.addEventHandler(
         new ResourceEventHandler<GenericKubernetesResource>() {
           @Override

@@ -19,7 +19,6 @@ import dev.bosun.crd.IstioKind;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -62,23 +61,13 @@ class KubernetesSourceTest {
     mesh.close();
   }
 
-  private static ResourceDefinitionContext context(IstioKind kind) {
-    return new ResourceDefinitionContext.Builder()
-        .withGroup(kind.group().groupName())
-        .withVersion("v1")
-        .withKind(kind.kind())
-        .withPlural(kind.plural())
-        .withNamespaced(true)
-        .build();
-  }
-
   private void apply(String yaml) {
     try {
       GenericKubernetesResource resource =
           IstioJson.yaml().readValue(yaml, GenericKubernetesResource.class);
       IstioKind kind = IstioKind.of(resource.getApiVersion(), resource.getKind()).orElseThrow();
       client
-          .genericKubernetesResources(context(kind))
+          .genericKubernetesResources(KubernetesSource.resource(kind))
           .inNamespace(resource.getMetadata().getNamespace())
           .resource(resource)
           .createOr(existing -> existing.update());
@@ -88,7 +77,11 @@ class KubernetesSourceTest {
   }
 
   private void deleteIstio(IstioKind kind, String namespace, String name) {
-    client.genericKubernetesResources(context(kind)).inNamespace(namespace).withName(name).delete();
+    client
+        .genericKubernetesResources(KubernetesSource.resource(kind))
+        .inNamespace(namespace)
+        .withName(name)
+        .delete();
   }
 
   private MeshSnapshot awaitSnapshot(java.util.function.Predicate<MeshSnapshot> condition) {
