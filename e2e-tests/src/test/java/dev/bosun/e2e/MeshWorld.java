@@ -3,6 +3,7 @@ package dev.bosun.e2e;
 import static org.awaitility.Awaitility.await;
 
 import dev.bosun.controlplane.cli.BosunCommand;
+import dev.bosun.controlplane.source.KubernetesSource;
 import dev.bosun.crd.IstioJson;
 import dev.bosun.crd.IstioKind;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -11,7 +12,6 @@ import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -29,6 +29,7 @@ import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.xds.XdsNameResolverProvider;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -60,6 +61,7 @@ final class MeshWorld implements AutoCloseable {
   final int xdsPort;
   final int monitoringPort;
   private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final HttpClient http = HttpClient.newHttpClient();
   private Thread bosun;
 
   MeshWorld(KubernetesClient client, Path dir) throws IOException {
@@ -138,7 +140,7 @@ final class MeshWorld implements AutoCloseable {
             "bosun-serve");
     bosun.setDaemon(true);
     bosun.start();
-    await().atMost(Duration.ofSeconds(60)).until(() -> get("/ready").statusCode() == 200);
+    await().atMost(Duration.ofSeconds(60)).until(() -> status("/ready") == 200);
     return this;
   }
 
@@ -148,15 +150,27 @@ final class MeshWorld implements AutoCloseable {
     bosun.join(TimeUnit.SECONDS.toMillis(30));
   }
 
-  HttpResponse<String> get(String path) {
+  /** The status of {@code GET path} on the monitoring port, or -1 if nothing listens there. */
+  int status(String path) {
     try {
-      return HttpClient.newHttpClient()
-          .send(
-              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + monitoringPort + path))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
+      return send(path).statusCode();
+    } catch (UncheckedIOException e) {
+      return -1;
+    }
+  }
+
+  /** The body of {@code GET path} on the monitoring port. */
+  String body(String path) {
+    return send(path).body();
+  }
+
+  private HttpResponse<String> send(String path) {
+    try {
+      return http.send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + monitoringPort + path)).build(),
+          HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
-      return new FailedResponse();
+      throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
@@ -260,20 +274,36 @@ final class MeshWorld implements AutoCloseable {
           IstioJson.yaml().readValue(yaml, GenericKubernetesResource.class);
       IstioKind kind = IstioKind.of(resource.getApiVersion(), resource.getKind()).orElseThrow();
       client
-          .genericKubernetesResources(
-              new ResourceDefinitionContext.Builder()
-                  .withGroup(kind.group().groupName())
-                  .withVersion("v1")
-                  .withKind(kind.kind())
-                  .withPlural(kind.plural())
-                  .withNamespaced(true)
-                  .build())
+          .genericKubernetesResources(KubernetesSource.resource(kind))
           .inNamespace(NAMESPACE)
           .resource(resource)
           .createOr(existing -> existing.update());
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** A DestinationRule {@code name} for {@code host} with one subset per {@code version} label. */
+  static String subsets(String name, String host, String... versions) {
+    StringBuilder yaml =
+        new StringBuilder(
+            """
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: %s, namespace: e2e}
+            spec:
+              host: %s
+              subsets:
+            """
+                .formatted(name, host));
+    for (String version : versions) {
+      yaml.append("  - {name: ")
+          .append(version)
+          .append(", labels: {version: ")
+          .append(version)
+          .append("}}\n");
+    }
+    return yaml.toString();
   }
 
   /** A grpc-xds channel to {@code target} with its own bootstrap and node identity. */
@@ -359,49 +389,6 @@ final class MeshWorld implements AutoCloseable {
     }
     if (bosun != null && bosun.isAlive()) {
       stopBosun();
-    }
-  }
-
-  /** A response for a monitoring port that is not listening (yet). */
-  private static final class FailedResponse implements HttpResponse<String> {
-    @Override
-    public int statusCode() {
-      return -1;
-    }
-
-    @Override
-    public HttpRequest request() {
-      return null;
-    }
-
-    @Override
-    public java.util.Optional<HttpResponse<String>> previousResponse() {
-      return java.util.Optional.empty();
-    }
-
-    @Override
-    public java.net.http.HttpHeaders headers() {
-      return java.net.http.HttpHeaders.of(Map.of(), (a, b) -> true);
-    }
-
-    @Override
-    public String body() {
-      return "";
-    }
-
-    @Override
-    public java.util.Optional<javax.net.ssl.SSLSession> sslSession() {
-      return java.util.Optional.empty();
-    }
-
-    @Override
-    public URI uri() {
-      return null;
-    }
-
-    @Override
-    public HttpClient.Version version() {
-      return HttpClient.Version.HTTP_1_1;
     }
   }
 }

@@ -3,6 +3,7 @@ package dev.bosun.e2e;
 import static dev.bosun.e2e.MeshWorld.call;
 import static dev.bosun.e2e.MeshWorld.host;
 import static dev.bosun.e2e.MeshWorld.outcome;
+import static dev.bosun.e2e.MeshWorld.subsets;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -116,13 +117,12 @@ class PolicyScenariosTest {
         .untilAsserted(
             () -> {
               JsonNode accepted = null;
-              for (JsonNode proxy : IstioJson.json().readTree(world.get("/debug/syncz").body())) {
+              for (JsonNode proxy : IstioJson.json().readTree(world.body("/debug/syncz"))) {
                 String id =
                     java.net.URLEncoder.encode(
                         proxy.path("nodeId").asText(), java.nio.charset.StandardCharsets.UTF_8);
                 for (JsonNode dump :
-                    IstioJson.json()
-                        .readTree(world.get("/debug/config_dump?proxyID=" + id).body())) {
+                    IstioJson.json().readTree(world.body("/debug/config_dump?proxyID=" + id))) {
                   for (JsonNode config : dump.path("configs")) {
                     JsonNode resource = config.path("resources").path(cluster);
                     if (resource.path("acknowledged").asBoolean()
@@ -205,17 +205,7 @@ class PolicyScenariosTest {
           http:
           - route: [{destination: {subset: v1}}]
         """);
-    world.apply(
-        """
-        apiVersion: networking.istio.io/v1
-        kind: DestinationRule
-        metadata: {name: steady, namespace: e2e}
-        spec:
-          host: steady
-          subsets:
-          - {name: v1, labels: {version: v1}}
-          - {name: v2, labels: {version: v2}}
-        """);
+    world.apply(subsets("steady", "steady", "v1", "v2"));
     world.apply(
         """
         apiVersion: networking.istio.io/v1
@@ -236,7 +226,7 @@ class PolicyScenariosTest {
     assertThat(IntStream.range(0, 10).mapToObj(i -> call(broken, Map.of(), DEADLINE)).distinct())
         .containsExactly("broken-a");
 
-    JsonNode configz = IstioJson.json().readTree(world.get("/debug/configz").body());
+    JsonNode configz = IstioJson.json().readTree(world.body("/debug/configz"));
     JsonNode rejection = null;
     for (JsonNode entry : configz.get("rejected")) {
       if (entry.get("name").asText().equals("broken")) {
@@ -246,7 +236,7 @@ class PolicyScenariosTest {
     assertThat(rejection).as("broken VirtualService listed as rejected in %s", configz).isNotNull();
     assertThat(rejection.get("kind").asText()).isEqualTo("VirtualService");
     assertThat(rejection.get("errors").toString()).contains("http[0].route[0].destination.host");
-    assertThat(world.get("/metrics").body())
+    assertThat(world.body("/metrics"))
         .containsPattern("bosun_config_rejected\\{[^}]*kind=\"VirtualService\"[^}]*} 1\\.0");
   }
 }

@@ -1,6 +1,7 @@
 package dev.bosun.e2e;
 
 import static dev.bosun.e2e.MeshWorld.call;
+import static dev.bosun.e2e.MeshWorld.subsets;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -47,26 +48,16 @@ class RestartScenarioTest {
     world.service("steady");
     world.backend("steady", "steady-v1", Map.of("app", "steady", "version", "v1"), "zone-a");
     world.backend("steady", "steady-v2", Map.of("app", "steady", "version", "v2"), "zone-a");
-    world.apply(
-        """
-        apiVersion: networking.istio.io/v1
-        kind: DestinationRule
-        metadata: {name: steady, namespace: e2e}
-        spec:
-          host: steady
-          subsets:
-          - {name: v1, labels: {version: v1}}
-          - {name: v2, labels: {version: v2}}
-        """);
+    world.apply(subsets("steady", "steady", "v1", "v2"));
     world.apply(route("v1"));
-    ManagedChannel channel = world.channel("steady.e2e.svc.cluster.local:7070", "zone-a");
+    ManagedChannel channel = world.channel(MeshWorld.host("steady"), "zone-a");
     await()
         .atMost(Duration.ofSeconds(30))
         .until(
             () -> MeshWorld.outcome(channel, Map.of(), Duration.ofSeconds(2)).equals("steady-v1"));
 
     world.stopBosun();
-    assertThat(world.get("/ready").statusCode()).isEqualTo(-1);
+    assertThat(world.status("/ready")).isEqualTo(-1);
     // Without a control plane the client serves on the configuration it last accepted.
     assertThat(IntStream.range(0, 30).mapToObj(i -> call(channel, Map.of(), DEADLINE)).distinct())
         .containsExactly("steady-v1");

@@ -2,6 +2,7 @@ package dev.bosun.e2e;
 
 import static dev.bosun.e2e.MeshWorld.call;
 import static dev.bosun.e2e.MeshWorld.host;
+import static dev.bosun.e2e.MeshWorld.subsets;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -92,28 +93,6 @@ class TrafficScenariosTest {
   /** The backend name, or the status code name of a failed RPC. */
   private static String outcome(ManagedChannel channel, Map<String, String> headers) {
     return MeshWorld.outcome(channel, headers, Duration.ofSeconds(2));
-  }
-
-  private static String subsets(String name, String host, String... versions) {
-    StringBuilder yaml =
-        new StringBuilder(
-            """
-            apiVersion: networking.istio.io/v1
-            kind: DestinationRule
-            metadata: {name: %s, namespace: e2e}
-            spec:
-              host: %s
-              subsets:
-            """
-                .formatted(name, host));
-    for (String version : versions) {
-      yaml.append("  - {name: ")
-          .append(version)
-          .append(", labels: {version: ")
-          .append(version)
-          .append("}}\n");
-    }
-    return yaml.toString();
   }
 
   @Test
