@@ -38,7 +38,8 @@ public final class SnapshotHeap {
         held.length);
   }
 
-  private static long usedAfterGc() throws InterruptedException {
+  /** Heap in use once repeated full collections have settled it. */
+  static long usedAfterGc() throws InterruptedException {
     Runtime runtime = Runtime.getRuntime();
     for (int i = 0; i < 5; i++) {
       System.gc();

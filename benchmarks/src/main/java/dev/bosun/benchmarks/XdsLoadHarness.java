@@ -185,7 +185,8 @@ public final class XdsLoadHarness {
         String[] command = line.trim().split(" ");
         switch (command[0]) {
           case "heap" -> {
-            System.out.println("HEAP " + usedAfterGc() + " " + server.connectedStreams());
+            System.out.println(
+                "HEAP " + SnapshotHeap.usedAfterGc() + " " + server.connectedStreams());
             if (Boolean.getBoolean("harness.histogram")) {
               String histogram =
                   (String)
@@ -227,15 +228,6 @@ public final class XdsLoadHarness {
   private static double percentile(long[] sorted, double q) {
     int index = (int) Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1);
     return sorted[Math.max(0, index)] / 1e6;
-  }
-
-  private static long usedAfterGc() throws InterruptedException {
-    Runtime runtime = Runtime.getRuntime();
-    for (int i = 0; i < 4; i++) {
-      System.gc();
-      Thread.sleep(200);
-    }
-    return runtime.totalMemory() - runtime.freeMemory();
   }
 
   /** One Envoy-like client: CDS, then EDS for every cluster, then LDS, then RDS, ACKing each. */
