@@ -166,6 +166,28 @@ public final class ConfigIndex {
   }
 
   /**
+   * The subset names of every DestinationRule that may apply to {@code host} for some proxy (exact
+   * or wildcard host, any namespace): the subset clusters an endpoint change of that host touches.
+   */
+  public Set<String> subsetNames(String host) {
+    List<ConfigEntry> candidates =
+        new ArrayList<>(destinationRulesByHost.getOrDefault(host, List.of()));
+    for (Map.Entry<String, List<ConfigEntry>> wildcard : wildcardDestinationRules) {
+      if (hostMatches(wildcard.getKey(), host)) {
+        candidates.addAll(wildcard.getValue());
+      }
+    }
+    Set<String> names = new java.util.TreeSet<>();
+    for (ConfigEntry entry : candidates) {
+      DestinationRule rule = entry.spec(DestinationRule.class);
+      if (rule.getSubsets() != null) {
+        rule.getSubsets().forEach(subset -> names.add(subset.getName()));
+      }
+    }
+    return names;
+  }
+
+  /**
    * The Sidecar for a workload: one in its namespace selecting its labels, else its namespace's
    * default (no selector), else the root namespace's default.
    */

@@ -13,8 +13,8 @@ import java.util.function.Consumer;
 
 /**
  * Turns each new snapshot into an xDS push: a full push may change every type; an endpoints-only
- * push changes only EDS, and only the clusters of the hosts whose endpoints changed. The first
- * snapshot also opens the server to clients.
+ * push changes only EDS, and only the clusters (with their subset clusters) of the hosts whose
+ * endpoints changed. The first snapshot also opens the server to clients.
  */
 public final class XdsPushes implements Consumer<SnapshotUpdate> {
   private final XdsServer server;
@@ -38,8 +38,12 @@ public final class XdsPushes implements Consumer<SnapshotUpdate> {
       if (service == null) {
         continue;
       }
+      Set<String> subsets = update.snapshot().config().subsetNames(host);
       for (ServicePort port : service.ports()) {
         clusters.add(EnvoyNames.outboundCluster(port.port(), "", host));
+        for (String subset : subsets) {
+          clusters.add(EnvoyNames.outboundCluster(port.port(), subset, host));
+        }
       }
     }
     server.push(
