@@ -64,7 +64,7 @@ class IstioCaSecretsTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"ec", "rsa"})
-  void loadSelfSigned_roundTrip_givesEqualCa(String algorithm) throws Exception {
+  void loadSelfSigned_roundTrip_givesEqualCaThatSigns(String algorithm) throws Exception {
     SigningCa generated =
         SelfSignedRoot.generate(
             "cluster.local",
@@ -76,6 +76,11 @@ class IstioCaSecretsTest {
 
     assertThat(loaded).isEqualTo(generated);
     assertThat(loaded.rootPem()).isEqualTo(generated.rootPem());
+    SignedCertificate signed =
+        new WorkloadCertificateSigner(loaded, CLOCK)
+            .sign(TestPki.csr(ec("workload"), TestPki.SPIFFE_ID), TestPki.SPIFFE_ID, Duration.ZERO);
+    signed.leaf().verify(generated.anchorRoot().getPublicKey());
+    assertThat(signed.certChainPem()).hasSize(2).last().isEqualTo(generated.rootPem());
   }
 
   @Test

@@ -7,6 +7,7 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.Provider;
+import java.security.PublicKey;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Clock;
@@ -165,9 +166,23 @@ final class TestPki {
 
   /** A CSR asking for any names; none at all leaves the extension request out. */
   static String csrWithNames(KeyPair keys, String signatureAlgorithm, GeneralName... names) {
+    return csr(keys.getPublic(), keys.getPrivate(), signatureAlgorithm, names);
+  }
+
+  /** A CSR for {@code claimed}'s public key but signed by another key. */
+  static String forgedCsr(KeyPair claimed, KeyPair signer, String uri) {
+    return csr(
+        claimed.getPublic(),
+        signer.getPrivate(),
+        defaultSignature(signer),
+        new GeneralName(GeneralName.uniformResourceIdentifier, uri));
+  }
+
+  private static String csr(
+      PublicKey publicKey, PrivateKey signingKey, String signatureAlgorithm, GeneralName... names) {
     try {
       PKCS10CertificationRequestBuilder builder =
-          new JcaPKCS10CertificationRequestBuilder(new X500Name("O=ignored"), keys.getPublic());
+          new JcaPKCS10CertificationRequestBuilder(new X500Name("O=ignored"), publicKey);
       if (names.length > 0) {
         ExtensionsGenerator extensions = new ExtensionsGenerator();
         extensions.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
@@ -176,7 +191,7 @@ final class TestPki {
       }
       JcaContentSignerBuilder signer =
           new JcaContentSignerBuilder(signatureAlgorithm).setProvider(BC);
-      byte[] der = builder.build(signer.build(keys.getPrivate())).getEncoded();
+      byte[] der = builder.build(signer.build(signingKey)).getEncoded();
       return Pem.encode("CERTIFICATE REQUEST", der);
     } catch (IOException | OperatorCreationException e) {
       throw new IllegalStateException(e);
