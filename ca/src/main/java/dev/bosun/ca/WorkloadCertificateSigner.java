@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
 import java.security.GeneralSecurityException;
+import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
@@ -138,7 +139,10 @@ public final class WorkloadCertificateSigner {
     if (notAfter.isAfter(chainNotAfter)) {
       notAfter = chainNotAfter;
     }
-    byte[] der = build(key, spiffeId, now.minus(options.notBeforeSkew()), notAfter);
+    GeneralNames san =
+        new GeneralNames(
+            new GeneralName(GeneralName.uniformResourceIdentifier, new DERIA5String(spiffeId)));
+    byte[] der = build(key, san, now.minus(options.notBeforeSkew()), notAfter);
     X509Certificate leaf;
     try {
       leaf = Pem.toX509(der);
@@ -149,6 +153,30 @@ public final class WorkloadCertificateSigner {
     chain.add(Pem.encode("CERTIFICATE", der));
     chain.addAll(signerChainPem);
     return new SignedCertificate(leaf, chain);
+  }
+
+  /**
+   * A certificate for the control plane's own serving names (DNS SANs such as {@code
+   * istiod.istio-system.svc}), with the workload profile otherwise; NotAfter never past the chain.
+   */
+  public X509Certificate issueServing(PublicKey key, List<String> dnsNames, Duration ttl)
+      throws GeneralSecurityException {
+    if (dnsNames.isEmpty()) {
+      throw new IllegalArgumentException("dnsNames: [] (expected: at least one name)");
+    }
+    Instant now = clock.instant();
+    Instant notAfter = now.plus(ttl).isAfter(chainNotAfter) ? chainNotAfter : now.plus(ttl);
+    GeneralNames names =
+        new GeneralNames(
+            dnsNames.stream()
+                .map(name -> new GeneralName(GeneralName.dNSName, name))
+                .toArray(GeneralName[]::new));
+    return Pem.toX509(
+        build(
+            SubjectPublicKeyInfo.getInstance(key.getEncoded()),
+            names,
+            now.minus(options.notBeforeSkew()),
+            notAfter));
   }
 
   private Duration lifetime(Duration requested) throws CsrRejectedException {
@@ -167,11 +195,8 @@ public final class WorkloadCertificateSigner {
   }
 
   private byte[] build(
-      SubjectPublicKeyInfo key, String spiffeId, Instant notBefore, Instant notAfter) {
+      SubjectPublicKeyInfo key, GeneralNames san, Instant notBefore, Instant notAfter) {
     try {
-      GeneralNames san =
-          new GeneralNames(
-              new GeneralName(GeneralName.uniformResourceIdentifier, new DERIA5String(spiffeId)));
       X509CertificateHolder holder =
           new X509v3CertificateBuilder(
                   issuer,

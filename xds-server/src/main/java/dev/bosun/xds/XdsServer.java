@@ -56,6 +56,7 @@ public final class XdsServer implements AutoCloseable {
   private volatile boolean ready;
   private volatile boolean shuttingDown;
   private Server server;
+  private final List<Server> secureServers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public XdsServer(
       XdsServerSettings settings,
@@ -107,19 +108,41 @@ public final class XdsServer implements AutoCloseable {
   /** Binds the port and starts serving. */
   public XdsServer start() throws IOException {
     server =
-        NettyServerBuilder.forAddress(settings.address())
+        configure(NettyServerBuilder.forAddress(settings.address()))
             .addService(new AdsService())
-            .keepAliveTime(settings.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
-            .keepAliveTimeout(settings.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
-            .permitKeepAliveTime(10, TimeUnit.SECONDS)
-            .permitKeepAliveWithoutCalls(true)
-            .maxConnectionAge(settings.maxConnectionAge().toNanos(), TimeUnit.NANOSECONDS)
-            .maxConnectionAgeGrace(settings.maxConnectionAgeGrace().toNanos(), TimeUnit.NANOSECONDS)
-            .maxInboundMessageSize(settings.maxInboundMessageBytes())
             .build()
             .start();
     log.info("xDS on {}", server.getListenSockets());
     return this;
+  }
+
+  /**
+   * Serves the same ADS streams on another port with {@code credentials} (TLS on 15012), next to
+   * {@code services} such as the certificate service. Returns the bound port.
+   */
+  public int startSecure(
+      java.net.SocketAddress address,
+      io.grpc.ServerCredentials credentials,
+      List<io.grpc.BindableService> services)
+      throws IOException {
+    NettyServerBuilder builder =
+        configure(NettyServerBuilder.forAddress(address, credentials)).addService(new AdsService());
+    services.forEach(builder::addService);
+    Server secure = builder.build().start();
+    secureServers.add(secure);
+    log.info("xDS over TLS on {}", secure.getListenSockets());
+    return secure.getPort();
+  }
+
+  private NettyServerBuilder configure(NettyServerBuilder builder) {
+    return builder
+        .keepAliveTime(settings.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
+        .keepAliveTimeout(settings.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
+        .permitKeepAliveTime(10, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true)
+        .maxConnectionAge(settings.maxConnectionAge().toNanos(), TimeUnit.NANOSECONDS)
+        .maxConnectionAgeGrace(settings.maxConnectionAgeGrace().toNanos(), TimeUnit.NANOSECONDS)
+        .maxInboundMessageSize(settings.maxInboundMessageBytes());
   }
 
   /** The bound port (useful when configured with port 0). */
@@ -391,16 +414,21 @@ public final class XdsServer implements AutoCloseable {
     for (XdsStream<?> stream : List.copyOf(streams.values())) {
       stream.fail(Status.UNAVAILABLE.withDescription("server shutting down; reconnect"));
     }
+    List<Server> all = new ArrayList<>(secureServers);
     if (server != null) {
-      server.shutdown();
+      all.add(server);
+    }
+    all.forEach(Server::shutdown);
+    long deadline = System.nanoTime() + settings.maxConnectionAgeGrace().toNanos();
+    for (Server each : all) {
       try {
-        if (!server.awaitTermination(
-            settings.maxConnectionAgeGrace().toMillis(), TimeUnit.MILLISECONDS)) {
-          server.shutdownNow();
+        if (!each.awaitTermination(
+            Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+          each.shutdownNow();
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        server.shutdownNow();
+        each.shutdownNow();
       }
     }
     pushes.shutdownNow();

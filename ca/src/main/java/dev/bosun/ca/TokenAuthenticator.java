@@ -1,0 +1,37 @@
+package dev.bosun.ca;
+
+/**
+ * Turns the bearer token a workload presents into the identity it proves. The identity comes from
+ * whoever vouches for the token (the Kubernetes API server's TokenReview), never from the request.
+ */
+@FunctionalInterface
+public interface TokenAuthenticator {
+
+  /**
+   * The caller's identity.
+   *
+   * @throws AuthenticationException if the token is not valid, expired, or not for this audience
+   */
+  CallerIdentity authenticate(String token) throws AuthenticationException;
+
+  /** A workload identity: the namespace and service account a token was issued for. */
+  record CallerIdentity(String namespace, String serviceAccount) {
+
+    /** {@code spiffe://<trust-domain>/ns/<namespace>/sa/<service-account>}. */
+    public String spiffeId(String trustDomain) {
+      return SpiffeId.of(trustDomain, namespace, serviceAccount);
+    }
+
+    @Override
+    public String toString() {
+      return namespace + "/" + serviceAccount;
+    }
+  }
+
+  /** The token did not prove an identity; the message says why and is safe to return. */
+  final class AuthenticationException extends Exception {
+    public AuthenticationException(String message) {
+      super(message);
+    }
+  }
+}
