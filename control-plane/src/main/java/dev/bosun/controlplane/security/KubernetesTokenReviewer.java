@@ -1,0 +1,72 @@
+package dev.bosun.controlplane.security;
+
+import dev.bosun.ca.TokenAuthenticator;
+import io.fabric8.kubernetes.api.model.authentication.TokenReview;
+import io.fabric8.kubernetes.api.model.authentication.TokenReviewBuilder;
+import io.fabric8.kubernetes.api.model.authentication.TokenReviewStatus;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Authenticates a workload's service-account token with a Kubernetes TokenReview, as istiod does:
+ * the API server must say the token is authenticated for the CA's audience, and the user it names
+ * must be a service account ({@code system:serviceaccount:<namespace>:<name>}).
+ */
+public final class KubernetesTokenReviewer implements TokenAuthenticator {
+  private static final Logger log = LoggerFactory.getLogger(KubernetesTokenReviewer.class);
+  private static final String PREFIX = "system:serviceaccount:";
+
+  /** The audience Istio agents request their CA tokens for. */
+  public static final String DEFAULT_AUDIENCE = "istio-ca";
+
+  private final KubernetesClient client;
+  private final String audience;
+
+  public KubernetesTokenReviewer(KubernetesClient client, String audience) {
+    this.client = client;
+    this.audience = audience;
+  }
+
+  @Override
+  public CallerIdentity authenticate(String token) throws AuthenticationException {
+    if (token == null || token.isBlank()) {
+      throw new AuthenticationException("no bearer token in the authorization header");
+    }
+    TokenReview request =
+        new TokenReviewBuilder()
+            .withNewSpec()
+            .withToken(token)
+            .withAudiences(audience)
+            .endSpec()
+            .build();
+    TokenReview review;
+    try {
+      review = client.authentication().v1().tokenReviews().create(request);
+    } catch (KubernetesClientException e) {
+      log.warn("TokenReview failed: {}", e.getMessage());
+      throw new AuthenticationException("could not review the token: " + e.getMessage());
+    }
+    TokenReviewStatus status = review == null ? null : review.getStatus();
+    if (status == null || !Boolean.TRUE.equals(status.getAuthenticated())) {
+      String error = status == null || status.getError() == null ? "" : ": " + status.getError();
+      throw new AuthenticationException("the token is not authenticated" + error);
+    }
+    List<String> audiences = status.getAudiences();
+    if (audiences != null && !audiences.isEmpty() && !audiences.contains(audience)) {
+      throw new AuthenticationException(
+          "the token is for audiences " + audiences + ", not " + audience);
+    }
+    String user = status.getUser() == null ? null : status.getUser().getUsername();
+    if (user == null || !user.startsWith(PREFIX)) {
+      throw new AuthenticationException("the token's user " + user + " is not a service account");
+    }
+    String[] parts = user.substring(PREFIX.length()).split(":", -1);
+    if (parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty()) {
+      throw new AuthenticationException("the token's user " + user + " is not a service account");
+    }
+    return new CallerIdentity(parts[0], parts[1]);
+  }
+}

@@ -1,0 +1,53 @@
+package dev.bosun.controlplane.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.bosun.ca.TokenAuthenticator.AuthenticationException;
+import dev.bosun.ca.TokenAuthenticator.CallerIdentity;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Service-account tokens reviewed by the (mock) API server, as the CA authenticates callers. */
+@EnableKubernetesMockClient(crud = true)
+class KubernetesTokenReviewerTest {
+  KubernetesClient client;
+  KubernetesMockServer server;
+  private KubernetesTokenReviewer reviewer;
+
+  @BeforeEach
+  void setUp() {
+    TokenReviews.install(server);
+    reviewer = new KubernetesTokenReviewer(client, "istio-ca");
+  }
+
+  @Test
+  void validToken_isTheServiceAccountItWasIssuedFor() throws Exception {
+    CallerIdentity caller =
+        reviewer.authenticate(TokenReviews.token("shop", "frontend", "istio-ca"));
+
+    assertThat(caller).isEqualTo(new CallerIdentity("shop", "frontend"));
+  }
+
+  @Test
+  void refusals_sayWhy() {
+    assertThatThrownBy(() -> reviewer.authenticate(null))
+        .isInstanceOf(AuthenticationException.class)
+        .hasMessage("no bearer token in the authorization header");
+    assertThatThrownBy(() -> reviewer.authenticate("garbage"))
+        .isInstanceOf(AuthenticationException.class)
+        .hasMessage("the token is not authenticated: [invalid bearer token]");
+    assertThatThrownBy(() -> reviewer.authenticate("expired:shop:frontend"))
+        .isInstanceOf(AuthenticationException.class)
+        .hasMessage("the token is not authenticated: [invalid bearer token, token has expired]");
+    assertThatThrownBy(
+            () -> reviewer.authenticate(TokenReviews.token("shop", "frontend", "kubernetes")))
+        .isInstanceOf(AuthenticationException.class)
+        .hasMessage(
+            "the token is not authenticated: [invalid bearer token, token audiences"
+                + " [\"kubernetes\"] is invalid for the target audiences [istio-ca]]");
+  }
+}
