@@ -2,7 +2,6 @@ package dev.bosun.ca;
 
 import com.google.common.cache.Cache;
 import com.google.common.cache.CacheBuilder;
-import com.google.common.util.concurrent.RateLimiter;
 import dev.bosun.ca.TokenAuthenticator.AuthenticationException;
 import dev.bosun.ca.TokenAuthenticator.CallerIdentity;
 import dev.bosun.ca.api.IstioCertificateRequest;
@@ -66,8 +65,9 @@ public final class IstioCertificateService implements BindableService {
   private final Supplier<WorkloadCertificateSigner> signer;
   private final String trustDomain;
   private final double requestsPerSecondPerIdentity;
-  // One limiter per identity seen recently; idle identities are forgotten.
-  private final Cache<CallerIdentity, RateLimiter> limiters =
+  private final int burstPerIdentity;
+  // One bucket per identity seen recently; idle identities are forgotten.
+  private final Cache<CallerIdentity, Bucket> limiters =
       CacheBuilder.newBuilder()
           .expireAfterAccess(Duration.ofMinutes(10))
           .maximumSize(100_000)
@@ -90,11 +90,13 @@ public final class IstioCertificateService implements BindableService {
       Supplier<WorkloadCertificateSigner> signer,
       String trustDomain,
       double requestsPerSecondPerIdentity,
+      int burstPerIdentity,
       MeterRegistry registry) {
     this.authenticator = authenticator;
     this.signer = signer;
     this.trustDomain = trustDomain;
     this.requestsPerSecondPerIdentity = requestsPerSecondPerIdentity;
+    this.burstPerIdentity = burstPerIdentity;
     this.requests = counter(registry, "citadel_server_csr_count", "CSRs received");
     this.issued =
         counter(registry, "citadel_server_success_cert_issuance_count", "certificates issued");
@@ -156,11 +158,12 @@ public final class IstioCertificateService implements BindableService {
       authenticationFailures.increment();
       throw refuse(Status.UNAUTHENTICATED, "authentication failed: " + e.getMessage());
     }
-    RateLimiter limiter =
+    Bucket bucket =
         limiters
             .asMap()
-            .computeIfAbsent(caller, c -> RateLimiter.create(requestsPerSecondPerIdentity));
-    if (!limiter.tryAcquire()) {
+            .computeIfAbsent(
+                caller, c -> new Bucket(requestsPerSecondPerIdentity, burstPerIdentity));
+    if (!bucket.tryAcquire(System.nanoTime())) {
       rateLimited.increment();
       throw refuse(
           Status.RESOURCE_EXHAUSTED,
@@ -168,7 +171,9 @@ public final class IstioCertificateService implements BindableService {
               + caller
               + " (limit "
               + requestsPerSecondPerIdentity
-              + "/s); retry later");
+              + "/s, burst "
+              + burstPerIdentity
+              + "); retry later");
     }
     if (request.getValidityDuration() < 0) {
       parsingErrors.increment();
@@ -208,6 +213,31 @@ public final class IstioCertificateService implements BindableService {
   private static StatusException refuse(Status status, String message) {
     log.info("CreateCertificate refused ({}): {}", status.getCode(), message);
     return status.withDescription(message).asException();
+  }
+
+  /** A token bucket: starts full, refills at the sustained rate. */
+  private static final class Bucket {
+    private final double perNano;
+    private final double capacity;
+    private double tokens;
+    private long last;
+
+    Bucket(double perSecond, int capacity) {
+      this.perNano = perSecond / 1e9;
+      this.capacity = capacity;
+      this.tokens = capacity;
+      this.last = System.nanoTime();
+    }
+
+    synchronized boolean tryAcquire(long now) {
+      tokens = Math.min(capacity, tokens + (now - last) * perNano);
+      last = now;
+      if (tokens < 1) {
+        return false;
+      }
+      tokens--;
+      return true;
+    }
   }
 
   /** Moves the bearer token from the call's metadata into its context. */

@@ -58,10 +58,10 @@ class IstioCertificateServiceTest {
 
   @BeforeEach
   void start() throws Exception {
-    start(1000);
+    start(1000, 1000);
   }
 
-  private void start(double ratePerIdentity) throws Exception {
+  private void start(double ratePerIdentity, int burst) throws Exception {
     stop();
     String name = InProcessServerBuilder.generateName();
     WorkloadCertificateSigner signer = new WorkloadCertificateSigner(CA, CLOCK);
@@ -69,7 +69,7 @@ class IstioCertificateServiceTest {
         InProcessServerBuilder.forName(name)
             .addService(
                 new IstioCertificateService(
-                    TOKENS, () -> signer, "cluster.local", ratePerIdentity, meters))
+                    TOKENS, () -> signer, "cluster.local", ratePerIdentity, burst, meters))
             .build()
             .start();
     channel = InProcessChannelBuilder.forName(name).build();
@@ -186,7 +186,8 @@ class IstioCertificateServiceTest {
 
   @Test
   void aFloodFromOneIdentity_isRefusedForThatIdentityOnly() throws Exception {
-    start(0.001); // one request now, the next in 1,000 s
+    start(0.001, 2); // a burst of two, then one per 1,000 s
+    call("frontend-token", csr(ec("frontend"), FRONTEND), 0);
     call("frontend-token", csr(ec("frontend"), FRONTEND), 0);
 
     Status status = refusal("frontend-token", csr(ec("frontend"), FRONTEND), 0);

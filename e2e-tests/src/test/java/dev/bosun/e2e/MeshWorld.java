@@ -60,6 +60,7 @@ final class MeshWorld implements AutoCloseable {
   final Path kubeconfig;
   final int xdsPort;
   final int monitoringPort;
+  final int securePort;
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private final HttpClient http = HttpClient.newHttpClient();
   private Thread bosun;
@@ -83,6 +84,7 @@ final class MeshWorld implements AutoCloseable {
     }
     this.xdsPort = freePort();
     this.monitoringPort = freePort();
+    this.securePort = freePort();
     client
         .namespaces()
         .resource(
@@ -136,12 +138,66 @@ final class MeshWorld implements AutoCloseable {
                     "--debounce-max",
                     "200ms",
                     "--xds-stream-rate",
-                    "1000"),
+                    "1000",
+                    "--secure-xds-port",
+                    Integer.toString(securePort)),
             "bosun-serve");
     bosun.setDaemon(true);
     bosun.start();
     await().atMost(Duration.ofSeconds(60)).until(() -> status("/ready") == 200);
     return this;
+  }
+
+  /**
+   * A service-account token for the CA's audience: on the mock API server one its TokenReview stub
+   * accepts; on a real cluster one requested through the TokenRequest API.
+   */
+  String token(String serviceAccount) {
+    if (System.getProperty("bosun.e2e.kubeconfig", "").isEmpty()) {
+      return dev.bosun.controlplane.security.TokenReviews.token(
+          NAMESPACE, serviceAccount, "istio-ca");
+    }
+    client
+        .serviceAccounts()
+        .inNamespace(NAMESPACE)
+        .resource(
+            new io.fabric8.kubernetes.api.model.ServiceAccountBuilder()
+                .withNewMetadata()
+                .withNamespace(NAMESPACE)
+                .withName(serviceAccount)
+                .endMetadata()
+                .build())
+        .createOr(a -> a.update());
+    return client
+        .serviceAccounts()
+        .inNamespace(NAMESPACE)
+        .withName(serviceAccount)
+        .tokenRequest(
+            new io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder()
+                .withNewSpec()
+                .withAudiences("istio-ca")
+                .withExpirationSeconds(3600L)
+                .endSpec()
+                .build())
+        .getStatus()
+        .getToken();
+  }
+
+  /** The root Bosun published in this namespace's {@code istio-ca-root-cert}, once it is there. */
+  String publishedRoot() {
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                client.configMaps().inNamespace(NAMESPACE).withName("istio-ca-root-cert").get()
+                    != null);
+    return client
+        .configMaps()
+        .inNamespace(NAMESPACE)
+        .withName("istio-ca-root-cert")
+        .get()
+        .getData()
+        .get("root-cert.pem");
   }
 
   /** Stops Bosun the way SIGTERM does: the runtime closes and streams end with UNAVAILABLE. */

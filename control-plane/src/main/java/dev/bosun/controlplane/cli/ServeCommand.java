@@ -1,5 +1,8 @@
 package dev.bosun.controlplane.cli;
 
+import dev.bosun.ca.CaConfigurationException;
+import dev.bosun.controlplane.mesh.MeshSettings;
+import dev.bosun.controlplane.security.MeshCertificateAuthority;
 import dev.bosun.controlplane.source.KubernetesSource;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -27,6 +30,8 @@ final class ServeCommand implements Callable<Integer> {
 
   @Mixin MeshOptions options;
 
+  @Mixin CaOptions ca;
+
   @Option(
       names = "--kubeconfig",
       paramLabel = "PATH",
@@ -35,6 +40,13 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    MeshCertificateAuthority.Settings caSettings;
+    try {
+      caSettings = caSettings();
+    } catch (IllegalArgumentException e) {
+      spec.commandLine().getErr().println("bosun serve: " + e.getMessage());
+      return 2;
+    }
     Config config;
     if (kubeconfig != null) {
       if (!Files.isReadable(kubeconfig)) {
@@ -54,6 +66,27 @@ final class ServeCommand implements Callable<Integer> {
                 new InetSocketAddress(options.monitoringAddress, options.monitoringPort),
                 options.xdsSettings(),
                 Set.of(KubernetesSource.NAME))) {
+      if (ca.securePort >= 0) {
+        MeshCertificateAuthority authority;
+        try {
+          authority =
+              runtime.own(
+                  new MeshCertificateAuthority(
+                      client,
+                      runtime.xds(),
+                      caSettings,
+                      runtime.meters(),
+                      java.time.Clock.systemUTC()));
+        } catch (CaConfigurationException e) {
+          spec.commandLine()
+              .getErr()
+              .println("bosun serve: the mesh CA is broken: " + e.getMessage());
+          return 1;
+        }
+        spec.commandLine()
+            .getOut()
+            .println("xDS and the certificate service over TLS on port " + authority.securePort());
+      }
       runtime.own(new KubernetesSource(client, runtime.mesh()).start());
       runtime.awaitShutdown();
     } catch (InterruptedException e) {
@@ -61,5 +94,19 @@ final class ServeCommand implements Callable<Integer> {
       Thread.currentThread().interrupt();
     }
     return 0;
+  }
+
+  private MeshCertificateAuthority.Settings caSettings() {
+    MeshSettings mesh = options.settings();
+    return new MeshCertificateAuthority.Settings(
+        ca.namespace,
+        "cluster.local", // MERGE: mesh.trustDomain()
+        ca.keyAlgorithm(),
+        ca.certificateOptions(),
+        ca.tokenAudience,
+        ca.csrRate,
+        ca.csrBurst,
+        ca.dnsNames(mesh.domainSuffix()),
+        new InetSocketAddress(options.xdsAddress, ca.securePort));
   }
 }

@@ -61,6 +61,7 @@ public final class MeshCertificateAuthority implements AutoCloseable {
       WorkloadCertificateOptions certificates,
       String tokenAudience,
       double csrRatePerIdentity,
+      int csrBurstPerIdentity,
       List<String> dnsNames,
       InetSocketAddress secureAddress) {}
 
@@ -82,7 +83,12 @@ public final class MeshCertificateAuthority implements AutoCloseable {
     TokenAuthenticator tokens = new KubernetesTokenReviewer(client, settings.tokenAudience());
     IstioCertificateService service =
         new IstioCertificateService(
-            tokens, () -> signer, settings.trustDomain(), settings.csrRatePerIdentity(), meters);
+            tokens,
+            () -> signer,
+            settings.trustDomain(),
+            settings.csrRatePerIdentity(),
+            settings.csrBurstPerIdentity(),
+            meters);
     this.securePort =
         xds.startSecure(
             settings.secureAddress(),
