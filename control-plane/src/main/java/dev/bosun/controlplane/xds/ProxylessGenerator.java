@@ -35,7 +35,8 @@ import java.util.TreeMap;
 /**
  * Configuration for proxyless gRPC clients (grpc-xds), a pure function of a snapshot and a proxy:
  * an API listener named exactly as the client dials ({@code host:port}), a route configuration with
- * one virtual host, EDS clusters (mTLS as DestinationRules or auto mTLS say) and their endpoints.
+ * one virtual host, EDS clusters (mTLS as DestinationRules or auto mTLS say) and their endpoints;
+ * and listeners for proxyless gRPC servers (see {@link ProxylessServerListeners}).
  */
 public final class ProxylessGenerator {
   private static final ConfigSource ADS =
@@ -103,9 +104,18 @@ public final class ProxylessGenerator {
     return List.of(host);
   }
 
+  /**
+   * Client listeners named as dialled ({@code host:port}) and server listeners ({@code
+   * xds.istio.io/grpc/lds/inbound/<ip>:<port>}); names that resolve to neither are left out.
+   */
   public Map<String, Message> listeners(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
     Map<String, Message> listeners = new TreeMap<>();
     for (String name : names) {
+      if (ProxylessServerListeners.isServerListener(name)) {
+        ProxylessServerListeners.listener(snapshot, proxy, name)
+            .ifPresent(listener -> listeners.put(name, listener));
+        continue;
+      }
       resolve(snapshot, proxy, name).ifPresent(target -> listeners.put(name, apiListener(name)));
     }
     return listeners;
