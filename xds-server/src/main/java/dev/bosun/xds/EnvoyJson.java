@@ -8,8 +8,8 @@ import java.util.List;
 
 /**
  * Envoy resources as JSON, with the packed configs Bosun produces expanded (listeners' connection
- * managers and TCP proxies, their filters, TLS contexts, protocol options), for debug pages and
- * golden files.
+ * managers and TCP proxies, their filters, TLS contexts and raw-buffer sockets, protocol options),
+ * for debug pages and golden files.
  */
 public final class EnvoyJson {
   private static final JsonFormat.TypeRegistry REGISTRY = registry();
@@ -43,6 +43,8 @@ public final class EnvoyJson {
             io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
                 .getDescriptor(),
             io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+                .getDescriptor(),
+            io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer
                 .getDescriptor())) {
       registry.add(descriptor);
     }

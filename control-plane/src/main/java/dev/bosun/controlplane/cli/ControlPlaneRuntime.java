@@ -49,7 +49,8 @@ public final class ControlPlaneRuntime implements AutoCloseable {
     xds =
         new XdsServer(
                 xdsSettings,
-                new MeshXdsGenerator(mesh::snapshot, settings.domainSuffix()),
+                new MeshXdsGenerator(
+                    mesh::snapshot, settings.domainSuffix(), settings.trustDomain()),
                 meters,
                 System::nanoTime)
             .start();

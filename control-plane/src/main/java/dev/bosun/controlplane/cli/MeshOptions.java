@@ -36,6 +36,13 @@ final class MeshOptions {
   String rootNamespace;
 
   @Option(
+      names = "--trust-domain",
+      defaultValue = MeshSettings.DEFAULT_TRUST_DOMAIN,
+      description =
+          "Trust domain of workload identities: SANs spiffe://<trust domain>/ns/<ns>/sa/<sa> (default: ${DEFAULT-VALUE}).")
+  String trustDomain;
+
+  @Option(
       names = "--debounce-quiet",
       defaultValue = "100ms",
       converter = DurationConverter.class,
@@ -85,7 +92,7 @@ final class MeshOptions {
   }
 
   MeshSettings settings() {
-    return new MeshSettings(domainSuffix, rootNamespace, debounceQuiet, debounceMax);
+    return new MeshSettings(domainSuffix, rootNamespace, debounceQuiet, debounceMax, trustDomain);
   }
 
   /** Durations as Istio writes them: {@code 100ms}, {@code 1.5s}, {@code 1m}. */

@@ -259,7 +259,27 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
         for (String host : request.endpoints()) {
           changed.put(host, registry.endpoints(host));
         }
-        snapshot = builder.withEndpoints(previous, version, clock.instant(), changed);
+        Set<String> identityChanged = identityChanged(previous, changed);
+        if (identityChanged.isEmpty()) {
+          snapshot = builder.withEndpoints(previous, version, clock.instant(), changed);
+        } else {
+          // Clusters carry the servers' identities and whether all accept mTLS: push them too.
+          request =
+              request.merge(
+                  PushRequest.services(
+                      identityChanged,
+                      "service accounts or mTLS labels of " + String.join(", ", identityChanged),
+                      request.startNanos()));
+          snapshot =
+              builder.full(
+                  version,
+                  clock.instant(),
+                  new SnapshotBuilder.Inputs(
+                      Map.copyOf(registry.services()),
+                      registry::endpoints,
+                      store.all(),
+                      List.copyOf(registry.pods())));
+        }
       }
       current.set(snapshot);
     }
@@ -281,6 +301,36 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
       } catch (RuntimeException e) {
         log.error("snapshot listener failed", e);
       }
+    }
+  }
+
+  /**
+   * Hosts whose endpoints changed what clients' TLS settings depend on: the service accounts (the
+   * SANs clients accept) or whether every endpoint carries the Istio tlsMode label (proxyless
+   * clients' auto mTLS).
+   */
+  private static Set<String> identityChanged(
+      MeshSnapshot previous, Map<String, List<Endpoint>> changed) {
+    Set<String> hosts = new java.util.TreeSet<>();
+    changed.forEach(
+        (host, endpoints) -> {
+          if (!TlsFacts.of(previous.endpoints(host)).equals(TlsFacts.of(endpoints))) {
+            hosts.add(host);
+          }
+        });
+    return hosts;
+  }
+
+  /** The facts of a host's endpoints that its clusters' TLS settings are built from. */
+  private record TlsFacts(Set<String> serviceAccounts, boolean allIstioMutualTls) {
+    static TlsFacts of(List<Endpoint> endpoints) {
+      Set<String> accounts = new java.util.TreeSet<>();
+      boolean all = !endpoints.isEmpty();
+      for (Endpoint endpoint : endpoints) {
+        accounts.add(endpoint.namespace() + "/" + endpoint.serviceAccount());
+        all &= dev.bosun.controlplane.model.IstioLabels.istioMutualTls(endpoint.labels());
+      }
+      return new TlsFacts(accounts, all);
     }
   }
 

@@ -29,9 +29,22 @@ import java.util.Optional;
 final class EnvoyClusterSettings {
   private EnvoyClusterSettings() {}
 
+  /**
+   * Whether the cluster speaks HTTP/2 upstream: an HTTP/2 or gRPC port, or {@code h2UpgradePolicy:
+   * UPGRADE}.
+   */
+  static boolean http2(TrafficPolicy traffic, boolean http2Port) {
+    return http2Port
+        || (traffic != null
+            && traffic.getConnectionPool() != null
+            && traffic.getConnectionPool().getHttp() != null
+            && traffic.getConnectionPool().getHttp().getH2UpgradePolicy()
+                == ConnectionPoolSettingsHTTPSettingsH2UpgradePolicy.UPGRADE);
+  }
+
   /** Applied after the settings grpc-xds shares; {@code http2} for HTTP/2 and gRPC ports. */
   static void apply(Cluster.Builder cluster, TrafficPolicy traffic, boolean http2) {
-    boolean upgrade = http2;
+    boolean upgrade = http2(traffic, http2);
     HttpProtocolOptions.Builder common = null;
     if (traffic != null) {
       if (traffic.getLoadBalancer() != null) {
@@ -91,10 +104,6 @@ final class EnvoyClusterSettings {
               && http.getMaxRequestsPerConnection() > 0) {
             common.setMaxRequestsPerConnection(UInt32Value.of(http.getMaxRequestsPerConnection()));
           }
-        }
-        if (http.getH2UpgradePolicy()
-            == ConnectionPoolSettingsHTTPSettingsH2UpgradePolicy.UPGRADE) {
-          upgrade = true;
         }
       }
     }

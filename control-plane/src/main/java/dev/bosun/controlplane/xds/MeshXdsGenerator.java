@@ -27,10 +27,16 @@ public final class MeshXdsGenerator implements XdsGenerator {
   private final ProxylessGenerator proxyless;
   private final SidecarGenerator sidecars;
 
+  /** A generator for a mesh whose trust domain is the default, {@code cluster.local}. */
   public MeshXdsGenerator(Supplier<MeshSnapshot> snapshots, String domainSuffix) {
+    this(snapshots, domainSuffix, dev.bosun.controlplane.mesh.MeshSettings.DEFAULT_TRUST_DOMAIN);
+  }
+
+  public MeshXdsGenerator(
+      Supplier<MeshSnapshot> snapshots, String domainSuffix, String trustDomain) {
     this.snapshots = snapshots;
-    this.proxyless = new ProxylessGenerator(domainSuffix);
-    this.sidecars = new SidecarGenerator(domainSuffix);
+    this.proxyless = new ProxylessGenerator(domainSuffix, trustDomain);
+    this.sidecars = new SidecarGenerator(domainSuffix, trustDomain);
   }
 
   @Override

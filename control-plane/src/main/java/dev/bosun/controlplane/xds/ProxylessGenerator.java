@@ -35,18 +35,25 @@ import java.util.TreeMap;
 /**
  * Configuration for proxyless gRPC clients (grpc-xds), a pure function of a snapshot and a proxy:
  * an API listener named exactly as the client dials ({@code host:port}), a route configuration with
- * one virtual host, EDS clusters and their endpoints. Routes are the default route to the service:
- * VirtualService and DestinationRule rules are not applied to these clients yet.
+ * one virtual host, EDS clusters (mTLS as DestinationRules or auto mTLS say) and their endpoints;
+ * and listeners for proxyless gRPC servers (see {@link ProxylessServerListeners}).
  */
 public final class ProxylessGenerator {
   private static final ConfigSource ADS =
       ConfigSource.newBuilder().setAds(AggregatedConfigSource.getDefaultInstance()).build();
 
   private final String domainSuffix;
+  private final String trustDomain;
   private final HttpRoutes routeBuilder;
 
+  /** A generator for a mesh whose trust domain is the default, {@code cluster.local}. */
   public ProxylessGenerator(String domainSuffix) {
+    this(domainSuffix, dev.bosun.controlplane.mesh.MeshSettings.DEFAULT_TRUST_DOMAIN);
+  }
+
+  public ProxylessGenerator(String domainSuffix, String trustDomain) {
     this.domainSuffix = domainSuffix;
+    this.trustDomain = trustDomain;
     this.routeBuilder = new HttpRoutes(domainSuffix);
   }
 
@@ -97,9 +104,18 @@ public final class ProxylessGenerator {
     return List.of(host);
   }
 
+  /**
+   * Client listeners named as dialled ({@code host:port}) and server listeners ({@code
+   * xds.istio.io/grpc/lds/inbound/<ip>:<port>}); names that resolve to neither are left out.
+   */
   public Map<String, Message> listeners(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
     Map<String, Message> listeners = new TreeMap<>();
     for (String name : names) {
+      if (ProxylessServerListeners.isServerListener(name)) {
+        ProxylessServerListeners.listener(snapshot, proxy, name)
+            .ifPresent(listener -> listeners.put(name, listener));
+        continue;
+      }
       resolve(snapshot, proxy, name).ifPresent(target -> listeners.put(name, apiListener(name)));
     }
     return listeners;
@@ -134,7 +150,8 @@ public final class ProxylessGenerator {
         continue;
       }
       Optional<MeshService> service = snapshot.service(parsed.get().host());
-      if (service.isEmpty() || service.get().port(parsed.get().port()).isEmpty()) {
+      Optional<ServicePort> port = service.flatMap(s -> s.port(parsed.get().port()));
+      if (port.isEmpty()) {
         continue;
       }
       Optional<ProxylessClusters.Policy> policy =
@@ -150,6 +167,14 @@ public final class ProxylessGenerator {
                   Cluster.EdsClusterConfig.newBuilder().setEdsConfig(ADS).setServiceName(name))
               .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
       ProxylessClusters.apply(cluster, policy.get().traffic());
+      UpstreamTls.of(snapshot, service.get(), parsed.get(), policy.get().traffic(), trustDomain)
+          .applyToGrpc(
+              cluster,
+              snapshot,
+              snapshot.endpoints(
+                  service.get().hostname(), port.get().name(), policy.get().subsetLabels()),
+              port.get(),
+              name + " for " + proxy.id());
       clusters.put(name, cluster.build());
     }
     return clusters;
@@ -182,21 +207,31 @@ public final class ProxylessGenerator {
       }
       List<Endpoint> endpoints =
           snapshot.endpoints(parsed.get().host(), port.get().name(), policy.get().subsetLabels());
-      assignments.put(name, assignment(name, endpoints, port.get(), proxy, policy.get().traffic()));
+      assignments.put(
+          name,
+          assignment(
+              name,
+              endpoints,
+              port.get(),
+              proxy,
+              policy.get().traffic(),
+              e -> UpstreamTls.acceptsMtls(snapshot, e, port.get())));
     }
     return assignments;
   }
 
   /**
    * Healthy endpoints grouped by locality, with failover priorities when the policy asks for them;
-   * every locality gets a weight, as grpc-xds requires.
+   * every locality gets a weight, as grpc-xds requires. Endpoints that accept mesh mTLS carry the
+   * {@code tlsMode: istio} metadata auto mTLS matches on.
    */
   static ClusterLoadAssignment assignment(
       String name,
       List<Endpoint> endpoints,
       ServicePort port,
       ProxyView proxy,
-      io.fabric8.istio.api.api.networking.v1alpha3.TrafficPolicy traffic) {
+      io.fabric8.istio.api.api.networking.v1alpha3.TrafficPolicy traffic,
+      java.util.function.Predicate<Endpoint> acceptsMtls) {
     LocalityPolicy locality = LocalityPolicy.of(proxy, traffic);
     record Group(Locality locality, int priority) {}
     Map<Group, LocalityLbEndpoints.Builder> groups = new LinkedHashMap<>();
@@ -207,6 +242,20 @@ public final class ProxylessGenerator {
       }
       int target = endpoint.ports().getOrDefault(port.name(), port.port());
       Group group = new Group(endpoint.locality(), locality.priority(endpoint));
+      LbEndpoint.Builder lbEndpoint =
+          LbEndpoint.newBuilder()
+              .setLoadBalancingWeight(UInt32Value.of(Math.max(1, endpoint.weight())))
+              .setEndpoint(
+                  io.envoyproxy.envoy.config.endpoint.v3.Endpoint.newBuilder()
+                      .setAddress(
+                          Address.newBuilder()
+                              .setSocketAddress(
+                                  SocketAddress.newBuilder()
+                                      .setAddress(endpoint.address())
+                                      .setPortValue(target))));
+      if (acceptsMtls.test(endpoint)) {
+        lbEndpoint.setMetadata(EnvoyTlsBuilder.istioMtlsEndpointMetadata());
+      }
       groups
           .computeIfAbsent(
               group,
@@ -218,17 +267,7 @@ public final class ProxylessGenerator {
                               .setZone(g.locality().zone())
                               .setSubZone(g.locality().subzone()))
                       .setPriority(g.priority()))
-          .addLbEndpoints(
-              LbEndpoint.newBuilder()
-                  .setLoadBalancingWeight(UInt32Value.of(Math.max(1, endpoint.weight())))
-                  .setEndpoint(
-                      io.envoyproxy.envoy.config.endpoint.v3.Endpoint.newBuilder()
-                          .setAddress(
-                              Address.newBuilder()
-                                  .setSocketAddress(
-                                      SocketAddress.newBuilder()
-                                          .setAddress(endpoint.address())
-                                          .setPortValue(target)))));
+          .addLbEndpoints(lbEndpoint);
     }
     ClusterLoadAssignment.Builder assignment =
         ClusterLoadAssignment.newBuilder().setClusterName(name);

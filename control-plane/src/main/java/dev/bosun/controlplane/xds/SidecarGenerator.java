@@ -4,7 +4,6 @@ import com.google.protobuf.Any;
 import com.google.protobuf.BoolValue;
 import com.google.protobuf.Duration;
 import com.google.protobuf.Message;
-import com.google.protobuf.UInt32Value;
 import dev.bosun.controlplane.model.Endpoint;
 import dev.bosun.controlplane.model.MeshService;
 import dev.bosun.controlplane.model.MeshService.Resolution;
@@ -20,9 +19,7 @@ import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
-import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
-import io.envoyproxy.envoy.config.listener.v3.ListenerFilter;
 import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteAction;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
@@ -30,7 +27,6 @@ import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
-import io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDst;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
@@ -48,7 +44,9 @@ import java.util.TreeMap;
  * clusters {@code outbound|<port>|<subset>|<host>} and {@code inbound|<port>||}, {@code
  * PassthroughCluster} and {@code BlackHoleCluster}; listeners {@code virtualOutbound} (15001), one
  * per outbound HTTP port ({@code 0.0.0.0_<port>}, routes from RDS {@code <port>}) or TCP service
- * ({@code <ip>_<port>}), and {@code virtualInbound} (15006) with a chain per inbound port.
+ * ({@code <ip>_<port>}), and {@code virtualInbound} (15006) with chains per inbound port and mTLS
+ * mode ({@link SidecarInbound}). Outbound clusters use mTLS as DestinationRules or auto mTLS say
+ * ({@link UpstreamTls}).
  */
 public final class SidecarGenerator {
   static final String PASSTHROUGH = "PassthroughCluster";
@@ -59,9 +57,16 @@ public final class SidecarGenerator {
   private static final Duration CONNECT_TIMEOUT = Duration.newBuilder().setSeconds(10).build();
 
   private final HttpRoutes routes;
+  private final String trustDomain;
 
+  /** A generator for a mesh whose trust domain is the default, {@code cluster.local}. */
   public SidecarGenerator(String domainSuffix) {
+    this(domainSuffix, dev.bosun.controlplane.mesh.MeshSettings.DEFAULT_TRUST_DOMAIN);
+  }
+
+  public SidecarGenerator(String domainSuffix, String trustDomain) {
     this.routes = new HttpRoutes(domainSuffix, true);
+    this.trustDomain = trustDomain;
   }
 
   // ---- CDS ----------------------------------------------------------------------------------
@@ -114,22 +119,29 @@ public final class SidecarGenerator {
     return subsets;
   }
 
-  private static Optional<Message> outboundCluster(
+  private Optional<Message> outboundCluster(
       MeshSnapshot snapshot, ProxyView proxy, MeshService service, ServicePort port, String name) {
+    EnvoyNames.OutboundCluster parsed = EnvoyNames.parseOutboundCluster(name).orElseThrow();
     Optional<ProxylessClusters.Policy> policy =
-        ProxylessClusters.policy(
-            snapshot,
-            proxy,
-            EnvoyNames.parseOutboundCluster(name).orElseThrow(),
-            service.namespace());
+        ProxylessClusters.policy(snapshot, proxy, parsed, service.namespace());
     if (policy.isEmpty()) {
       return Optional.empty();
     }
     Cluster.Builder cluster = Cluster.newBuilder().setName(name).setConnectTimeout(CONNECT_TIMEOUT);
+    UpstreamTls tls =
+        UpstreamTls.of(snapshot, service, parsed, policy.get().traffic(), trustDomain);
+    String where = name + " for " + proxy.id();
     if (service.resolution() == Resolution.PASSTHROUGH) {
       cluster
           .setType(Cluster.DiscoveryType.ORIGINAL_DST)
           .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED);
+      tls.applyToSidecar(
+          cluster,
+          snapshot,
+          snapshot.endpoints(service.hostname(), port.name(), policy.get().subsetLabels()),
+          port,
+          port.protocol().isHttp2(),
+          where);
       return Optional.of(cluster.build());
     }
     if (service.resolution() == Resolution.DNS
@@ -146,10 +158,14 @@ public final class SidecarGenerator {
       if (endpoints.isEmpty()) {
         locality.addLbEndpoints(lbEndpoint(service.hostname(), port.port()));
       } else {
-        endpoints.forEach(
-            e ->
-                locality.addLbEndpoints(
-                    lbEndpoint(e.address(), e.ports().getOrDefault(port.name(), port.port()))));
+        for (Endpoint e : endpoints) {
+          LbEndpoint.Builder endpoint =
+              lbEndpoint(e.address(), e.ports().getOrDefault(port.name(), port.port())).toBuilder();
+          if (UpstreamTls.acceptsMtls(snapshot, e, port)) {
+            endpoint.setMetadata(EnvoyTlsBuilder.istioMtlsEndpointMetadata());
+          }
+          locality.addLbEndpoints(endpoint);
+        }
       }
       cluster.setLoadAssignment(assignment.addEndpoints(locality));
     } else {
@@ -160,6 +176,13 @@ public final class SidecarGenerator {
     }
     ProxylessClusters.apply(cluster, policy.get().traffic());
     EnvoyClusterSettings.apply(cluster, policy.get().traffic(), port.protocol().isHttp2());
+    tls.applyToSidecar(
+        cluster,
+        snapshot,
+        snapshot.endpoints(service.hostname(), port.name(), policy.get().subsetLabels()),
+        port,
+        EnvoyClusterSettings.http2(policy.get().traffic(), port.protocol().isHttp2()),
+        where);
     return Optional.of(cluster.build());
   }
 
@@ -255,47 +278,10 @@ public final class SidecarGenerator {
             .setUseOriginalDst(BoolValue.of(true))
             .setDefaultFilterChain(tcpChain("virtualOutbound", fallback))
             .build());
-    listeners.put("virtualInbound", inbound(snapshot, proxy));
+    listeners.put(
+        SidecarInbound.NAME,
+        SidecarInbound.listener(snapshot, proxy, inboundPorts(snapshot, proxy)));
     return listeners;
-  }
-
-  private Listener inbound(MeshSnapshot snapshot, ProxyView proxy) {
-    Listener.Builder inbound =
-        Listener.newBuilder()
-            .setName("virtualInbound")
-            .setAddress(address("0.0.0.0", 15006))
-            .addListenerFilters(
-                ListenerFilter.newBuilder()
-                    .setName("envoy.filters.listener.original_dst")
-                    .setTypedConfig(Any.pack(OriginalDst.getDefaultInstance())))
-            .setDefaultFilterChain(tcpChain("virtualInbound", INBOUND_PASSTHROUGH));
-    for (Map.Entry<Integer, ServicePort> port : inboundPorts(snapshot, proxy).entrySet()) {
-      String cluster = "inbound|" + port.getKey() + "||";
-      FilterChain.Builder chain =
-          FilterChain.newBuilder()
-              .setName(cluster)
-              .setFilterChainMatch(
-                  FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(port.getKey())));
-      if (port.getValue().protocol().isHttp()) {
-        RouteConfiguration route =
-            RouteConfiguration.newBuilder()
-                .setName(cluster)
-                .addVirtualHosts(
-                    VirtualHost.newBuilder()
-                        .setName("inbound|http|" + port.getKey())
-                        .addDomains("*")
-                        .addRoutes(
-                            Route.newBuilder()
-                                .setMatch(RouteMatch.newBuilder().setPrefix("/"))
-                                .setRoute(RouteAction.newBuilder().setCluster(cluster))))
-                .build();
-        chain.addFilters(httpFilter(cluster, manager -> manager.setRouteConfig(route)));
-      } else {
-        chain.addFilters(tcpFilter(cluster, cluster));
-      }
-      inbound.addFilterChains(chain);
-    }
-    return inbound.build();
   }
 
   private static Listener listener(
@@ -314,7 +300,7 @@ public final class SidecarGenerator {
             Rds.newBuilder().setRouteConfigName(Integer.toString(port)).setConfigSource(ADS));
   }
 
-  private static Filter httpFilter(
+  static Filter httpFilter(
       String statPrefix, java.util.function.Consumer<HttpConnectionManager.Builder> routes) {
     HttpConnectionManager.Builder manager =
         HttpConnectionManager.newBuilder()
@@ -345,7 +331,7 @@ public final class SidecarGenerator {
     return FilterChain.newBuilder().addFilters(tcpFilter(statPrefix, cluster)).build();
   }
 
-  private static Filter tcpFilter(String statPrefix, String cluster) {
+  static Filter tcpFilter(String statPrefix, String cluster) {
     return Filter.newBuilder()
         .setName("envoy.filters.network.tcp_proxy")
         .setTypedConfig(

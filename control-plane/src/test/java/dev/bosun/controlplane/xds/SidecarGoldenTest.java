@@ -5,30 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
-import dev.bosun.controlplane.config.ConfigStore;
-import dev.bosun.controlplane.registry.ServiceRegistry;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
-import dev.bosun.controlplane.snapshot.SnapshotBuilder;
 import dev.bosun.crd.IstioJson;
-import dev.bosun.crd.IstioKind;
-import dev.bosun.crd.yaml.YamlDocument;
-import dev.bosun.crd.yaml.YamlDocuments;
 import dev.bosun.xds.EnvoyJson;
 import dev.bosun.xds.EnvoyValidator;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
-import io.fabric8.kubernetes.api.model.Namespace;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -137,41 +124,6 @@ class SidecarGoldenTest {
   }
 
   private static MeshSnapshot snapshot(Path input) throws IOException {
-    ServiceRegistry registry = new ServiceRegistry("cluster.local");
-    ConfigStore store = new ConfigStore(new SimpleMeterRegistry());
-    for (YamlDocument document : YamlDocuments.parse(input.toString(), Files.readString(input))) {
-      JsonNode tree =
-          document
-              .tree()
-              .orElseThrow(() -> new AssertionError(document.location() + ": " + document.error()));
-      String kind = tree.path("kind").asText();
-      if (IstioKind.isIstioGroup(tree.path("apiVersion").asText())) {
-        assertThat(store.put(tree, document.location()))
-            .as(document.location())
-            .isEqualTo(ConfigStore.Outcome.APPLIED);
-        continue;
-      }
-      switch (kind) {
-        case "Service" -> registry.upsertService(IstioJson.json().treeToValue(tree, Service.class));
-        case "EndpointSlice" ->
-            registry.upsertEndpointSlice(IstioJson.json().treeToValue(tree, EndpointSlice.class));
-        case "Pod" -> registry.upsertPod(IstioJson.json().treeToValue(tree, Pod.class));
-        case "Node" ->
-            registry.upsertNode(
-                IstioJson.json().treeToValue(tree, io.fabric8.kubernetes.api.model.Node.class));
-        case "Namespace" ->
-            registry.upsertNamespace(IstioJson.json().treeToValue(tree, Namespace.class));
-        default -> throw new AssertionError(document.location() + ": unexpected kind " + kind);
-      }
-    }
-    return new SnapshotBuilder("istio-system")
-        .full(
-            1,
-            Instant.EPOCH,
-            new SnapshotBuilder.Inputs(
-                Map.copyOf(registry.services()),
-                registry::endpoints,
-                store.all(),
-                List.copyOf(registry.pods())));
+    return TestSnapshots.of(input.toString(), Files.readString(input));
   }
 }

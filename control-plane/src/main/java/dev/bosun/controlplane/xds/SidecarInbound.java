@@ -1,0 +1,165 @@
+package dev.bosun.controlplane.xds;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.UInt32Value;
+import dev.bosun.controlplane.model.ServicePort;
+import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.PeerAuthenticationPolicy.Mode;
+import io.envoyproxy.envoy.config.core.v3.Address;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.listener.v3.ListenerFilter;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDst;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The sidecar's {@code virtualInbound} listener (15006), shaped by its workload's
+ * PeerAuthentication as istiod shapes it. Per port the workload serves: DISABLE keeps one plaintext
+ * chain; PERMISSIVE has an mTLS chain (transport {@code tls} and an Istio client ALPN, which the
+ * TLS inspector detects) beside the plaintext one ({@code raw_buffer}); STRICT has only the mTLS
+ * chain. Connections to other ports pass through to the workload: in plaintext unless the workload
+ * is STRICT, over mTLS unless it is DISABLE. A plaintext connection to a STRICT port finds no chain
+ * and is closed.
+ */
+final class SidecarInbound {
+  static final String NAME = "virtualInbound";
+  static final int PORT = 15006;
+
+  private static final String TLS = "tls";
+  private static final String RAW_BUFFER = "raw_buffer";
+
+  private SidecarInbound() {}
+
+  static Listener listener(
+      MeshSnapshot snapshot, ProxyView proxy, Map<Integer, ServicePort> inboundPorts) {
+    PeerAuthenticationPolicy policy = PeerAuthenticationPolicy.forProxy(snapshot, proxy);
+    Listener.Builder inbound =
+        Listener.newBuilder()
+            .setName(NAME)
+            .setAddress(
+                Address.newBuilder()
+                    .setSocketAddress(
+                        SocketAddress.newBuilder().setAddress("0.0.0.0").setPortValue(PORT)))
+            .addListenerFilters(
+                ListenerFilter.newBuilder()
+                    .setName("envoy.filters.listener.original_dst")
+                    .setTypedConfig(Any.pack(OriginalDst.getDefaultInstance())));
+    boolean inspectTls = policy.mode() != Mode.DISABLE;
+    for (Map.Entry<Integer, ServicePort> port : inboundPorts.entrySet()) {
+      Mode mode = policy.forPort(port.getKey());
+      inspectTls |= mode != Mode.DISABLE;
+      inbound.addAllFilterChains(
+          portChains(port.getKey(), port.getValue(), mode, policy.mode() != Mode.STRICT));
+    }
+    if (policy.mode() != Mode.DISABLE) {
+      inbound.addFilterChains(
+          FilterChain.newBuilder()
+              .setName(NAME + "-mtls")
+              .setFilterChainMatch(tlsMatch(policy.mode()))
+              .addFilters(SidecarGenerator.tcpFilter(NAME, SidecarGenerator.INBOUND_PASSTHROUGH))
+              .setTransportSocket(
+                  EnvoyTlsBuilder.tlsSocket(EnvoyTlsBuilder.istioMutualServer(true))));
+    }
+    if (policy.mode() != Mode.STRICT) {
+      inbound.setDefaultFilterChain(
+          FilterChain.newBuilder()
+              .addFilters(SidecarGenerator.tcpFilter(NAME, SidecarGenerator.INBOUND_PASSTHROUGH)));
+    }
+    if (inspectTls) {
+      inbound.addListenerFilters(TcpRoutes.tlsInspector());
+    }
+    return inbound.build();
+  }
+
+  /**
+   * The chains of one port. {@code passthroughPlaintext}: the listener's default chain forwards
+   * plaintext, so a STRICT port needs a chain that refuses it.
+   */
+  private static List<FilterChain> portChains(
+      int port, ServicePort servicePort, Mode mode, boolean passthroughPlaintext) {
+    String cluster = "inbound|" + port + "||";
+    Filter filter = filter(port, servicePort, cluster);
+    List<FilterChain> chains = new ArrayList<>();
+    if (mode != Mode.DISABLE) {
+      FilterChainMatch.Builder match = tlsMatch(mode).toBuilder().setDestinationPort(uint(port));
+      chains.add(
+          FilterChain.newBuilder()
+              .setName(cluster + "-mtls")
+              .setFilterChainMatch(match)
+              .addFilters(filter)
+              .setTransportSocket(
+                  EnvoyTlsBuilder.tlsSocket(
+                      EnvoyTlsBuilder.istioMutualServer(!servicePort.protocol().isHttp())))
+              .build());
+    }
+    if (mode != Mode.STRICT) {
+      FilterChainMatch.Builder match = FilterChainMatch.newBuilder().setDestinationPort(uint(port));
+      if (mode == Mode.PERMISSIVE) {
+        match.setTransportProtocol(RAW_BUFFER);
+      }
+      chains.add(
+          FilterChain.newBuilder()
+              .setName(cluster)
+              .setFilterChainMatch(match)
+              .addFilters(filter)
+              .build());
+    } else if (passthroughPlaintext) {
+      chains.add(
+          FilterChain.newBuilder()
+              .setName(cluster + "-plaintext-refused")
+              .setFilterChainMatch(
+                  FilterChainMatch.newBuilder()
+                      .setDestinationPort(uint(port))
+                      .setTransportProtocol(RAW_BUFFER))
+              .addFilters(SidecarGenerator.tcpFilter(cluster, SidecarGenerator.BLACKHOLE))
+              .build());
+    }
+    return chains;
+  }
+
+  /**
+   * TLS detected by the inspector; under PERMISSIVE only with an ALPN Istio clients send, so other
+   * TLS (the application's own) is not terminated.
+   */
+  private static FilterChainMatch tlsMatch(Mode mode) {
+    FilterChainMatch.Builder match = FilterChainMatch.newBuilder().setTransportProtocol(TLS);
+    if (mode == Mode.PERMISSIVE) {
+      match.addAllApplicationProtocols(EnvoyTlsBuilder.MESH_CLIENT_ALPNS);
+    }
+    return match.build();
+  }
+
+  /** An HTTP connection manager routing to the port's inbound cluster, or a TCP proxy to it. */
+  private static Filter filter(int port, ServicePort servicePort, String cluster) {
+    if (!servicePort.protocol().isHttp()) {
+      return SidecarGenerator.tcpFilter(cluster, cluster);
+    }
+    RouteConfiguration route =
+        RouteConfiguration.newBuilder()
+            .setName(cluster)
+            .addVirtualHosts(
+                VirtualHost.newBuilder()
+                    .setName("inbound|http|" + port)
+                    .addDomains("*")
+                    .addRoutes(
+                        Route.newBuilder()
+                            .setMatch(RouteMatch.newBuilder().setPrefix("/"))
+                            .setRoute(RouteAction.newBuilder().setCluster(cluster))))
+            .build();
+    return SidecarGenerator.httpFilter(cluster, manager -> manager.setRouteConfig(route));
+  }
+
+  private static UInt32Value uint(int value) {
+    return UInt32Value.of(value);
+  }
+}
