@@ -45,7 +45,8 @@ public final class EnvoyJson {
             io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
                 .getDescriptor(),
             io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer
-                .getDescriptor())) {
+                .getDescriptor(),
+            io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDescriptor())) {
       registry.add(descriptor);
     }
     return registry.build();

@@ -100,7 +100,7 @@ final class ServeCommand implements Callable<Integer> {
     MeshSettings mesh = options.settings();
     return new MeshCertificateAuthority.Settings(
         ca.namespace,
-        "cluster.local", // MERGE: mesh.trustDomain()
+        mesh.trustDomain(),
         ca.keyAlgorithm(),
         ca.certificateOptions(),
         ca.tokenAudience,

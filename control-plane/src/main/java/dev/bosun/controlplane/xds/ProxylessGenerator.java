@@ -112,7 +112,7 @@ public final class ProxylessGenerator {
     Map<String, Message> listeners = new TreeMap<>();
     for (String name : names) {
       if (ProxylessServerListeners.isServerListener(name)) {
-        ProxylessServerListeners.listener(snapshot, proxy, name)
+        ProxylessServerListeners.listener(snapshot, proxy, name, trustDomain)
             .ifPresent(listener -> listeners.put(name, listener));
         continue;
       }

@@ -4,6 +4,7 @@ import com.google.protobuf.Any;
 import dev.bosun.controlplane.model.IstioLabels;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import dev.bosun.controlplane.xds.PeerAuthenticationPolicy.Mode;
+import dev.bosun.crd.IstioKind;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.core.v3.TrafficDirection;
@@ -34,6 +35,9 @@ import java.util.Optional;
  * instead, since clients' auto mTLS will connect to it with mTLS.
  */
 final class ProxylessServerListeners {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(ProxylessServerListeners.class);
+
   private ProxylessServerListeners() {}
 
   /**
@@ -56,7 +60,8 @@ final class ProxylessServerListeners {
    * workload is the proxy's: its namespace, its labels from the node metadata, else those of the
    * endpoint at one of its addresses. No Service is needed: PeerAuthentication selects workloads.
    */
-  static Optional<Listener> listener(MeshSnapshot snapshot, ProxyView proxy, String name) {
+  static Optional<Listener> listener(
+      MeshSnapshot snapshot, ProxyView proxy, String name, String trustDomain) {
     String hostPort = name.substring(EnvoyNames.GRPC_SERVER_LISTENER_PREFIX.length());
     int colon = hostPort.lastIndexOf(':');
     if (colon <= 0) {
@@ -89,7 +94,7 @@ final class ProxylessServerListeners {
                     .setSocketAddress(
                         SocketAddress.newBuilder().setAddress(host).setPortValue(port)))
             .setTrafficDirection(TrafficDirection.INBOUND)
-            .addFilterChains(chain(snapshot, workload, "inbound_" + host + "_" + port))
+            .addFilterChains(chain(snapshot, workload, trustDomain, "inbound_" + host + "_" + port))
             .build());
   }
 
@@ -102,16 +107,22 @@ final class ProxylessServerListeners {
   }
 
   /**
-   * The HTTP filters a request to this server passes before the router, in order. This is where
-   * AuthorizationPolicy's RBAC filters go ({@code AuthorizationFilters.httpFilters(...)}, given the
-   * snapshot and the workload's namespace, labels, port and mTLS mode). None yet.
+   * The HTTP filters a request to this server passes before the router, in order: the RBAC filters
+   * of the AuthorizationPolicies that select the workload (DENY, then ALLOW).
    */
-  static List<HttpFilter> authorizationFilters(MeshSnapshot snapshot, ServerWorkload workload) {
-    return List.of();
+  static List<HttpFilter> authorizationFilters(
+      MeshSnapshot snapshot, ServerWorkload workload, String trustDomain) {
+    return AuthorizationFilters.httpFilters(
+        snapshot
+            .config()
+            .policies(IstioKind.AUTHORIZATION_POLICY, workload.namespace(), workload.labels()),
+        trustDomain,
+        true,
+        log::warn);
   }
 
   private static FilterChain chain(
-      MeshSnapshot snapshot, ServerWorkload workload, String statPrefix) {
+      MeshSnapshot snapshot, ServerWorkload workload, String trustDomain, String statPrefix) {
     HttpConnectionManager manager =
         HttpConnectionManager.newBuilder()
             .setStatPrefix(statPrefix)
@@ -127,7 +138,7 @@ final class ProxylessServerListeners {
                                     .setMatch(RouteMatch.newBuilder().setPrefix("/"))
                                     .setNonForwardingAction(
                                         NonForwardingAction.getDefaultInstance()))))
-            .addAllHttpFilters(authorizationFilters(snapshot, workload))
+            .addAllHttpFilters(authorizationFilters(snapshot, workload, trustDomain))
             .addHttpFilters(
                 HttpFilter.newBuilder()
                     .setName("envoy.filters.http.router")

@@ -280,7 +280,7 @@ public final class SidecarGenerator {
             .build());
     listeners.put(
         SidecarInbound.NAME,
-        SidecarInbound.listener(snapshot, proxy, inboundPorts(snapshot, proxy)));
+        SidecarInbound.listener(snapshot, proxy, inboundPorts(snapshot, proxy), trustDomain));
     return listeners;
   }
 
@@ -302,9 +302,18 @@ public final class SidecarGenerator {
 
   static Filter httpFilter(
       String statPrefix, java.util.function.Consumer<HttpConnectionManager.Builder> routes) {
+    return httpFilter(statPrefix, List.of(), routes);
+  }
+
+  /** An HTTP connection manager whose first filters are {@code authorization} (RBAC, inbound). */
+  static Filter httpFilter(
+      String statPrefix,
+      List<HttpFilter> authorization,
+      java.util.function.Consumer<HttpConnectionManager.Builder> routes) {
     HttpConnectionManager.Builder manager =
         HttpConnectionManager.newBuilder()
             .setStatPrefix(statPrefix)
+            .addAllHttpFilters(authorization)
             .addHttpFilters(
                 HttpFilter.newBuilder()
                     .setName(EnvoyRouteActions.CORS_FILTER)

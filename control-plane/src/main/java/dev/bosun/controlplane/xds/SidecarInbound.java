@@ -5,6 +5,7 @@ import com.google.protobuf.UInt32Value;
 import dev.bosun.controlplane.model.ServicePort;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import dev.bosun.controlplane.xds.PeerAuthenticationPolicy.Mode;
+import dev.bosun.crd.IstioKind;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
@@ -18,6 +19,7 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDst;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +34,9 @@ import java.util.Map;
  * and is closed.
  */
 final class SidecarInbound {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(SidecarInbound.class);
+
   static final String NAME = "virtualInbound";
   static final int PORT = 15006;
 
@@ -41,8 +46,22 @@ final class SidecarInbound {
   private SidecarInbound() {}
 
   static Listener listener(
-      MeshSnapshot snapshot, ProxyView proxy, Map<Integer, ServicePort> inboundPorts) {
+      MeshSnapshot snapshot,
+      ProxyView proxy,
+      Map<Integer, ServicePort> inboundPorts,
+      String trustDomain) {
     PeerAuthenticationPolicy policy = PeerAuthenticationPolicy.forProxy(snapshot, proxy);
+    List<HttpFilter> authorization =
+        AuthorizationFilters.httpFilters(
+            snapshot
+                .config()
+                .policies(
+                    IstioKind.AUTHORIZATION_POLICY,
+                    proxy.namespace(),
+                    PeerAuthenticationPolicy.workloadLabels(snapshot, proxy)),
+            trustDomain,
+            false,
+            log::warn);
     Listener.Builder inbound =
         Listener.newBuilder()
             .setName(NAME)
@@ -59,7 +78,8 @@ final class SidecarInbound {
       Mode mode = policy.forPort(port.getKey());
       inspectTls |= mode != Mode.DISABLE;
       inbound.addAllFilterChains(
-          portChains(port.getKey(), port.getValue(), mode, policy.mode() != Mode.STRICT));
+          portChains(
+              port.getKey(), port.getValue(), mode, policy.mode() != Mode.STRICT, authorization));
     }
     if (policy.mode() != Mode.DISABLE) {
       inbound.addFilterChains(
@@ -86,9 +106,13 @@ final class SidecarInbound {
    * plaintext, so a STRICT port needs a chain that refuses it.
    */
   private static List<FilterChain> portChains(
-      int port, ServicePort servicePort, Mode mode, boolean passthroughPlaintext) {
+      int port,
+      ServicePort servicePort,
+      Mode mode,
+      boolean passthroughPlaintext,
+      List<HttpFilter> authorization) {
     String cluster = "inbound|" + port + "||";
-    Filter filter = filter(port, servicePort, cluster);
+    Filter filter = filter(port, servicePort, cluster, authorization);
     List<FilterChain> chains = new ArrayList<>();
     if (mode != Mode.DISABLE) {
       FilterChainMatch.Builder match = tlsMatch(mode).toBuilder().setDestinationPort(uint(port));
@@ -140,7 +164,8 @@ final class SidecarInbound {
   }
 
   /** An HTTP connection manager routing to the port's inbound cluster, or a TCP proxy to it. */
-  private static Filter filter(int port, ServicePort servicePort, String cluster) {
+  private static Filter filter(
+      int port, ServicePort servicePort, String cluster, List<HttpFilter> authorization) {
     if (!servicePort.protocol().isHttp()) {
       return SidecarGenerator.tcpFilter(cluster, cluster);
     }
@@ -156,7 +181,8 @@ final class SidecarInbound {
                             .setMatch(RouteMatch.newBuilder().setPrefix("/"))
                             .setRoute(RouteAction.newBuilder().setCluster(cluster))))
             .build();
-    return SidecarGenerator.httpFilter(cluster, manager -> manager.setRouteConfig(route));
+    return SidecarGenerator.httpFilter(
+        cluster, authorization, manager -> manager.setRouteConfig(route));
   }
 
   private static UInt32Value uint(int value) {
