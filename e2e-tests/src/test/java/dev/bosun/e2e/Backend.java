@@ -30,9 +30,18 @@ final class Backend implements AutoCloseable {
   final AtomicInteger calls = new AtomicInteger();
   final AtomicInteger failuresLeft = new AtomicInteger();
   volatile Duration delay = Duration.ZERO;
+
+  /** The URI SAN of the last caller's client certificate; "plaintext" without TLS. */
+  volatile String lastPeer = "";
+
   private final Server server;
 
   Backend(String name) throws IOException {
+    this(name, Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create()));
+  }
+
+  /** A backend served by {@code builder} (an xDS server, for instance). */
+  Backend(String name, io.grpc.ServerBuilder<?> builder) throws IOException {
     this.name = name;
     HealthGrpc.HealthImplBase service =
         new HealthGrpc.HealthImplBase() {
@@ -66,6 +75,7 @@ final class Backend implements AutoCloseable {
           @Override
           public <Q, R> ServerCall.Listener<Q> interceptCall(
               ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+            lastPeer = peerIdentity(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
             return next.startCall(
                 new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
                   @Override
@@ -77,11 +87,25 @@ final class Backend implements AutoCloseable {
                 headers);
           }
         };
-    server =
-        Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
-            .addService(ServerInterceptors.intercept(service, tag))
-            .build()
-            .start();
+    server = builder.addService(ServerInterceptors.intercept(service, tag)).build().start();
+  }
+
+  private static String peerIdentity(javax.net.ssl.SSLSession session) {
+    if (session == null) {
+      return "plaintext";
+    }
+    try {
+      var certificate = (java.security.cert.X509Certificate) session.getPeerCertificates()[0];
+      for (var name : certificate.getSubjectAlternativeNames()) {
+        if (Integer.valueOf(6).equals(name.get(0))) {
+          return (String) name.get(1);
+        }
+      }
+      return "no URI SAN";
+    } catch (javax.net.ssl.SSLPeerUnverifiedException
+        | java.security.cert.CertificateParsingException e) {
+      return "unverified";
+    }
   }
 
   int port() {

@@ -61,12 +61,14 @@ final class MeshWorld implements AutoCloseable {
   final int xdsPort;
   final int monitoringPort;
   final int securePort;
+  private final Path dir;
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private final HttpClient http = HttpClient.newHttpClient();
   private Thread bosun;
 
   MeshWorld(KubernetesClient client, Path dir) throws IOException {
     this.client = client;
+    this.dir = dir;
     String external = System.getProperty("bosun.e2e.kubeconfig", "");
     this.kubeconfig = external.isEmpty() ? dir.resolve("kubeconfig") : Path.of(external);
     if (external.isEmpty()) {
@@ -260,6 +262,36 @@ final class MeshWorld implements AutoCloseable {
       throws IOException {
     Backend backend = new Backend(pod);
     closeables.add(backend);
+    register(service, pod, labels, zone, backend.port());
+    return backend;
+  }
+
+  /**
+   * A backend that is itself an xDS-enabled gRPC server, as a proxyless workload with the Istio
+   * agent's files is: its certificate comes from Bosun's CA for the service account {@code
+   * service}, its inbound listener (mTLS, authorization) from Bosun over xDS. Its pod carries
+   * {@code security.istio.io/tlsMode: istio}, as injected pods do.
+   */
+  Backend xdsBackend(String service, String pod, Map<String, String> labels) throws Exception {
+    Map<String, String> podLabels = new java.util.TreeMap<>(labels);
+    podLabels.put("security.istio.io/tlsMode", "istio");
+    int port = freePort();
+    Map<String, ?> bootstrap = bootstrap(pod, service, podLabels, "zone-a", true);
+    Backend backend =
+        new Backend(
+            pod,
+            io.grpc.xds.XdsServerBuilder.forPort(
+                    port,
+                    io.grpc.xds.XdsServerCredentials.create(
+                        io.grpc.InsecureServerCredentials.create()))
+                .overrideBootstrapForTest(bootstrap));
+    closeables.add(backend);
+    register(service, pod, podLabels, "zone-a", port);
+    return backend;
+  }
+
+  private void register(
+      String service, String pod, Map<String, String> labels, String zone, int port) {
     client
         .pods()
         .inNamespace(NAMESPACE)
@@ -297,7 +329,7 @@ final class MeshWorld implements AutoCloseable {
                 .withAddressType("IPv4")
                 .addNewPort()
                 .withName("grpc")
-                .withPort(backend.port())
+                .withPort(port)
                 .withProtocol("TCP")
                 .endPort()
                 .addNewEndpoint()
@@ -314,7 +346,6 @@ final class MeshWorld implements AutoCloseable {
                 .endEndpoint()
                 .build())
         .createOr(s -> s.update());
-    return backend;
   }
 
   /** Deletes a backend's pod and endpoint slice, as a scale-down would. */
@@ -329,6 +360,13 @@ final class MeshWorld implements AutoCloseable {
       GenericKubernetesResource resource =
           IstioJson.yaml().readValue(yaml, GenericKubernetesResource.class);
       IstioKind kind = IstioKind.of(resource.getApiVersion(), resource.getKind()).orElseThrow();
+      if (System.getProperty("bosun.e2e.kubeconfig", "").isEmpty()
+          && !resource.getApiVersion().endsWith("/v1")) {
+        // A real API server converts between served versions; the mock stores each version
+        // apart, and Bosun reads v1.
+        throw new IllegalArgumentException(
+            resource.getApiVersion() + ": write v1 in tests; the mock API server does not convert");
+      }
       client
           .genericKubernetesResources(KubernetesSource.resource(kind))
           .inNamespace(NAMESPACE)
@@ -365,25 +403,111 @@ final class MeshWorld implements AutoCloseable {
   /** A grpc-xds channel to {@code target} with its own bootstrap and node identity. */
   ManagedChannel channel(String target, String locality) throws IOException {
     int n = SCHEMES.incrementAndGet();
-    String bootstrap =
-        """
-        {"xds_servers": [{"server_uri": "127.0.0.1:%d", "channel_creds": [{"type": "insecure"}],
-                          "server_features": ["xds_v3"]}],
-         "node": {"id": "sidecar~127.0.0.1~client-%d.%s~%s.svc.cluster.local",
-                  "locality": {"region": "local", "zone": "%s"},
-                  "metadata": {"GENERATOR": "grpc", "NAMESPACE": "%s", "LABELS": {"app": "client"}}}}
-        """
-            .formatted(xdsPort, n, NAMESPACE, NAMESPACE, locality, NAMESPACE);
-    @SuppressWarnings("unchecked")
-    Map<String, ?> parsed = IstioJson.json().readValue(bootstrap, Map.class);
-    String scheme = "xds-e2e-" + n;
+    return channel(
+        target,
+        bootstrap("client-" + n, "client", Map.of("app", "client"), locality, false),
+        InsecureChannelCredentials.create());
+  }
+
+  /**
+   * A grpc-xds channel for a workload running as {@code serviceAccount}, with a certificate from
+   * Bosun's CA: it uses mTLS wherever Bosun's config says so.
+   */
+  ManagedChannel secureChannel(String target, String serviceAccount) throws Exception {
+    int n = SCHEMES.incrementAndGet();
+    return channel(
+        target,
+        bootstrap(
+            serviceAccount + "-" + n,
+            serviceAccount,
+            Map.of("app", serviceAccount),
+            "zone-a",
+            true),
+        io.grpc.xds.XdsChannelCredentials.create(InsecureChannelCredentials.create()));
+  }
+
+  private ManagedChannel channel(
+      String target, Map<String, ?> bootstrap, io.grpc.ChannelCredentials credentials) {
+    String scheme = "xds-e2e-" + SCHEMES.incrementAndGet();
     NameResolverRegistry.getDefaultRegistry()
-        .register(XdsNameResolverProvider.createForTest(scheme, parsed));
-    ManagedChannel channel =
-        Grpc.newChannelBuilder(scheme + ":///" + target, InsecureChannelCredentials.create())
-            .build();
+        .register(XdsNameResolverProvider.createForTest(scheme, bootstrap));
+    ManagedChannel channel = Grpc.newChannelBuilder(scheme + ":///" + target, credentials).build();
     closeables.add(channel::shutdownNow);
     return channel;
+  }
+
+  /**
+   * The bootstrap the Istio agent writes for a proxyless workload: its node, and with {@code
+   * certificates} the {@code default} file_watcher provider over a certificate fetched from Bosun's
+   * CA for {@code serviceAccount}.
+   */
+  private Map<String, ?> bootstrap(
+      String pod,
+      String serviceAccount,
+      Map<String, String> labels,
+      String zone,
+      boolean certificates)
+      throws IOException {
+    Map<String, Object> node = new java.util.LinkedHashMap<>();
+    node.put(
+        "id",
+        "sidecar~"
+            + BACKEND_ADDRESS
+            + "~"
+            + pod
+            + "."
+            + NAMESPACE
+            + "~"
+            + NAMESPACE
+            + ".svc.cluster.local");
+    node.put("locality", Map.of("region", "local", "zone", zone));
+    node.put(
+        "metadata",
+        Map.of(
+            "GENERATOR", "grpc",
+            "NAMESPACE", NAMESPACE,
+            "LABELS", labels,
+            "SERVICE_ACCOUNT", serviceAccount,
+            "INSTANCE_IPS", BACKEND_ADDRESS));
+    Map<String, Object> bootstrap = new java.util.LinkedHashMap<>();
+    bootstrap.put(
+        "xds_servers",
+        List.of(
+            Map.of(
+                "server_uri", "127.0.0.1:" + xdsPort,
+                "channel_creds", List.of(Map.of("type", "insecure")),
+                "server_features", List.of("xds_v3"))));
+    bootstrap.put("node", node);
+    bootstrap.put("server_listener_resource_name_template", "xds.istio.io/grpc/lds/inbound/%s");
+    if (certificates) {
+      WorkloadCertificates.IssuedFiles files;
+      try {
+        files =
+            WorkloadCertificates.fetch(
+                securePort,
+                publishedRoot(),
+                token(serviceAccount),
+                "spiffe://cluster.local/ns/" + NAMESPACE + "/sa/" + serviceAccount,
+                dir.resolve("certs").resolve(pod));
+      } catch (java.security.GeneralSecurityException
+          | org.bouncycastle.operator.OperatorCreationException e) {
+        throw new IllegalStateException(e);
+      }
+      bootstrap.put(
+          "certificate_providers",
+          Map.of(
+              "default",
+              Map.of(
+                  "plugin_name",
+                  "file_watcher",
+                  "config",
+                  Map.of(
+                      "certificate_file", files.certificate().toString(),
+                      "private_key_file", files.key().toString(),
+                      "ca_certificate_file", files.root().toString(),
+                      "refresh_interval", "60s"))));
+    }
+    return bootstrap;
   }
 
   /** One RPC: the name of the backend that answered. Throws the RPC's StatusRuntimeException. */

@@ -166,18 +166,6 @@ class SidecarNodeTest {
         assertThat(endpoints.getTypeUrl()).isEqualTo(XdsTypes.ENDPOINT);
         ads.ack(endpoints, edsNames);
         v1Endpoints = endpointCount(endpoints, "outbound|7070|v1|catalog.e2e.svc.cluster.local");
-        System.err.println(
-            "DEBUG "
-                + v1Endpoints
-                + " "
-                + endpoints.getResourcesList().stream()
-                    .map(
-                        a ->
-                            RawAdsClient.unpack(a, ClusterLoadAssignment.class).getClusterName()
-                                + "="
-                                + RawAdsClient.unpack(a, ClusterLoadAssignment.class)
-                                    .getEndpointsList())
-                    .toList());
       }
       assertThat(ads.next(Duration.ofSeconds(1)))
           .as("no CDS, LDS or RDS after an endpoints-only change")

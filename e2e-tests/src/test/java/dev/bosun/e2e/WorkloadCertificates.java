@@ -56,7 +56,12 @@ final class WorkloadCertificates {
         new IssuedFiles(
             dir.resolve("cert-chain.pem"), dir.resolve("key.pem"), dir.resolve("root-cert.pem"));
     Files.writeString(files.certificate(), String.join("", response.getCertChainList()));
-    Files.writeString(files.key(), pem(key.getPrivate()));
+    // PKCS#8, which grpc-java's file_watcher provider reads.
+    Files.writeString(
+        files.key(),
+        pem(
+            new org.bouncycastle.util.io.pem.PemObject(
+                "PRIVATE KEY", key.getPrivate().getEncoded())));
     Files.writeString(files.root(), rootPem);
     return files;
   }
