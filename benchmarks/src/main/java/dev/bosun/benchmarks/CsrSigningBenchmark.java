@@ -92,11 +92,18 @@ public class CsrSigningBenchmark {
   }
 
   private static String csr(KeyPair keys) throws Exception {
+    return csr(keys, IDENTITY);
+  }
+
+  /**
+   * A PEM CSR for {@code keys} asking for the URI SAN {@code identity}, as the Istio agent sends.
+   */
+  static String csr(KeyPair keys, String identity) throws Exception {
     ExtensionsGenerator extensions = new ExtensionsGenerator();
     extensions.addExtension(
         Extension.subjectAlternativeName,
         false,
-        new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, IDENTITY)));
+        new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, identity)));
     byte[] der =
         new JcaPKCS10CertificationRequestBuilder(new X500Name(new RDN[0]), keys.getPublic())
             .addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, extensions.generate())
