@@ -215,23 +215,17 @@ final class CaChainValidator {
     X509Certificate c = located.certificate();
     Instant notBefore = c.getNotBefore().toInstant();
     Instant notAfter = c.getNotAfter().toInstant();
+    String problem = null;
     if (now.isAfter(notAfter)) {
-      throw fail(
-          located.describe()
-              + " expired at "
-              + notAfter
-              + " (valid from "
-              + notBefore
-              + " to "
-              + notAfter
-              + "; now "
-              + now
-              + ")");
+      problem = " expired at " + notAfter + " (";
+    } else if (now.isBefore(notBefore)) {
+      problem = " is not valid yet (";
     }
-    if (now.isBefore(notBefore)) {
+    if (problem != null) {
       throw fail(
           located.describe()
-              + " is not valid yet (valid from "
+              + problem
+              + "valid from "
               + notBefore
               + " to "
               + notAfter

@@ -17,6 +17,7 @@ import picocli.CommandLine.Spec;
 /** {@code bosun local DIR}: runs the control plane on a directory of YAML, no cluster needed. */
 @Command(
     name = "local",
+    mixinStandardHelpOptions = true,
     description = {
       "Runs Bosun on a directory of Kubernetes and Istio YAML (Services, EndpointSlices, Pods,"
           + " Namespaces, Nodes and Istio kinds), rescanning it for changes. Runs until stopped."

@@ -21,6 +21,7 @@ import picocli.CommandLine.Spec;
 /** {@code bosun serve}: runs the control plane against a Kubernetes API server. */
 @Command(
     name = "serve",
+    mixinStandardHelpOptions = true,
     description = {
       "Runs Bosun against Kubernetes: in-cluster configuration by default, or --kubeconfig."
           + " Runs until stopped."

@@ -14,6 +14,7 @@ import picocli.CommandLine.Spec;
 /** {@code bosun validate PATH...}: checks Istio YAML the way the admission webhook would. */
 @Command(
     name = "validate",
+    mixinStandardHelpOptions = true,
     description = {
       "Validates Istio configuration in YAML files or directories (searched recursively for"
           + " .yaml, .yml and .json). Kinds Bosun does not own are skipped.",

@@ -237,6 +237,17 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
 
   // ---- pushes -------------------------------------------------------------------------------
 
+  private MeshSnapshot fullSnapshot() {
+    return builder.full(
+        version,
+        clock.instant(),
+        new SnapshotBuilder.Inputs(
+            Map.copyOf(registry.services()),
+            registry::endpoints,
+            store.all(),
+            List.copyOf(registry.pods())));
+  }
+
   /** Builds the snapshot for a debounced request and hands it to the listeners. */
   void push(PushRequest request) {
     MeshSnapshot snapshot;
@@ -245,15 +256,7 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
       MeshSnapshot previous = current.get();
       version++;
       if (request.full() || previous == null) {
-        snapshot =
-            builder.full(
-                version,
-                clock.instant(),
-                new SnapshotBuilder.Inputs(
-                    Map.copyOf(registry.services()),
-                    registry::endpoints,
-                    store.all(),
-                    List.copyOf(registry.pods())));
+        snapshot = fullSnapshot();
       } else {
         Map<String, List<Endpoint>> changed = new HashMap<>();
         for (String host : request.endpoints()) {
@@ -270,15 +273,7 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
                       identityChanged,
                       "service accounts or mTLS labels of " + String.join(", ", identityChanged),
                       request.startNanos()));
-          snapshot =
-              builder.full(
-                  version,
-                  clock.instant(),
-                  new SnapshotBuilder.Inputs(
-                      Map.copyOf(registry.services()),
-                      registry::endpoints,
-                      store.all(),
-                      List.copyOf(registry.pods())));
+          snapshot = fullSnapshot();
         }
       }
       current.set(snapshot);
