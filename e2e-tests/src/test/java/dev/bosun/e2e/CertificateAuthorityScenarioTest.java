@@ -4,14 +4,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
 import dev.bosun.ca.Pem;
 import dev.bosun.ca.api.IstioCertificateResponse;
 import dev.bosun.controlplane.security.TokenReviews;
+import dev.bosun.controlplane.xds.RawAdsClient;
+import dev.bosun.xds.XdsTypes;
+import io.envoyproxy.envoy.config.core.v3.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.grpc.Grpc;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.stub.MetadataUtils;
 import java.nio.file.Files;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -36,6 +46,66 @@ class CertificateAuthorityScenarioTest {
   @AfterEach
   void stop() throws Exception {
     world.close();
+  }
+
+  @Test
+  void xdsOnTheTlsPort_needsATokenForTheProxysOwnNamespace() throws Exception {
+    TokenReviews.install(server);
+    world =
+        new MeshWorld(MeshWorld.cluster(client), Files.createTempDirectory("bosun-e2e"))
+            .startBosun();
+    String root = world.publishedRoot();
+
+    try (RawAdsClient ads =
+        new RawAdsClient(secureChannel(root, world.token("orders")), node("e2e"))) {
+      assertThat(ads.request(XdsTypes.CLUSTER, List.of()).getResourcesCount())
+          .as("an agent with its own token gets its config")
+          .isPositive();
+    }
+    try (RawAdsClient ads = new RawAdsClient(secureChannel(root, null), node("e2e"))) {
+      ads.subscribe(XdsTypes.CLUSTER);
+      Status refused = ads.failure(Duration.ofSeconds(30));
+      assertThat(refused.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+      assertThat(refused.getDescription())
+          .isEqualTo("authentication failed: no bearer token in the authorization header");
+    }
+    try (RawAdsClient ads =
+        new RawAdsClient(secureChannel(root, world.token("orders")), node("payments"))) {
+      ads.subscribe(XdsTypes.CLUSTER);
+      Status refused = ads.failure(Duration.ofSeconds(30));
+      assertThat(refused.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+      assertThat(refused.getDescription())
+          .startsWith("authorization failed: identity e2e/orders may not speak for proxy");
+    }
+  }
+
+  private ManagedChannel secureChannel(String root, String token) throws Exception {
+    var builder =
+        Grpc.newChannelBuilder(
+                "127.0.0.1:" + world.securePort,
+                TlsChannelCredentials.newBuilder()
+                    .trustManager(
+                        new java.io.ByteArrayInputStream(
+                            root.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                    .build())
+            .overrideAuthority("istiod.istio-system.svc");
+    if (token != null) {
+      Metadata headers = new Metadata();
+      headers.put(
+          Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+      builder.intercept(MetadataUtils.newAttachHeadersInterceptor(headers));
+    }
+    return builder.build();
+  }
+
+  private static Node node(String namespace) {
+    return Node.newBuilder()
+        .setId(
+            "sidecar~10.44.0.9~orders-7d9f.%s~%s.svc.cluster.local".formatted(namespace, namespace))
+        .setMetadata(
+            Struct.newBuilder()
+                .putFields("NAMESPACE", Value.newBuilder().setStringValue(namespace).build()))
+        .build();
   }
 
   @Test

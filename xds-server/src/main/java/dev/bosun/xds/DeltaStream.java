@@ -25,8 +25,12 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
     implements StreamObserver<DeltaDiscoveryRequest> {
 
   DeltaStream(
-      String id, XdsServer server, ServerCallStreamObserver<DeltaDiscoveryResponse> responses) {
-    super(id, server, responses);
+      String id,
+      XdsServer server,
+      ServerCallStreamObserver<DeltaDiscoveryResponse> responses,
+      java.util.function.Function<io.envoyproxy.envoy.config.core.v3.Node, io.grpc.Status>
+          authorization) {
+    super(id, server, responses, authorization);
   }
 
   @Override

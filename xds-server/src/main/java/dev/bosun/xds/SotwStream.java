@@ -22,8 +22,13 @@ import java.util.TreeMap;
 final class SotwStream extends XdsStream<DiscoveryResponse>
     implements StreamObserver<DiscoveryRequest> {
 
-  SotwStream(String id, XdsServer server, ServerCallStreamObserver<DiscoveryResponse> responses) {
-    super(id, server, responses);
+  SotwStream(
+      String id,
+      XdsServer server,
+      ServerCallStreamObserver<DiscoveryResponse> responses,
+      java.util.function.Function<io.envoyproxy.envoy.config.core.v3.Node, io.grpc.Status>
+          authorization) {
+    super(id, server, responses, authorization);
   }
 
   @Override

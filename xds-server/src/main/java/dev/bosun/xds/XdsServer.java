@@ -1,10 +1,13 @@
 package dev.bosun.xds;
 
+import static java.util.Objects.requireNonNull;
+
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -109,7 +112,7 @@ public final class XdsServer implements AutoCloseable {
   public XdsServer start() throws IOException {
     server =
         configure(NettyServerBuilder.forAddress(settings.address()))
-            .addService(new AdsService())
+            .addService(new AdsService(null))
             .build()
             .start();
     log.info("xDS on {}", server.getListenSockets());
@@ -118,15 +121,18 @@ public final class XdsServer implements AutoCloseable {
 
   /**
    * Serves the same ADS streams on another port with {@code credentials} (TLS on 15012), next to
-   * {@code services} such as the certificate service. Returns the bound port.
+   * {@code services} such as the certificate service; each stream's node must pass {@code
+   * authorizer}. Returns the bound port.
    */
   public int startSecure(
       java.net.SocketAddress address,
       io.grpc.ServerCredentials credentials,
+      StreamAuthorizer authorizer,
       List<io.grpc.BindableService> services)
       throws IOException {
     NettyServerBuilder builder =
-        configure(NettyServerBuilder.forAddress(address, credentials)).addService(new AdsService());
+        configure(NettyServerBuilder.forAddress(address, credentials))
+            .addService(new AdsService(requireNonNull(authorizer, "authorizer")).definition());
     services.forEach(builder::addService);
     Server secure = builder.build().start();
     secureServers.add(secure);
@@ -347,8 +353,43 @@ public final class XdsServer implements AutoCloseable {
 
   // ---- gRPC service -------------------------------------------------------------------------
 
+  /** The call's headers, for the authorizer of a secure port. */
+  private static final io.grpc.Context.Key<Metadata> HEADERS = io.grpc.Context.key("xds-headers");
+
   private final class AdsService
       extends AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase {
+    private final StreamAuthorizer authorizer;
+
+    AdsService(StreamAuthorizer authorizer) {
+      this.authorizer = authorizer;
+    }
+
+    /** The check for a stream opened now, or null on a port that does not authorize. */
+    private java.util.function.Function<io.envoyproxy.envoy.config.core.v3.Node, Status>
+        authorization() {
+      if (authorizer == null) {
+        return null;
+      }
+      Metadata headers = HEADERS.get();
+      return node -> authorizer.authorize(headers == null ? new Metadata() : headers, node);
+    }
+
+    /** This service with the call headers captured for {@link #authorization}. */
+    io.grpc.ServerServiceDefinition definition() {
+      io.grpc.ServerInterceptor captureHeaders =
+          new io.grpc.ServerInterceptor() {
+            @Override
+            public <Q, A> io.grpc.ServerCall.Listener<Q> interceptCall(
+                io.grpc.ServerCall<Q, A> call,
+                Metadata headers,
+                io.grpc.ServerCallHandler<Q, A> next) {
+              return io.grpc.Contexts.interceptCall(
+                  io.grpc.Context.current().withValue(HEADERS, headers), call, headers, next);
+            }
+          };
+      return io.grpc.ServerInterceptors.intercept(bindService(), captureHeaders);
+    }
+
     @Override
     public StreamObserver<DiscoveryRequest> streamAggregatedResources(
         StreamObserver<DiscoveryResponse> responses) {
@@ -358,7 +399,10 @@ public final class XdsServer implements AutoCloseable {
         return new Discard<>();
       }
       return new SotwStream(
-          nextId(), XdsServer.this, (ServerCallStreamObserver<DiscoveryResponse>) responses);
+          nextId(),
+          XdsServer.this,
+          (ServerCallStreamObserver<DiscoveryResponse>) responses,
+          authorization());
     }
 
     @Override
@@ -370,7 +414,10 @@ public final class XdsServer implements AutoCloseable {
         return new Discard<>();
       }
       return new DeltaStream(
-          nextId(), XdsServer.this, (ServerCallStreamObserver<DeltaDiscoveryResponse>) responses);
+          nextId(),
+          XdsServer.this,
+          (ServerCallStreamObserver<DeltaDiscoveryResponse>) responses,
+          authorization());
     }
   }
 

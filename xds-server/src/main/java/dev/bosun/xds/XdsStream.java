@@ -43,10 +43,18 @@ abstract class XdsStream<R> {
   private long nonces;
   XdsProxy proxy;
 
-  XdsStream(String id, XdsServer server, ServerCallStreamObserver<R> responses) {
+  /** Checks the node on introduction; null where the port does not authenticate (15010). */
+  private final java.util.function.Function<Node, Status> authorization;
+
+  XdsStream(
+      String id,
+      XdsServer server,
+      ServerCallStreamObserver<R> responses,
+      java.util.function.Function<Node, Status> authorization) {
     this.id = id;
     this.server = server;
     this.responses = responses;
+    this.authorization = authorization;
     responses.setOnReadyHandler(this::onReady);
     responses.setOnCancelHandler(() -> server.closed(this, "cancelled by the client"));
   }
@@ -69,6 +77,20 @@ abstract class XdsStream<R> {
     if (node == null || node.getId().isEmpty()) {
       fail(Status.INVALID_ARGUMENT.withDescription("the first request must carry node.id"));
       return false;
+    }
+    if (authorization != null) {
+      Status refusal;
+      try {
+        refusal = authorization.apply(node);
+      } catch (RuntimeException e) {
+        log.error("{}: authorizing node {} failed", id, node.getId(), e);
+        refusal = Status.INTERNAL.withDescription("cannot authorize node " + node.getId());
+      }
+      if (refusal != null) {
+        log.info("{}: node {} refused: {}", id, node.getId(), refusal.getDescription());
+        fail(refusal);
+        return false;
+      }
     }
     Object attachment;
     try {

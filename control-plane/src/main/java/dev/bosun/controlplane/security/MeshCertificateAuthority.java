@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The CA side of {@code bosun serve}: the mesh CA loaded or created in Bosun's namespace, a serving
- * certificate for Bosun's own names (renewed at half its life), xDS and {@code
+ * certificate for Bosun's own names (renewed at half its life), xDS (authenticated by
+ * service-account token, each caller limited to its own proxies) and {@code
  * IstioCertificateService} over TLS on the secure port, and the root published in every namespace
  * by whichever replica leads.
  */
@@ -93,6 +94,7 @@ public final class MeshCertificateAuthority implements AutoCloseable {
         xds.startSecure(
             settings.secureAddress(),
             TlsServerCredentials.newBuilder().keyManager(keyManager).build(),
+            new XdsTokenAuthorizer(tokens),
             List.of(service));
     this.publisher = new RootCertPublisher(client, ca::rootPem, meters);
     this.election =

@@ -32,12 +32,20 @@ public final class RawAdsClient implements AutoCloseable {
   private final ManagedChannel channel;
   private final BlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();
   private final StreamObserver<DiscoveryRequest> requests;
+  private final java.util.concurrent.CompletableFuture<io.grpc.Status> failure =
+      new java.util.concurrent.CompletableFuture<>();
   private boolean nodeSent;
 
   public RawAdsClient(int port, Node node) {
+    this(
+        Grpc.newChannelBuilder("127.0.0.1:" + port, InsecureChannelCredentials.create()).build(),
+        node);
+  }
+
+  /** A stream over {@code channel} (TLS, call credentials), which the client then owns. */
+  public RawAdsClient(ManagedChannel channel, Node node) {
     this.node = node;
-    this.channel =
-        Grpc.newChannelBuilder("127.0.0.1:" + port, InsecureChannelCredentials.create()).build();
+    this.channel = channel;
     this.requests =
         AggregatedDiscoveryServiceGrpc.newStub(channel)
             .streamAggregatedResources(
@@ -48,7 +56,9 @@ public final class RawAdsClient implements AutoCloseable {
                   }
 
                   @Override
-                  public void onError(Throwable t) {}
+                  public void onError(Throwable t) {
+                    failure.complete(io.grpc.Status.fromThrowable(t));
+                  }
 
                   @Override
                   public void onCompleted() {}
@@ -63,6 +73,16 @@ public final class RawAdsClient implements AutoCloseable {
       throw new AssertionError("expected a " + type + " response, got " + response);
     }
     return response;
+  }
+
+  /** Sends the first request of {@code type} without waiting for an answer. */
+  public void subscribe(String type) {
+    send(DiscoveryRequest.newBuilder().setTypeUrl(type));
+  }
+
+  /** The status the server ended the stream with, waiting up to {@code timeout}. */
+  public io.grpc.Status failure(Duration timeout) throws Exception {
+    return failure.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** ACKs {@code response}, keeping the subscription to {@code names}. */

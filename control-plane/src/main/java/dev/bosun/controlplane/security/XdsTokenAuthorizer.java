@@ -1,0 +1,59 @@
+package dev.bosun.controlplane.security;
+
+import dev.bosun.ca.TokenAuthenticator;
+import dev.bosun.ca.TokenAuthenticator.AuthenticationException;
+import dev.bosun.ca.TokenAuthenticator.CallerIdentity;
+import dev.bosun.controlplane.xds.ProxyView;
+import dev.bosun.xds.StreamAuthorizer;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.grpc.Metadata;
+import io.grpc.Status;
+
+/**
+ * xDS authorization on the TLS port, as istiod does it: the caller authenticates with its
+ * service-account token (the Istio agent sends it as {@code authorization: Bearer ...}), and may
+ * only ask for the config of a proxy in its own namespace, running as its own service account when
+ * the node says which. Anyone else would read another workload's config.
+ */
+public final class XdsTokenAuthorizer implements StreamAuthorizer {
+  private static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  private static final String BEARER = "Bearer ";
+
+  private final TokenAuthenticator tokens;
+
+  public XdsTokenAuthorizer(TokenAuthenticator tokens) {
+    this.tokens = tokens;
+  }
+
+  @Override
+  public Status authorize(Metadata headers, Node node) {
+    String value = headers.get(AUTHORIZATION);
+    String token =
+        value != null && value.regionMatches(true, 0, BEARER, 0, BEARER.length())
+            ? value.substring(BEARER.length()).trim()
+            : null;
+    CallerIdentity caller;
+    try {
+      caller = tokens.authenticate(token);
+    } catch (AuthenticationException e) {
+      return Status.UNAUTHENTICATED.withDescription("authentication failed: " + e.getMessage());
+    }
+    ProxyView proxy = ProxyView.of(node);
+    boolean sameNamespace = proxy.namespace().equals(caller.namespace());
+    boolean sameAccount =
+        proxy.serviceAccount().isEmpty() || proxy.serviceAccount().equals(caller.serviceAccount());
+    if (!sameNamespace || !sameAccount) {
+      return Status.PERMISSION_DENIED.withDescription(
+          "authorization failed: identity "
+              + caller
+              + " may not speak for proxy "
+              + node.getId()
+              + " ("
+              + proxy.namespace()
+              + (proxy.serviceAccount().isEmpty() ? "" : "/" + proxy.serviceAccount())
+              + ")");
+    }
+    return null;
+  }
+}
