@@ -24,6 +24,7 @@ final class AdsClient implements AutoCloseable {
   final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
   private StreamObserver<DiscoveryRequest> sotw;
   private StreamObserver<DeltaDiscoveryRequest> delta;
+  private io.grpc.Metadata headers = new io.grpc.Metadata();
 
   AdsClient(int port) {
     channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
@@ -48,13 +49,24 @@ final class AdsClient implements AutoCloseable {
     };
   }
 
+  /** Sends {@code headers} with the streams opened after this. */
+  AdsClient withHeaders(io.grpc.Metadata headers) {
+    this.headers = headers;
+    return this;
+  }
+
+  private AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceStub stub() {
+    return AggregatedDiscoveryServiceGrpc.newStub(channel)
+        .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers));
+  }
+
   AdsClient sotw() {
-    sotw = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(recorder());
+    sotw = stub().streamAggregatedResources(recorder());
     return this;
   }
 
   AdsClient delta() {
-    delta = AggregatedDiscoveryServiceGrpc.newStub(channel).deltaAggregatedResources(recorder());
+    delta = stub().deltaAggregatedResources(recorder());
     return this;
   }
 
