@@ -81,7 +81,7 @@ public final class IstioCertificateService implements BindableService {
   private final Counter rateLimited;
 
   /**
-   * @param signer the current signer; a supplier so that a rotated CA takes effect at once
+   * @param signer the signer to use for each call (read per call, so a caller may swap it)
    * @param requestsPerSecondPerIdentity the sustained CSR rate one identity may use (a burst of one
    *     second's worth is allowed)
    */

@@ -165,6 +165,14 @@ public final class WorkloadCertificateSigner {
       throw new IllegalArgumentException("dnsNames: [] (expected: at least one name)");
     }
     Instant now = clock.instant();
+    if (!now.isBefore(chainNotAfter)) {
+      throw new IllegalStateException(
+          "cannot issue a serving certificate: the signing chain expired at "
+              + chainNotAfter
+              + " (now "
+              + now
+              + ")");
+    }
     Instant notAfter = now.plus(ttl).isAfter(chainNotAfter) ? chainNotAfter : now.plus(ttl);
     GeneralNames names =
         new GeneralNames(

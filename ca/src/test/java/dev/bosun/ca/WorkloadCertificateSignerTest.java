@@ -207,6 +207,49 @@ class WorkloadCertificateSignerTest {
   }
 
   @Test
+  void issueServing_carriesTheDnsNames_andIsClampedToTheSigner() throws Exception {
+    Instant caExpiry = NOW.plus(Duration.ofHours(10));
+    KeyPair caKeys = ec("short-lived-ca");
+    X509Certificate shortLived =
+        certificate("Short CA", caKeys).validity(NOW.minus(Duration.ofDays(1)), caExpiry).build();
+    WorkloadCertificateSigner signer =
+        new WorkloadCertificateSigner(SigningCa.selfSigned(shortLived, caKeys.getPrivate()), CLOCK);
+
+    X509Certificate serving =
+        signer.issueServing(
+            ec("bosun").getPublic(),
+            java.util.List.of("istiod.istio-system.svc", "bosun.istio-system.svc"),
+            Duration.ofDays(1));
+
+    assertThat(serving.getSubjectAlternativeNames())
+        .containsExactly(
+            java.util.List.of(2, "istiod.istio-system.svc"),
+            java.util.List.of(2, "bosun.istio-system.svc"));
+    assertThat(serving.getNotAfter().toInstant()).isEqualTo(caExpiry);
+    serving.verify(caKeys.getPublic());
+  }
+
+  @Test
+  void issueServing_afterTheChainExpired_isRefused() {
+    KeyPair caKeys = ec("short-lived-ca");
+    X509Certificate expired =
+        certificate("Expired CA", caKeys)
+            .validity(NOW.minus(Duration.ofDays(2)), NOW.minus(Duration.ofDays(1)))
+            .build();
+    WorkloadCertificateSigner signer =
+        new WorkloadCertificateSigner(SigningCa.selfSigned(expired, caKeys.getPrivate()), CLOCK);
+
+    assertThatThrownBy(
+            () ->
+                signer.issueServing(
+                    ec("bosun").getPublic(),
+                    java.util.List.of("istiod.istio-system.svc"),
+                    Duration.ofDays(1)))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("cannot issue a serving certificate: the signing chain expired at");
+  }
+
+  @Test
   void sign_intermediateExpiresFirst_notAfterClampedToIt() throws Exception {
     Instant intermediateExpiry = NOW.plus(Duration.ofHours(3));
     PlugIn pki = PlugIn.create(intermediateExpiry);

@@ -90,6 +90,17 @@ final class CaOptions {
         "--ca-key: '" + caKey + "' (expected: ec-p256 or rsa-<bits>, e.g. rsa-2048)");
   }
 
+  /** The per-identity CSR limits, checked: a zero rate or burst would refuse every workload. */
+  void checkLimits() {
+    if (!(csrRate > 0) || Double.isInfinite(csrRate)) {
+      throw new IllegalArgumentException(
+          "--csr-rate: " + csrRate + " (expected: a number of requests per second > 0)");
+    }
+    if (csrBurst < 1) {
+      throw new IllegalArgumentException("--csr-burst: " + csrBurst + " (expected: >= 1)");
+    }
+  }
+
   WorkloadCertificateOptions certificateOptions() {
     return WorkloadCertificateOptions.DEFAULTS
         .withDefaultTtl(workloadCertTtl)

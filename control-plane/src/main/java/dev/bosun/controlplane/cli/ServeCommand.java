@@ -83,6 +83,21 @@ final class ServeCommand implements Callable<Integer> {
               .getErr()
               .println("bosun serve: the mesh CA is broken: " + e.getMessage());
           return 1;
+        } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+          spec.commandLine()
+              .getErr()
+              .println(
+                  "bosun serve: cannot read or store the CA Secrets in namespace "
+                      + ca.namespace
+                      + ": "
+                      + e.getMessage());
+          return 1;
+        } catch (java.io.IOException e) {
+          spec.commandLine()
+              .getErr()
+              .println(
+                  "bosun serve: cannot serve on port " + ca.securePort + ": " + e.getMessage());
+          return 1;
         }
         spec.commandLine()
             .getOut()
@@ -98,6 +113,7 @@ final class ServeCommand implements Callable<Integer> {
   }
 
   private MeshCertificateAuthority.Settings caSettings() {
+    ca.checkLimits();
     MeshSettings mesh = options.settings();
     return new MeshCertificateAuthority.Settings(
         ca.namespace,

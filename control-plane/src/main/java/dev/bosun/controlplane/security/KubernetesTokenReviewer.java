@@ -15,9 +15,15 @@ import org.slf4j.LoggerFactory;
  * the API server must say the token is authenticated for the CA's audience, and the user it names
  * must be a service account ({@code system:serviceaccount:<namespace>:<name>}).
  */
-public final class KubernetesTokenReviewer implements TokenAuthenticator {
+public final class KubernetesTokenReviewer implements TokenAuthenticator, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KubernetesTokenReviewer.class);
   private static final String PREFIX = "system:serviceaccount:";
+
+  /** How long one review may take before the caller is told to retry. */
+  static final java.time.Duration TIMEOUT = java.time.Duration.ofSeconds(5);
+
+  /** The group the API server puts every service account in. */
+  private static final String SERVICE_ACCOUNTS_GROUP = "system:serviceaccounts";
 
   /** The audience Istio agents request their CA tokens for. */
   public static final String DEFAULT_AUDIENCE = "istio-ca";
@@ -25,9 +31,18 @@ public final class KubernetesTokenReviewer implements TokenAuthenticator {
   private final KubernetesClient client;
   private final String audience;
 
+  /**
+   * Reviews through its own fail-fast client to {@code client}'s API server (no retries, a short
+   * timeout), so an unreachable API server costs a caller seconds, not a stuck thread.
+   */
   public KubernetesTokenReviewer(KubernetesClient client, String audience) {
-    this.client = client;
+    this.client = FailFastClient.of(client, TIMEOUT);
     this.audience = audience;
+  }
+
+  @Override
+  public void close() {
+    client.close();
   }
 
   @Override
@@ -60,7 +75,13 @@ public final class KubernetesTokenReviewer implements TokenAuthenticator {
           "the token is for audiences " + audiences + ", not " + audience);
     }
     String user = status.getUser() == null ? null : status.getUser().getUsername();
-    if (user == null || !user.startsWith(PREFIX)) {
+    List<String> groups = status.getUser() == null ? null : status.getUser().getGroups();
+    if (user == null
+        || !user.startsWith(PREFIX)
+        || groups == null
+        || !groups.contains(SERVICE_ACCOUNTS_GROUP)) {
+      // Another authenticator in the API server's chain may return a name shaped like a service
+      // account's; only the service-account group proves it is one.
       throw new AuthenticationException("the token's user " + user + " is not a service account");
     }
     String[] parts = user.substring(PREFIX.length()).split(":", -1);

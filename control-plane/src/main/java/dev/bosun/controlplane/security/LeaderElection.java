@@ -2,10 +2,7 @@ package dev.bosun.controlplane.security;
 
 import static java.util.Objects.requireNonNull;
 
-import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfig;
@@ -14,7 +11,6 @@ import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElector;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaderElectionRecord;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.Lock;
-import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -93,15 +89,8 @@ public final class LeaderElection implements AutoCloseable {
 
   private static KubernetesClient leaseClient(
       KubernetesClient client, LeaderElectionSettings settings) {
-    Duration perRequest = settings.leaseDuration().minus(settings.renewDeadline()).dividedBy(2);
-    int millis = (int) Math.max(1, perRequest.toMillis());
-    Config config =
-        new ConfigBuilder(client.getConfiguration())
-            .withRequestRetryBackoffLimit(0)
-            .withRequestTimeout(millis)
-            .withConnectionTimeout(millis)
-            .build();
-    return new KubernetesClientBuilder().withConfig(config).build();
+    return FailFastClient.of(
+        client, settings.leaseDuration().minus(settings.renewDeadline()).dividedBy(2));
   }
 
   /** Whether this replica held the Lease at its last acquisition or renewal. */

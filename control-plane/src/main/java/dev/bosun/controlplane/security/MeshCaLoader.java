@@ -85,8 +85,14 @@ public final class MeshCaLoader {
       }
       // Another replica stored its root first: sign with that one.
       log.info("CA: another replica created {} first; using it", IstioCaSecrets.SELF_SIGNED_SECRET);
-      return IstioCaSecrets.loadSelfSigned(
-          decode(secret(IstioCaSecrets.SELF_SIGNED_SECRET)), clock);
+      Secret theirs = secret(IstioCaSecrets.SELF_SIGNED_SECRET);
+      if (theirs == null) {
+        throw new CaConfigurationException(
+            IstioCaSecrets.SELF_SIGNED_SECRET
+                + ": created by another replica and deleted again while this one started;"
+                + " restart to generate or read it");
+      }
+      return IstioCaSecrets.loadSelfSigned(decode(theirs), clock);
     }
   }
 

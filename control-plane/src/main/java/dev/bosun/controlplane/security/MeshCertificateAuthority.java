@@ -3,7 +3,6 @@ package dev.bosun.controlplane.security;
 import dev.bosun.ca.IstioCertificateService;
 import dev.bosun.ca.KeyAlgorithm;
 import dev.bosun.ca.SigningCa;
-import dev.bosun.ca.TokenAuthenticator;
 import dev.bosun.ca.WorkloadCertificateOptions;
 import dev.bosun.ca.WorkloadCertificateSigner;
 import dev.bosun.xds.XdsServer;
@@ -53,6 +52,7 @@ public final class MeshCertificateAuthority implements AutoCloseable {
   private final LeaderElection election;
   private final RootCertPublisher publisher;
   private final int securePort;
+  private final KubernetesTokenReviewer tokens;
 
   /** Settings of the CA that {@code bosun serve} takes from its command line. */
   public record Settings(
@@ -80,26 +80,34 @@ public final class MeshCertificateAuthority implements AutoCloseable {
             .load(settings.trustDomain(), settings.rootKey());
     this.signer = new WorkloadCertificateSigner(ca, settings.certificates(), clock);
     this.dnsNames = List.copyOf(settings.dnsNames());
-    renewServingCertificate();
-    TokenAuthenticator tokens = new KubernetesTokenReviewer(client, settings.tokenAudience());
-    IstioCertificateService service =
-        new IstioCertificateService(
-            tokens,
-            () -> signer,
-            settings.trustDomain(),
-            settings.csrRatePerIdentity(),
-            settings.csrBurstPerIdentity(),
-            meters);
-    this.securePort =
-        xds.startSecure(
-            settings.secureAddress(),
-            TlsServerCredentials.newBuilder().keyManager(keyManager).build(),
-            new XdsTokenAuthorizer(tokens),
-            List.of(service));
+    this.tokens = new KubernetesTokenReviewer(client, settings.tokenAudience());
     this.publisher = new RootCertPublisher(client, ca::rootPem, meters);
-    this.election =
-        new LeaderElection(client, LeaderElectionSettings.defaults(settings.namespace()))
-            .start(publisher::start, publisher::stop);
+    try {
+      renewServingCertificate();
+      IstioCertificateService service =
+          new IstioCertificateService(
+              tokens,
+              () -> signer,
+              settings.trustDomain(),
+              settings.csrRatePerIdentity(),
+              settings.csrBurstPerIdentity(),
+              meters);
+      this.securePort =
+          xds.startSecure(
+              settings.secureAddress(),
+              TlsServerCredentials.newBuilder().keyManager(keyManager).build(),
+              new XdsTokenAuthorizer(tokens),
+              List.of(service));
+      this.election =
+          new LeaderElection(client, LeaderElectionSettings.defaults(settings.namespace()))
+              .start(publisher::start, publisher::stop);
+    } catch (Exception | Error e) {
+      // Nothing half-started outlives a failed start.
+      publisher.close();
+      renewals.shutdownNow();
+      tokens.close();
+      throw e;
+    }
   }
 
   /** The bound secure port. */
@@ -143,5 +151,6 @@ public final class MeshCertificateAuthority implements AutoCloseable {
     election.close();
     publisher.close();
     renewals.shutdownNow();
+    tokens.close();
   }
 }

@@ -220,23 +220,37 @@ public final class ConfigIndex {
   /**
    * Security policies of a kind (PeerAuthentication, AuthorizationPolicy, RequestAuthentication)
    * that apply to a workload: the root namespace's mesh-wide ones, its namespace's, and those whose
-   * selector matches its labels.
+   * selector matches its labels, in its namespace or (as Istio has it) in the root namespace, where
+   * a selector matches workloads in every namespace. Policies that name a {@code targetRef(s)} (a
+   * Gateway, a Service, a waypoint) instead of a selector are for those, not for sidecars or
+   * proxyless workloads, and are left out.
    */
   public List<ConfigEntry> policies(IstioKind kind, String namespace, Map<String, String> labels) {
     List<ConfigEntry> result = new ArrayList<>();
     for (ConfigEntry entry : byKind.get(kind)) {
       String ns = entry.key().namespace();
-      if (!ns.equals(namespace) && !ns.equals(rootNamespace)) {
+      if ((!ns.equals(namespace) && !ns.equals(rootNamespace)) || targetsResources(entry)) {
         continue;
       }
       Map<String, String> selector = policySelector(entry);
-      if (selector == null || selector.isEmpty()) {
-        result.add(entry);
-      } else if (ns.equals(namespace) && matches(labels, selector)) {
+      if (selector == null || selector.isEmpty() || matches(labels, selector)) {
         result.add(entry);
       }
     }
     return result;
+  }
+
+  private static boolean targetsResources(ConfigEntry entry) {
+    Object spec = entry.spec();
+    if (spec instanceof io.fabric8.istio.api.api.security.v1beta1.AuthorizationPolicy ap) {
+      return ap.getTargetRef() != null
+          || (ap.getTargetRefs() != null && !ap.getTargetRefs().isEmpty());
+    }
+    if (spec instanceof io.fabric8.istio.api.api.security.v1beta1.RequestAuthentication ra) {
+      return ra.getTargetRef() != null
+          || (ra.getTargetRefs() != null && !ra.getTargetRefs().isEmpty());
+    }
+    return false;
   }
 
   /** A Gateway by namespace and name. */

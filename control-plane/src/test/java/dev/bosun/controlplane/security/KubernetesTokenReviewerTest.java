@@ -43,6 +43,10 @@ class KubernetesTokenReviewerTest {
     assertThatThrownBy(() -> reviewer.authenticate("expired:shop:frontend"))
         .isInstanceOf(AuthenticationException.class)
         .hasMessage("the token is not authenticated: [invalid bearer token, token has expired]");
+    assertThatThrownBy(() -> reviewer.authenticate("impostor:shop:frontend"))
+        .isInstanceOf(AuthenticationException.class)
+        .hasMessage(
+            "the token's user system:serviceaccount:shop:frontend is not a service account");
     assertThatThrownBy(
             () -> reviewer.authenticate(TokenReviews.token("shop", "frontend", "kubernetes")))
         .isInstanceOf(AuthenticationException.class)
