@@ -23,6 +23,9 @@ import org.slf4j.LoggerFactory;
  * that accepts it (pod label {@code security.istio.io/tlsMode: istio} and a PeerAuthentication
  * other than DISABLE on its port), plaintext to the rest; never to mesh-external services.
  *
+ * <p>Where the user asked for TLS and it cannot be built as asked, the cluster fails closed: it
+ * never falls back to plaintext.
+ *
  * @param kind what the client does
  * @param sni the SNI for mesh mTLS: the DestinationRule's, else {@code
  *     outbound_.<port>_.<subset>_.<host>}
@@ -82,6 +85,17 @@ record UpstreamTls(
       case SIMPLE, MUTUAL ->
           new UpstreamTls(Kind.FILES, tls.getSni() == null ? "" : tls.getSni(), List.of(), tls);
     };
+  }
+
+  /**
+   * Whether {@code traffic} asks for TLS origination ({@code SIMPLE} or {@code MUTUAL}), which
+   * proxyless gRPC clients cannot do: their clusters get no endpoints ({@link #applyToGrpc}).
+   */
+  static boolean originatesTls(TrafficPolicy traffic) {
+    ClientTLSSettings tls = traffic == null ? null : traffic.getTls();
+    return tls != null
+        && (mode(tls) == ClientTLSSettingsTLSmode.SIMPLE
+            || mode(tls) == ClientTLSSettingsTLSmode.MUTUAL);
   }
 
   /** The mode of a {@code tls} that is set; unset is the proto default, DISABLE. */
@@ -147,8 +161,11 @@ record UpstreamTls(
 
   /**
    * Sets a proxyless gRPC cluster's transport. grpc-xds has no socket matches, so auto mTLS is all
-   * or nothing: mTLS when every endpoint accepts it, else plaintext. TLS with files is not
-   * supported by grpc-xds.
+   * or nothing: mTLS when every endpoint accepts it, else plaintext. grpc-xds reads certificates
+   * only from its bootstrap's provider instances, and the one Bosun names holds the mesh's, so
+   * there is nothing to originate {@code SIMPLE} or {@code MUTUAL} TLS with: such a cluster fails
+   * closed, with no transport socket and no endpoints (see {@link #originatesTls}), rather than
+   * sending plaintext.
    */
   void applyToGrpc(
       Cluster.Builder cluster,
@@ -169,7 +186,8 @@ record UpstreamTls(
       }
       case FILES ->
           log.warn(
-              "{}: tls.mode {} is not supported for proxyless gRPC clients; TLS left out",
+              "{}: tls.mode {} is not supported for proxyless gRPC clients; the cluster gets no"
+                  + " endpoints rather than plaintext",
               where,
               settings.getMode());
     }
