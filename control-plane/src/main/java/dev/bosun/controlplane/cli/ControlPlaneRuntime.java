@@ -5,6 +5,7 @@ import dev.bosun.controlplane.mesh.MeshSettings;
 import dev.bosun.controlplane.monitor.MonitoringServer;
 import dev.bosun.controlplane.push.Ticker;
 import dev.bosun.controlplane.xds.MeshXdsGenerator;
+import dev.bosun.controlplane.xds.UpstreamTlsChangeFilter;
 import dev.bosun.controlplane.xds.XdsPushes;
 import dev.bosun.xds.XdsServer;
 import dev.bosun.xds.XdsServerSettings;
@@ -45,7 +46,14 @@ public final class ControlPlaneRuntime implements AutoCloseable {
     new JvmMemoryMetrics().bindTo(meters);
     new JvmThreadMetrics().bindTo(meters);
     new ProcessorMetrics().bindTo(meters);
-    mesh = new MeshModel(settings, meters, Ticker.SYSTEM, Clock.systemUTC(), sources);
+    mesh =
+        new MeshModel(
+            settings,
+            meters,
+            Ticker.SYSTEM,
+            Clock.systemUTC(),
+            sources,
+            new UpstreamTlsChangeFilter());
     xds =
         new XdsServer(
                 xdsSettings,

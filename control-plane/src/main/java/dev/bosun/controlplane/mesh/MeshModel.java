@@ -50,6 +50,7 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
   private final Ticker ticker;
   private final Clock clock;
   private final MeterRegistry meters;
+  private final ClusterChangeFilter clusterChanges;
   private final DebounceLoop loop;
   private final AtomicReference<MeshSnapshot> current = new AtomicReference<>();
   private final List<Consumer<SnapshotUpdate>> listeners = new CopyOnWriteArrayList<>();
@@ -61,12 +62,17 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
   /** A new snapshot and the request that caused it. */
   public record SnapshotUpdate(MeshSnapshot snapshot, PushRequest request) {}
 
+  /**
+   * @param sources the sources whose initial state the first snapshot waits for
+   * @param clusterChanges whether an endpoints change also changes clusters (then the push is full)
+   */
   public MeshModel(
       MeshSettings settings,
       MeterRegistry meters,
       Ticker ticker,
       Clock clock,
-      Set<String> sources) {
+      Set<String> sources,
+      ClusterChangeFilter clusterChanges) {
     this.settings = settings;
     this.registry = new ServiceRegistry(settings.domainSuffix());
     this.store = new ConfigStore(meters);
@@ -74,6 +80,7 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
     this.ticker = ticker;
     this.clock = clock;
     this.meters = meters;
+    this.clusterChanges = java.util.Objects.requireNonNull(clusterChanges, "clusterChanges");
     this.pendingSources.addAll(sources);
     this.buildTimer =
         Timer.builder("bosun_snapshot_build_time")
@@ -262,16 +269,17 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
         for (String host : request.endpoints()) {
           changed.put(host, registry.endpoints(host));
         }
-        Set<String> identityChanged = identityChanged(previous, changed);
-        if (identityChanged.isEmpty()) {
+        Set<String> clustersChanged = clustersChanged(previous, changed);
+        if (clustersChanged.isEmpty()) {
           snapshot = builder.withEndpoints(previous, version, clock.instant(), changed);
         } else {
-          // Clusters carry the servers' identities and whether all accept mTLS: push them too.
           request =
               request.merge(
                   PushRequest.services(
-                      identityChanged,
-                      "service accounts or mTLS labels of " + String.join(", ", identityChanged),
+                      clustersChanged,
+                      "endpoints of "
+                          + String.join(", ", clustersChanged)
+                          + " change their clusters (identities or mTLS acceptance)",
                       request.startNanos()));
           snapshot = fullSnapshot();
         }
@@ -299,34 +307,16 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
     }
   }
 
-  /**
-   * Hosts whose endpoints changed what clients' TLS settings depend on: the service accounts (the
-   * SANs clients accept) or whether every endpoint carries the Istio tlsMode label (proxyless
-   * clients' auto mTLS).
-   */
-  private static Set<String> identityChanged(
-      MeshSnapshot previous, Map<String, List<Endpoint>> changed) {
+  /** Hosts whose new endpoints change their clusters, not only the clusters' endpoints. */
+  private Set<String> clustersChanged(MeshSnapshot previous, Map<String, List<Endpoint>> changed) {
     Set<String> hosts = new java.util.TreeSet<>();
     changed.forEach(
         (host, endpoints) -> {
-          if (!TlsFacts.of(previous.endpoints(host)).equals(TlsFacts.of(endpoints))) {
+          if (clusterChanges.changesClusters(previous, host, endpoints)) {
             hosts.add(host);
           }
         });
     return hosts;
-  }
-
-  /** The facts of a host's endpoints that its clusters' TLS settings are built from. */
-  private record TlsFacts(Set<String> serviceAccounts, boolean allIstioMutualTls) {
-    static TlsFacts of(List<Endpoint> endpoints) {
-      Set<String> accounts = new java.util.TreeSet<>();
-      boolean all = !endpoints.isEmpty();
-      for (Endpoint endpoint : endpoints) {
-        accounts.add(endpoint.namespace() + "/" + endpoint.serviceAccount());
-        all &= dev.bosun.controlplane.model.IstioLabels.istioMutualTls(endpoint.labels());
-      }
-      return new TlsFacts(accounts, all);
-    }
   }
 
   private void registryEvent(HasMetadata object, String event) {

@@ -4,6 +4,7 @@ import dev.bosun.controlplane.config.ConfigEntry;
 import dev.bosun.crd.IstioKind;
 import io.fabric8.istio.api.api.networking.v1alpha3.DestinationRule;
 import io.fabric8.istio.api.api.networking.v1alpha3.Sidecar;
+import io.fabric8.istio.api.api.networking.v1alpha3.Subset;
 import io.fabric8.istio.api.api.networking.v1alpha3.VirtualService;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -170,6 +171,26 @@ public final class ConfigIndex {
    * or wildcard host, any namespace): the subset clusters an endpoint change of that host touches.
    */
   public Set<String> subsetNames(String host) {
+    Set<String> names = new java.util.TreeSet<>();
+    subsetsOf(host).forEach(subset -> names.add(subset.getName()));
+    return names;
+  }
+
+  /**
+   * The label selectors of the same subsets as {@link #subsetNames}: which endpoints each subset
+   * cluster of {@code host} may hold, for some proxy.
+   */
+  public Set<Map<String, String>> subsetSelectors(String host) {
+    Set<Map<String, String>> selectors = new java.util.HashSet<>();
+    subsetsOf(host)
+        .forEach(
+            subset ->
+                selectors.add(
+                    subset.getLabels() == null ? Map.of() : Map.copyOf(subset.getLabels())));
+    return Set.copyOf(selectors);
+  }
+
+  private List<Subset> subsetsOf(String host) {
     List<ConfigEntry> candidates =
         new ArrayList<>(destinationRulesByHost.getOrDefault(host, List.of()));
     for (Map.Entry<String, List<ConfigEntry>> wildcard : wildcardDestinationRules) {
@@ -177,14 +198,14 @@ public final class ConfigIndex {
         candidates.addAll(wildcard.getValue());
       }
     }
-    Set<String> names = new java.util.TreeSet<>();
+    List<Subset> subsets = new ArrayList<>();
     for (ConfigEntry entry : candidates) {
       DestinationRule rule = entry.spec(DestinationRule.class);
       if (rule.getSubsets() != null) {
-        rule.getSubsets().forEach(subset -> names.add(subset.getName()));
+        subsets.addAll(rule.getSubsets());
       }
     }
-    return names;
+    return subsets;
   }
 
   /**

@@ -22,8 +22,8 @@ import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsParameters;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import io.fabric8.istio.api.api.networking.v1alpha3.ClientTLSSettings;
+import io.fabric8.istio.api.api.networking.v1alpha3.ClientTLSSettingsTLSmode;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * TLS contexts for Envoy sidecars, as istiod builds them. Certificates come from the Istio agent's
@@ -103,17 +103,12 @@ final class EnvoyTlsBuilder {
 
   /**
    * Client TLS with certificates from files ({@code SIMPLE}, or {@code MUTUAL} with a client
-   * certificate); empty when {@code MUTUAL} lacks the certificate or key.
+   * certificate). {@code MUTUAL} without both certificate and key presents no client certificate:
+   * the context is still TLS, so a server that requires one refuses the handshake.
    */
-  static Optional<UpstreamTlsContext> fromFiles(ClientTLSSettings tls, boolean http2) {
-    boolean mutual =
-        tls.getMode()
-            == io.fabric8.istio.api.api.networking.v1alpha3.ClientTLSSettingsTLSmode.MUTUAL;
+  static UpstreamTlsContext fromFiles(ClientTLSSettings tls, boolean http2) {
     CommonTlsContext.Builder common = clientCommon();
-    if (mutual) {
-      if (blank(tls.getClientCertificate()) || blank(tls.getPrivateKey())) {
-        return Optional.empty();
-      }
+    if (tls.getMode() == ClientTLSSettingsTLSmode.MUTUAL && hasClientCertificate(tls)) {
       common.addTlsCertificateSdsSecretConfigs(
           sds("file-cert:" + tls.getClientCertificate() + "~" + tls.getPrivateKey()));
     }
@@ -140,7 +135,12 @@ final class EnvoyTlsBuilder {
     if (!blank(tls.getSni())) {
       context.setSni(tls.getSni());
     }
-    return Optional.of(context.build());
+    return context.build();
+  }
+
+  /** Whether {@code tls} names both a client certificate file and its private key. */
+  static boolean hasClientCertificate(ClientTLSSettings tls) {
+    return !blank(tls.getClientCertificate()) && !blank(tls.getPrivateKey());
   }
 
   /**

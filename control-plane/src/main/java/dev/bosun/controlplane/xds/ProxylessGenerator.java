@@ -181,14 +181,15 @@ public final class ProxylessGenerator {
   }
 
   public Map<String, Message> endpoints(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
-    return assignments(snapshot, proxy, names);
+    return assignments(snapshot, proxy, names, true);
   }
 
   /**
-   * Endpoints of {@code outbound|port|subset|host} clusters, for sidecars and gRPC clients alike.
+   * Endpoints of {@code outbound|port|subset|host} clusters, for sidecars and gRPC clients alike;
+   * for gRPC clients none where the DestinationRule asks for TLS they cannot originate.
    */
   static Map<String, Message> assignments(
-      MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+      MeshSnapshot snapshot, ProxyView proxy, Set<String> names, boolean grpcClient) {
     Map<String, Message> assignments = new TreeMap<>();
     for (String name : names) {
       Optional<EnvoyNames.OutboundCluster> parsed = EnvoyNames.parseOutboundCluster(name);
@@ -206,7 +207,10 @@ public final class ProxylessGenerator {
         continue;
       }
       List<Endpoint> endpoints =
-          snapshot.endpoints(parsed.get().host(), port.get().name(), policy.get().subsetLabels());
+          grpcClient && UpstreamTls.originatesTls(policy.get().traffic())
+              ? List.of()
+              : snapshot.endpoints(
+                  parsed.get().host(), port.get().name(), policy.get().subsetLabels());
       assignments.put(
           name,
           assignment(

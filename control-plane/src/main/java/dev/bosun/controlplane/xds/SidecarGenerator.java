@@ -224,7 +224,7 @@ public final class SidecarGenerator {
   // ---- EDS ----------------------------------------------------------------------------------
 
   public Map<String, Message> endpoints(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
-    return ProxylessGenerator.assignments(snapshot, proxy, names);
+    return ProxylessGenerator.assignments(snapshot, proxy, names, false);
   }
 
   // ---- LDS ----------------------------------------------------------------------------------

@@ -23,6 +23,9 @@ import org.slf4j.LoggerFactory;
  * that accepts it (pod label {@code security.istio.io/tlsMode: istio} and a PeerAuthentication
  * other than DISABLE on its port), plaintext to the rest; never to mesh-external services.
  *
+ * <p>Where the user asked for TLS and it cannot be built as asked, the cluster fails closed: it
+ * never falls back to plaintext.
+ *
  * @param kind what the client does
  * @param sni the SNI for mesh mTLS: the DestinationRule's, else {@code
  *     outbound_.<port>_.<subset>_.<host>}
@@ -42,10 +45,11 @@ record UpstreamTls(
     ISTIO_MUTUAL,
     /** Mesh mTLS to the endpoints that accept it, plaintext to the rest. */
     AUTO,
-    /** {@code SIMPLE} or {@code MUTUAL} TLS with certificate files. */
-    FILES,
-    /** {@code SIMPLE} or {@code MUTUAL} with a {@code credentialName}: not generated. */
-    CREDENTIAL
+    /**
+     * {@code SIMPLE} or {@code MUTUAL} TLS origination with certificate files. A {@code
+     * credentialName} is for gateways: sidecars keep to the files, as Istio documents.
+     */
+    FILES
   }
 
   UpstreamTls {
@@ -68,10 +72,7 @@ record UpstreamTls(
           ? plaintext()
           : new UpstreamTls(Kind.AUTO, sni, identities(snapshot, service, trustDomain), null);
     }
-    // An unset mode is the proto default, DISABLE.
-    ClientTLSSettingsTLSmode mode =
-        tls.getMode() == null ? ClientTLSSettingsTLSmode.DISABLE : tls.getMode();
-    return switch (mode) {
+    return switch (mode(tls)) {
       case DISABLE -> plaintext();
       case ISTIO_MUTUAL ->
           new UpstreamTls(
@@ -82,14 +83,24 @@ record UpstreamTls(
                   : tls.getSubjectAltNames(),
               tls);
       case SIMPLE, MUTUAL ->
-          new UpstreamTls(
-              tls.getCredentialName() == null || tls.getCredentialName().isBlank()
-                  ? Kind.FILES
-                  : Kind.CREDENTIAL,
-              tls.getSni() == null ? "" : tls.getSni(),
-              List.of(),
-              tls);
+          new UpstreamTls(Kind.FILES, tls.getSni() == null ? "" : tls.getSni(), List.of(), tls);
     };
+  }
+
+  /**
+   * Whether {@code traffic} asks for TLS origination ({@code SIMPLE} or {@code MUTUAL}), which
+   * proxyless gRPC clients cannot do: their clusters get no endpoints ({@link #applyToGrpc}).
+   */
+  static boolean originatesTls(TrafficPolicy traffic) {
+    ClientTLSSettings tls = traffic == null ? null : traffic.getTls();
+    return tls != null
+        && (mode(tls) == ClientTLSSettingsTLSmode.SIMPLE
+            || mode(tls) == ClientTLSSettingsTLSmode.MUTUAL);
+  }
+
+  /** The mode of a {@code tls} that is set; unset is the proto default, DISABLE. */
+  private static ClientTLSSettingsTLSmode mode(ClientTLSSettings tls) {
+    return tls.getMode() == null ? ClientTLSSettingsTLSmode.DISABLE : tls.getMode();
   }
 
   /**
@@ -97,6 +108,11 @@ record UpstreamTls(
    * for auto mTLS the {@code tlsMode-istio}/{@code tlsMode-disabled} socket matches that endpoint
    * metadata selects between, except on original-destination clusters (no endpoint metadata), which
    * use mTLS only when every endpoint accepts it.
+   *
+   * <p>File-based TLS ignores a {@code credentialName}, as Istio's sidecars do. {@code MUTUAL}
+   * without a client certificate and key (a {@code credentialName} alone) still gets the TLS
+   * socket, without a client certificate: servers that require one refuse the handshake, and
+   * nothing goes out in plaintext to a destination the user wants reached over TLS.
    *
    * @param endpoints the cluster's endpoints, every health state
    * @param where the cluster and the proxy, for warnings
@@ -122,26 +138,34 @@ record UpstreamTls(
           cluster.setTransportSocket(tls);
         }
       }
-      case FILES ->
-          EnvoyTlsBuilder.fromFiles(settings, http2)
-              .ifPresentOrElse(
-                  context -> cluster.setTransportSocket(EnvoyTlsBuilder.tlsSocket(context)),
-                  () ->
-                      log.warn(
-                          "{}: tls.mode MUTUAL needs clientCertificate and privateKey; TLS left out",
-                          where));
-      case CREDENTIAL ->
+      case FILES -> {
+        if (settings.getCredentialName() != null && !settings.getCredentialName().isBlank()) {
           log.warn(
-              "{}: tls.credentialName is not supported for sidecars (certificates from files are);"
-                  + " TLS left out",
+              "{}: tls.credentialName {} is honoured only by gateways; the sidecar uses the"
+                  + " certificate files of the same settings",
+              where,
+              settings.getCredentialName());
+        }
+        if (mode(settings) == ClientTLSSettingsTLSmode.MUTUAL
+            && !EnvoyTlsBuilder.hasClientCertificate(settings)) {
+          log.warn(
+              "{}: tls.mode MUTUAL without clientCertificate and privateKey; TLS without a client"
+                  + " certificate, which servers that require one refuse",
               where);
+        }
+        cluster.setTransportSocket(
+            EnvoyTlsBuilder.tlsSocket(EnvoyTlsBuilder.fromFiles(settings, http2)));
+      }
     }
   }
 
   /**
    * Sets a proxyless gRPC cluster's transport. grpc-xds has no socket matches, so auto mTLS is all
-   * or nothing: mTLS when every endpoint accepts it, else plaintext. TLS with files is not
-   * supported by grpc-xds.
+   * or nothing: mTLS when every endpoint accepts it, else plaintext. grpc-xds reads certificates
+   * only from its bootstrap's provider instances, and the one Bosun names holds the mesh's, so
+   * there is nothing to originate {@code SIMPLE} or {@code MUTUAL} TLS with: such a cluster fails
+   * closed, with no transport socket and no endpoints (see {@link #originatesTls}), rather than
+   * sending plaintext.
    */
   void applyToGrpc(
       Cluster.Builder cluster,
@@ -160,9 +184,10 @@ record UpstreamTls(
               EnvoyTlsBuilder.tlsSocket(GrpcTlsBuilder.client(subjectAltNames)));
         }
       }
-      case FILES, CREDENTIAL ->
+      case FILES ->
           log.warn(
-              "{}: tls.mode {} is not supported for proxyless gRPC clients; TLS left out",
+              "{}: tls.mode {} is not supported for proxyless gRPC clients; the cluster gets no"
+                  + " endpoints rather than plaintext",
               where,
               settings.getMode());
     }

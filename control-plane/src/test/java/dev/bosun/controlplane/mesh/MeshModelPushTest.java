@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.bosun.controlplane.Fixtures;
 import dev.bosun.controlplane.Fixtures.Ep;
+import dev.bosun.controlplane.Yaml;
 import dev.bosun.controlplane.push.PushRequest;
 import dev.bosun.controlplane.push.Ticker;
+import dev.bosun.controlplane.xds.UpstreamTlsChangeFilter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -17,7 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Endpoints-only pushes stay endpoints-only unless the endpoints change what clusters carry: the
- * servers' identities (service accounts) or whether every endpoint accepts Istio mTLS.
+ * servers' identities (service accounts) or whether every endpoint of a cluster accepts Istio mTLS
+ * (its tlsMode label and the PeerAuthentication its labels select).
  */
 class MeshModelPushTest {
   private static final String HOST = "echo.demo.svc.cluster.local";
@@ -35,7 +38,8 @@ class MeshModelPushTest {
             new SimpleMeterRegistry(),
             Ticker.SYSTEM,
             Clock.systemUTC(),
-            Set.of("test"));
+            Set.of("test"),
+            new UpstreamTlsChangeFilter());
     model.addListener(updates::add);
     model.kubernetesUpserted(Fixtures.service("demo", "echo", 7070, "grpc"), "test");
     model.kubernetesUpserted(Fixtures.pod("demo", "echo-1", "10.0.0.1", "echo", MESH), "test");
@@ -45,6 +49,28 @@ class MeshModelPushTest {
         "test");
     model.synced("test");
     model.push(PushRequest.everything("initial", 0));
+  }
+
+  /** Applies Istio config and pushes it, as the debounce loop would. */
+  private void applyConfig(String yaml) {
+    model.istioUpserted(Yaml.doc(yaml), "test");
+    model.push(PushRequest.everything("config", 0));
+  }
+
+  private static final String CANARY_DISABLED =
+      """
+      apiVersion: security.istio.io/v1
+      kind: PeerAuthentication
+      metadata: {name: canary, namespace: demo}
+      spec:
+        selector: {matchLabels: {track: canary}}
+        mtls: {mode: DISABLE}
+      """;
+
+  private static Map<String, String> labels(Map<String, String> base, String key, String value) {
+    Map<String, String> labels = new java.util.HashMap<>(base);
+    labels.put(key, value);
+    return labels;
   }
 
   private PushRequest pushEndpoints() {
@@ -100,5 +126,79 @@ class MeshModelPushTest {
             Ep.ready("10.0.0.3", "echo-3")),
         "test");
     assertThat(pushEndpoints().full()).isTrue();
+  }
+
+  @Test
+  void push_relabelSelectsPeerAuthenticationThatDisablesMtls_becomesFull() {
+    applyConfig(CANARY_DISABLED);
+    model.kubernetesUpserted(
+        Fixtures.pod("demo", "echo-1", "10.0.0.1", "echo", labels(MESH, "track", "canary")),
+        "test");
+    PushRequest request = pushEndpoints();
+    assertThat(request.full()).isTrue();
+    assertThat(request.services()).containsExactly(HOST);
+  }
+
+  @Test
+  void push_relabelSelectsPortLevelDisable_becomesFull() {
+    applyConfig(
+        """
+        apiVersion: security.istio.io/v1
+        kind: PeerAuthentication
+        metadata: {name: canary, namespace: demo}
+        spec:
+          selector: {matchLabels: {track: canary}}
+          portLevelMtls: {7070: {mode: DISABLE}}
+        """);
+    model.kubernetesUpserted(
+        Fixtures.pod("demo", "echo-1", "10.0.0.1", "echo", labels(MESH, "track", "canary")),
+        "test");
+    assertThat(pushEndpoints().full()).isTrue();
+  }
+
+  @Test
+  void push_relabelFlipsOneSubsetWhileHostStaysMixed_becomesFull() {
+    // Subset v2 has no sidecar, so the host as a whole never accepts mTLS; subset v1 flips.
+    applyConfig(CANARY_DISABLED);
+    applyConfig(
+        """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: echo, namespace: demo}
+        spec:
+          host: echo
+          subsets:
+          - {name: v1, labels: {version: v1}}
+          - {name: v2, labels: {version: v2}}
+        """);
+    model.kubernetesUpserted(
+        Fixtures.pod("demo", "echo-1", "10.0.0.1", "echo", labels(MESH, "version", "v1")), "test");
+    model.kubernetesUpserted(
+        Fixtures.pod("demo", "echo-3", "10.0.0.3", "echo", Map.of("app", "echo", "version", "v2")),
+        "test");
+    model.kubernetesUpserted(
+        Fixtures.slice(
+            "demo",
+            "echo",
+            "echo",
+            "grpc",
+            7070,
+            Ep.ready("10.0.0.1", "echo-1"),
+            Ep.ready("10.0.0.3", "echo-3")),
+        "test");
+    model.push(PushRequest.everything("setup", 0));
+
+    Map<String, String> canary = labels(labels(MESH, "version", "v1"), "track", "canary");
+    model.kubernetesUpserted(Fixtures.pod("demo", "echo-1", "10.0.0.1", "echo", canary), "test");
+    assertThat(pushEndpoints().full()).isTrue();
+  }
+
+  @Test
+  void push_relabelThatLeavesMtlsAsItWas_staysEndpointsOnly() {
+    applyConfig(CANARY_DISABLED);
+    model.kubernetesUpserted(
+        Fixtures.pod("demo", "echo-1", "10.0.0.1", "echo", labels(MESH, "track", "stable")),
+        "test");
+    assertThat(pushEndpoints().full()).isFalse();
   }
 }

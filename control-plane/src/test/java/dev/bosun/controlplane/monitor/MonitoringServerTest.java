@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.bosun.controlplane.mesh.MeshModel;
 import dev.bosun.controlplane.mesh.MeshSettings;
 import dev.bosun.controlplane.push.Ticker;
+import dev.bosun.controlplane.xds.UpstreamTlsChangeFilter;
 import dev.bosun.crd.IstioJson;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -40,7 +41,8 @@ class MonitoringServerTest {
                 meters,
                 Ticker.SYSTEM,
                 Clock.systemUTC(),
-                Set.of("test"))
+                Set.of("test"),
+                new UpstreamTlsChangeFilter())
             .start();
     server =
         new MonitoringServer(new InetSocketAddress("127.0.0.1", 0), mesh, meters, () -> true)

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.bosun.controlplane.mesh.MeshModel;
 import dev.bosun.controlplane.mesh.MeshSettings;
 import dev.bosun.controlplane.push.Ticker;
+import dev.bosun.controlplane.xds.UpstreamTlsChangeFilter;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -59,7 +60,8 @@ class ApiServerRestartTest {
                 new SimpleMeterRegistry(),
                 Ticker.SYSTEM,
                 Clock.systemUTC(),
-                Set.of(KubernetesSource.NAME))
+                Set.of(KubernetesSource.NAME),
+                new UpstreamTlsChangeFilter())
             .start();
     KubernetesSource source = new KubernetesSource(client, mesh).start();
     KubernetesMockServer restarted = null;

@@ -14,6 +14,7 @@ import dev.bosun.controlplane.mesh.MeshSettings;
 import dev.bosun.controlplane.model.Endpoint;
 import dev.bosun.controlplane.push.Ticker;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.UpstreamTlsChangeFilter;
 import dev.bosun.crd.IstioJson;
 import dev.bosun.crd.IstioKind;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -49,7 +50,8 @@ class KubernetesSourceTest {
                 new SimpleMeterRegistry(),
                 Ticker.SYSTEM,
                 Clock.systemUTC(),
-                Set.of(KubernetesSource.NAME))
+                Set.of(KubernetesSource.NAME),
+                new UpstreamTlsChangeFilter())
             .start();
     source = new KubernetesSource(client, mesh).start();
     await().atMost(Duration.ofSeconds(30)).until(mesh::ready);

@@ -13,11 +13,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * mTLS for proxyless gRPC clients: DestinationRule or all-or-nothing auto mTLS on clusters, with
- * certificates from the bootstrap's certificate provider instance. Every resource and every TLS
- * context must pass Envoy's constraints, since the xDS server holds back what fails them.
+ * certificates from the bootstrap's certificate provider instance, and no endpoints where a
+ * DestinationRule asks for TLS they cannot originate. Every resource and every TLS context must
+ * pass Envoy's constraints, since the xDS server holds back what fails them.
  */
 class ProxylessMtlsTest {
   private static final String CLUSTER = "outbound|7070||echo.demo.svc.cluster.local";
@@ -185,16 +188,38 @@ class ProxylessMtlsTest {
     assertThat(cluster(mesh(MESH_POD, MESH_POD, rule)).hasTransportSocket()).isFalse();
   }
 
-  @Test
-  void clusters_destinationRuleSimple_isLeftOutForProxyless() {
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "{mode: SIMPLE, caCertificates: /etc/ca.pem}",
+        "{mode: SIMPLE, credentialName: echo-ca}",
+        "{mode: MUTUAL, clientCertificate: /etc/c.pem, privateKey: /etc/k.pem}"
+      })
+  void endpoints_destinationRuleOriginatesTls_noneRatherThanPlaintext(String tls) {
     String rule =
         """
         apiVersion: networking.istio.io/v1
         kind: DestinationRule
         metadata: {name: echo, namespace: demo}
-        spec: {host: echo, trafficPolicy: {tls: {mode: SIMPLE, caCertificates: /etc/ca.pem}}}
-        """;
-    assertThat(cluster(mesh(MESH_POD, MESH_POD, rule)).hasTransportSocket()).isFalse();
+        spec: {host: echo, trafficPolicy: {tls: %s}}
+        """
+            .formatted(tls);
+    MeshSnapshot snapshot = mesh(MESH_POD, MESH_POD, rule);
+    cluster(snapshot);
+    ClusterLoadAssignment assignment =
+        (ClusterLoadAssignment) generator.endpoints(snapshot, CLIENT, Set.of(CLUSTER)).get(CLUSTER);
+    assertThat(validator.check(assignment)).isEmpty();
+    assertThat(assignment.getEndpointsList())
+        .as("grpc-xds cannot originate this TLS, so nothing may be sent in plaintext")
+        .isEmpty();
+    ClusterLoadAssignment sidecars =
+        (ClusterLoadAssignment)
+            new SidecarGenerator("cluster.local")
+                .endpoints(snapshot, CLIENT, Set.of(CLUSTER))
+                .get(CLUSTER);
+    assertThat(sidecars.getEndpoints(0).getLbEndpointsList())
+        .as("sidecars originate the TLS themselves")
+        .hasSize(2);
   }
 
   @Test

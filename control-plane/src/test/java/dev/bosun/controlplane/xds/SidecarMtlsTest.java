@@ -16,8 +16,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * mTLS in Envoy sidecar configuration, one rule per test (the golden cases {@code mtls-*} show
- * whole outputs): the inbound listener per PeerAuthentication mode, and auto mTLS on clusters.
- * Every TLS context is checked against Envoy's constraints as the typed message.
+ * whole outputs): the inbound listener per PeerAuthentication mode, auto mTLS on clusters, and
+ * DestinationRule TLS origination. Every TLS context is checked against Envoy's constraints as the
+ * typed message.
  */
 class SidecarMtlsTest {
   private final EnvoyValidator validator = new EnvoyValidator();
@@ -203,6 +204,67 @@ class SidecarMtlsTest {
                 .getMatchSubjectAltNamesList())
         .extracting(m -> m.getExact())
         .containsExactly("spiffe://example.org/ns/demo/sa/api");
+  }
+
+  private static String apiTls(String tls) {
+    return """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: api, namespace: demo}
+        spec: {host: api, trafficPolicy: {tls: %s}}
+        """
+        .formatted(tls);
+  }
+
+  private UpstreamTlsContext originatedTls(MeshSnapshot snapshot) throws Exception {
+    Cluster cluster =
+        (Cluster)
+            generator.clusters(snapshot, API).get("outbound|8080||api.demo.svc.cluster.local");
+    assertThat(validator.check(cluster)).isEmpty();
+    assertThat(cluster.getTransportSocketMatchesList()).isEmpty();
+    assertThat(cluster.getTransportSocket().getName()).isEqualTo("envoy.transport_sockets.tls");
+    UpstreamTlsContext tls =
+        cluster.getTransportSocket().getTypedConfig().unpack(UpstreamTlsContext.class);
+    assertThat(validator.check(tls)).isEmpty();
+    return tls;
+  }
+
+  private static String rootSecret(UpstreamTlsContext tls) {
+    return tls.getCommonTlsContext()
+        .getCombinedValidationContext()
+        .getValidationContextSdsSecretConfig()
+        .getName();
+  }
+
+  @Test
+  void clusters_simpleWithCredentialName_usesSystemRootsAsIstioSidecarsDo() throws Exception {
+    UpstreamTlsContext tls =
+        originatedTls(mesh(apiTls("{mode: SIMPLE, credentialName: api-ca, sni: api.example.com}")));
+    assertThat(rootSecret(tls)).isEqualTo("file-root:system");
+    assertThat(tls.getSni()).isEqualTo("api.example.com");
+    assertThat(tls.getCommonTlsContext().getTlsCertificateSdsSecretConfigsList()).isEmpty();
+  }
+
+  @Test
+  void clusters_mutualWithCredentialNameAndFiles_usesTheFiles() throws Exception {
+    UpstreamTlsContext tls =
+        originatedTls(
+            mesh(
+                apiTls(
+                    "{mode: MUTUAL, credentialName: api-client, clientCertificate: /etc/c.pem,"
+                        + " privateKey: /etc/k.pem, caCertificates: /etc/ca.pem}")));
+    assertThat(tls.getCommonTlsContext().getTlsCertificateSdsSecretConfigsList())
+        .extracting(s -> s.getName())
+        .containsExactly("file-cert:/etc/c.pem~/etc/k.pem");
+    assertThat(rootSecret(tls)).isEqualTo("file-root:/etc/ca.pem");
+  }
+
+  @Test
+  void clusters_mutualWithoutClientCertificate_staysTlsWithoutOne() throws Exception {
+    UpstreamTlsContext tls =
+        originatedTls(mesh(apiTls("{mode: MUTUAL, credentialName: api-client}")));
+    assertThat(tls.getCommonTlsContext().getTlsCertificateSdsSecretConfigsList()).isEmpty();
+    assertThat(rootSecret(tls)).isEqualTo("file-root:system");
   }
 
   @Test
