@@ -4,8 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.Any;
+import com.google.protobuf.Message;
 import dev.bosun.controlplane.config.ConfigEntry;
+import dev.bosun.controlplane.xds.RbacPolicyBuilder.Target;
 import dev.bosun.xds.EnvoyValidator;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.rbac.v3.Policy;
 import io.envoyproxy.envoy.config.rbac.v3.RBAC;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
@@ -21,10 +24,11 @@ import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
- * Istio AuthorizationPolicies as Envoy RBAC HTTP filters, for Envoy sidecars and for proxyless gRPC
- * servers (which implement the part of RBAC described in gRFC A41). Whatever a policy asks for that
- * the target cannot do is reported and resolved toward denying: such an ALLOW rule is left out (it
- * allows less), such a DENY condition is widened (it denies more).
+ * Istio AuthorizationPolicies as Envoy RBAC filters: HTTP filters for Envoy sidecars' HTTP chains
+ * and for proxyless gRPC servers (which implement the part of RBAC described in gRFC A41), network
+ * filters for sidecars' other inbound chains. Whatever a policy asks for that the target cannot do
+ * is reported and resolved toward denying: such an ALLOW rule is left out (it allows less), such a
+ * DENY condition is widened (it denies more).
  */
 public final class AuthorizationFilters {
   /**
@@ -35,6 +39,15 @@ public final class AuthorizationFilters {
 
   /** The ALLOW filter's name, the one Istio gives its RBAC filter. */
   public static final String ALLOW_FILTER = "envoy.filters.http.rbac";
+
+  /**
+   * The name of both network filters, DENY and ALLOW, as Istio names them: only Envoy reads network
+   * filters, and it tells them apart by position and config.
+   */
+  public static final String NETWORK_FILTER = "envoy.filters.network.rbac";
+
+  /** The network filters' stat prefix, Istio's. */
+  static final String TCP_STAT_PREFIX = "tcp.";
 
   /** Istio's annotation for a policy that is evaluated and counted but not enforced. */
   static final String DRY_RUN_ANNOTATION = "istio.io/dry-run";
@@ -58,51 +71,73 @@ public final class AuthorizationFilters {
       String trustDomain,
       boolean proxyless,
       Consumer<String> warnings) {
+    Translated rules =
+        translate(policies, trustDomain, proxyless ? Target.PROXYLESS : Target.HTTP, warnings);
+    List<HttpFilter> filters = new ArrayList<>();
+    httpFilter(DENY_FILTER, rules.deny(), warnings).ifPresent(filters::add);
+    httpFilter(ALLOW_FILTER, rules.allow(), warnings).ifPresent(filters::add);
+    return List.copyOf(filters);
+  }
+
+  /**
+   * RBAC network filters for an Envoy sidecar's inbound chains that are not HTTP (TCP ports and the
+   * passthrough chains), to place before the TCP proxy: DENY first, then ALLOW. Empty when no
+   * policy applies. Request attributes (hosts, methods, paths, headers, tokens) cannot be matched
+   * on a connection, so an ALLOW rule using them is left out and a DENY rule ignores them, as with
+   * Istio: an ALLOW policy whose rules all need HTTP allows no connection at all.
+   *
+   * @param policies AuthorizationPolicies applying to the workload
+   * @param trustDomain the mesh's trust domain; a principal in {@code cluster.local} means it
+   * @param warnings one line per policy, rule or condition left out or widened
+   */
+  public static List<Filter> networkFilters(
+      List<ConfigEntry> policies, String trustDomain, Consumer<String> warnings) {
+    Translated rules = translate(policies, trustDomain, Target.TCP, warnings);
+    List<Filter> filters = new ArrayList<>();
+    networkFilter(rules.deny(), warnings).ifPresent(filters::add);
+    networkFilter(rules.allow(), warnings).ifPresent(filters::add);
+    return List.copyOf(filters);
+  }
+
+  /** The DENY and the ALLOW rules of a workload's policies, for one target. */
+  private record Translated(ActionRules deny, ActionRules allow) {}
+
+  private static Translated translate(
+      List<ConfigEntry> policies, String trustDomain, Target target, Consumer<String> warnings) {
     requireNonNull(policies, "policies");
     requireNonNull(trustDomain, "trustDomain");
     requireNonNull(warnings, "warnings");
-    ActionRules deny = new ActionRules(RBAC.Action.DENY);
-    ActionRules allow = new ActionRules(RBAC.Action.ALLOW);
+    Translated translated =
+        new Translated(new ActionRules(RBAC.Action.DENY), new ActionRules(RBAC.Action.ALLOW));
     for (ConfigEntry entry : policies) {
       AuthorizationPolicy spec = entry.spec(AuthorizationPolicy.class);
       AuthorizationPolicyAction action =
           spec.getAction() == null ? AuthorizationPolicyAction.ALLOW : spec.getAction();
       List<Rule> rules = list(spec.getRules());
-      String skipped = skipReason(entry, action, rules, proxyless, warnings);
+      String skipped = skipReason(entry, action, rules, target);
       if (skipped != null) {
         warnings.accept(entry.key() + ": " + skipped + "; policy skipped");
         continue;
       }
       boolean allowing = action == AuthorizationPolicyAction.ALLOW;
       RbacPolicyBuilder builder =
-          new RbacPolicyBuilder(
-              entry,
-              allowing,
-              proxyless ? RbacPolicyBuilder.Target.PROXYLESS : RbacPolicyBuilder.Target.HTTP,
-              trustDomain,
-              warnings);
-      (allowing ? allow : deny).add(builder, entry, rules, dryRun(entry, warnings));
+          new RbacPolicyBuilder(entry, allowing, target, trustDomain, warnings);
+      (allowing ? translated.allow() : translated.deny())
+          .add(builder, entry, rules, dryRun(entry, warnings));
     }
-    List<HttpFilter> filters = new ArrayList<>();
-    deny.filter(DENY_FILTER, warnings).ifPresent(filters::add);
-    allow.filter(ALLOW_FILTER, warnings).ifPresent(filters::add);
-    return List.copyOf(filters);
+    return translated;
   }
 
   /** Why a whole policy cannot be applied, or null. */
   private static String skipReason(
-      ConfigEntry entry,
-      AuthorizationPolicyAction action,
-      List<Rule> rules,
-      boolean proxyless,
-      Consumer<String> warnings) {
+      ConfigEntry entry, AuthorizationPolicyAction action, List<Rule> rules, Target target) {
     if (action != AuthorizationPolicyAction.ALLOW && action != AuthorizationPolicyAction.DENY) {
       return "spec.action: " + action + " is not supported (expected: ALLOW or DENY)";
     }
     if (action == AuthorizationPolicyAction.DENY && rules.isEmpty()) {
       return "spec.rules: a DENY policy without rules matches nothing";
     }
-    if (proxyless && dryRun(entry, ignored -> {})) {
+    if (target == Target.PROXYLESS && dryRun(entry, ignored -> {})) {
       return "metadata.annotations[" + DRY_RUN_ANNOTATION + "]: gRPC servers have no dry run";
     }
     return null;
@@ -152,36 +187,128 @@ public final class AuthorizationFilters {
       }
     }
 
-    /**
-     * The filter, when a policy of this action applies. An ALLOW filter stays even when none of its
-     * rules could be kept: the workload then allows nothing, as with Istio.
-     */
-    Optional<HttpFilter> filter(String name, Consumer<String> warnings) {
-      if (!anyEnforced && !anyShadow) {
-        return Optional.empty();
-      }
-      var rbac = io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.newBuilder();
-      if (anyEnforced) {
-        rbac.setRules(RBAC.newBuilder().setAction(action).putAllPolicies(enforced));
-      }
-      if (anyShadow) {
-        rbac.setShadowRules(RBAC.newBuilder().setAction(action).putAllPolicies(shadow))
-            .setShadowRulesStatPrefix(
-                action == RBAC.Action.ALLOW ? "istio_dry_run_allow_" : "istio_dry_run_deny_");
-      }
-      Optional<String> problem = VALIDATOR.check(rbac.build());
-      if (problem.isPresent()) {
-        // Each policy passed on its own, so this is a bug here; fail closed, never open.
-        warnings.accept(name + ": generated RBAC is invalid (" + problem.get() + "); denying all");
-        RBAC.Builder closed = RBAC.newBuilder().setAction(action);
-        if (action == RBAC.Action.DENY) {
-          closed.putPolicies("deny-all", RbacPolicyBuilder.MATCH_EVERYTHING);
-        }
-        rbac.clear().setRules(closed);
-      }
-      return Optional.of(
-          HttpFilter.newBuilder().setName(name).setTypedConfig(Any.pack(rbac.build())).build());
+    RBAC.Action action() {
+      return action;
     }
+
+    /** Whether any policy of this action applies, even one whose rules were all left out. */
+    boolean present() {
+      return anyEnforced || anyShadow;
+    }
+
+    Optional<RBAC> enforced() {
+      return anyEnforced
+          ? Optional.of(RBAC.newBuilder().setAction(action).putAllPolicies(enforced).build())
+          : Optional.empty();
+    }
+
+    Optional<RBAC> shadow() {
+      return anyShadow
+          ? Optional.of(RBAC.newBuilder().setAction(action).putAllPolicies(shadow).build())
+          : Optional.empty();
+    }
+
+    /** Istio's stat prefix for dry-run rules of this action. */
+    String shadowStatPrefix() {
+      return action == RBAC.Action.ALLOW ? "istio_dry_run_allow_" : "istio_dry_run_deny_";
+    }
+
+    /** What is enforced instead of rules that turned out invalid: denying everything. */
+    RBAC closed() {
+      RBAC.Builder closed = RBAC.newBuilder().setAction(action);
+      if (action == RBAC.Action.DENY) {
+        closed.putPolicies("deny-all", RbacPolicyBuilder.MATCH_EVERYTHING);
+      }
+      return closed.build();
+    }
+  }
+
+  /**
+   * The HTTP filter, when a policy of this action applies. An ALLOW filter stays even when none of
+   * its rules could be kept: the workload then allows nothing, as with Istio.
+   */
+  private static Optional<HttpFilter> httpFilter(
+      String name, ActionRules rules, Consumer<String> warnings) {
+    if (!rules.present()) {
+      return Optional.empty();
+    }
+    var rbac = io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.newBuilder();
+    rules.enforced().ifPresent(rbac::setRules);
+    rules
+        .shadow()
+        .ifPresent(s -> rbac.setShadowRules(s).setShadowRulesStatPrefix(rules.shadowStatPrefix()));
+    var closed =
+        io.envoyproxy
+            .envoy
+            .extensions
+            .filters
+            .http
+            .rbac
+            .v3
+            .RBAC
+            .newBuilder()
+            .setRules(rules.closed())
+            .build();
+    return Optional.of(
+        HttpFilter.newBuilder()
+            .setName(name)
+            .setTypedConfig(Any.pack(valid(name, rbac.build(), closed, warnings)))
+            .build());
+  }
+
+  /** The network filter, when a policy of this action applies; as {@link #httpFilter}. */
+  private static Optional<Filter> networkFilter(ActionRules rules, Consumer<String> warnings) {
+    if (!rules.present()) {
+      return Optional.empty();
+    }
+    var rbac =
+        io.envoyproxy
+            .envoy
+            .extensions
+            .filters
+            .network
+            .rbac
+            .v3
+            .RBAC
+            .newBuilder()
+            .setStatPrefix(TCP_STAT_PREFIX);
+    rules.enforced().ifPresent(rbac::setRules);
+    rules
+        .shadow()
+        .ifPresent(s -> rbac.setShadowRules(s).setShadowRulesStatPrefix(rules.shadowStatPrefix()));
+    var closed =
+        io.envoyproxy
+            .envoy
+            .extensions
+            .filters
+            .network
+            .rbac
+            .v3
+            .RBAC
+            .newBuilder()
+            .setStatPrefix(TCP_STAT_PREFIX)
+            .setRules(rules.closed())
+            .build();
+    String name = NETWORK_FILTER + " (" + rules.action() + ")";
+    return Optional.of(
+        Filter.newBuilder()
+            .setName(NETWORK_FILTER)
+            .setTypedConfig(Any.pack(valid(name, rbac.build(), closed, warnings)))
+            .build());
+  }
+
+  /**
+   * {@code rbac} when it meets Envoy's constraints, else {@code closed}. Each policy passed on its
+   * own, so a failure here is a bug in this class: it fails closed, never open.
+   */
+  private static <M extends Message> M valid(
+      String name, M rbac, M closed, Consumer<String> warnings) {
+    Optional<String> problem = VALIDATOR.check(rbac);
+    if (problem.isEmpty()) {
+      return rbac;
+    }
+    warnings.accept(name + ": generated RBAC is invalid (" + problem.get() + "); denying all");
+    return closed;
   }
 
   /** Istio's name for a rule's RBAC policy. */

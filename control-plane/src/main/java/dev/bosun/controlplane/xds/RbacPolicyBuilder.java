@@ -30,6 +30,11 @@ final class RbacPolicyBuilder {
   enum Target {
     /** Envoy's HTTP RBAC filter. */
     HTTP("requests"),
+    /**
+     * Envoy's network RBAC filter, which sees the connection only: peer identity, addresses, ports,
+     * SNI. Nothing of an HTTP request (host, method, path, headers, token).
+     */
+    TCP("connections"),
     /** A proxyless gRPC server: the part of RBAC gRFC A41 describes. */
     PROXYLESS("requests");
 
@@ -54,6 +59,8 @@ final class RbacPolicyBuilder {
           .build();
 
   private static final EnvoyValidator VALIDATOR = new EnvoyValidator();
+
+  private static final String HTTP_ONLY = "an HTTP request attribute, which a TCP chain cannot see";
 
   private final ConfigEntry entry;
   private final boolean allow;
@@ -129,7 +136,7 @@ final class RbacPolicyBuilder {
       warn(invalid + "ALLOW rule left out");
       return Optional.empty();
     }
-    warn(invalid + "the DENY rule denies every request instead");
+    warn(invalid + "the DENY rule matches all " + target.matched + " instead");
     return Optional.of(MATCH_EVERYTHING);
   }
 
@@ -137,9 +144,10 @@ final class RbacPolicyBuilder {
       throws Unsupported {
     Conjunction<Permission> and = new Conjunction<>(PERMISSION, this);
     if (op != null) {
-      and.add(path + ".hosts", op.getHosts(), op.getNotHosts(), RbacMatchers::host);
-      and.add(path + ".methods", op.getMethods(), op.getNotMethods(), RbacMatchers::method);
-      and.add(path + ".paths", op.getPaths(), op.getNotPaths(), RbacMatchers::urlPath);
+      requestField(and, path + ".hosts", op.getHosts(), op.getNotHosts(), RbacMatchers::host);
+      requestField(
+          and, path + ".methods", op.getMethods(), op.getNotMethods(), RbacMatchers::method);
+      requestField(and, path + ".paths", op.getPaths(), op.getNotPaths(), RbacMatchers::urlPath);
       and.add(path + ".ports", op.getPorts(), op.getNotPorts(), RbacMatchers::destinationPort);
     }
     and.addAll(when);
@@ -153,7 +161,9 @@ final class RbacPolicyBuilder {
       and.add(path + ".principals", src.getPrincipals(), src.getNotPrincipals(), this::peer);
       if (!list(src.getRequestPrincipals()).isEmpty()
           || !list(src.getNotRequestPrincipals()).isEmpty()) {
-        unsupported(path + ".requestPrincipals", "request authentication (JWT) is not supported");
+        unsupported(
+            path + ".requestPrincipals",
+            target == Target.TCP ? HTTP_ONLY : "request authentication (JWT) is not supported");
       }
       and.add(
           path + ".serviceAccounts",
@@ -188,6 +198,10 @@ final class RbacPolicyBuilder {
       return;
     }
     String key = condition.getKey() == null ? "" : condition.getKey();
+    if (target == Target.TCP && key.startsWith("request.")) {
+      unsupported(path + ".key", "\"" + key + "\": " + HTTP_ONLY);
+      return;
+    }
     String header = RbacMatchers.headerName(key);
     Mapper<Principal> caller =
         switch (key) {
@@ -214,6 +228,29 @@ final class RbacPolicyBuilder {
       permissions.add(path + ".values", condition.getValues(), condition.getNotValues(), request);
     } else {
       unsupported(path + ".key", "\"" + key + "\": " + keyProblem(key));
+    }
+  }
+
+  /**
+   * A field of the HTTP request. On a TCP chain it cannot be matched at all: an allowing rule that
+   * uses it is left out, a denying rule ignores it, as Istio's TCP filter does.
+   */
+  private <T> void requestField(
+      Conjunction<T> and,
+      String path,
+      List<String> values,
+      List<String> notValues,
+      Mapper<T> mapper)
+      throws Unsupported {
+    if (target != Target.TCP) {
+      and.add(path, values, notValues, mapper);
+      return;
+    }
+    if (!list(values).isEmpty()) {
+      unsupported(path, HTTP_ONLY);
+    }
+    if (!list(notValues).isEmpty()) {
+      unsupported(notPath(path), HTTP_ONLY);
     }
   }
 
