@@ -2,6 +2,7 @@ package dev.bosun.controlplane.xds;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.UInt32Value;
+import dev.bosun.controlplane.config.ConfigEntry;
 import dev.bosun.controlplane.model.ServicePort;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import dev.bosun.controlplane.xds.PeerAuthenticationPolicy.Mode;
@@ -31,7 +32,8 @@ import java.util.Map;
  * TLS inspector detects) beside the plaintext one ({@code raw_buffer}); STRICT has only the mTLS
  * chain. Connections to other ports pass through to the workload: in plaintext unless the workload
  * is STRICT, over mTLS unless it is DISABLE. A plaintext connection to a STRICT port finds no chain
- * and is closed.
+ * and is closed. Every chain that reaches the workload enforces its AuthorizationPolicies: HTTP
+ * chains with RBAC HTTP filters, all others with RBAC network filters before the TCP proxy.
  */
 final class SidecarInbound {
   private static final org.slf4j.Logger log =
@@ -51,8 +53,8 @@ final class SidecarInbound {
       Map<Integer, ServicePort> inboundPorts,
       String trustDomain) {
     PeerAuthenticationPolicy policy = PeerAuthenticationPolicy.forProxy(snapshot, proxy);
-    List<HttpFilter> authorization =
-        AuthorizationFilters.httpFilters(
+    Authorization authorization =
+        Authorization.of(
             snapshot
                 .config()
                 .policies(
@@ -60,8 +62,7 @@ final class SidecarInbound {
                     proxy.namespace(),
                     PeerAuthenticationPolicy.workloadLabels(snapshot, proxy)),
             trustDomain,
-            false,
-            log::warn);
+            inboundPorts.values().stream().anyMatch(p -> p.protocol().isHttp()));
     Listener.Builder inbound =
         Listener.newBuilder()
             .setName(NAME)
@@ -86,19 +87,45 @@ final class SidecarInbound {
           FilterChain.newBuilder()
               .setName(NAME + "-mtls")
               .setFilterChainMatch(tlsMatch(policy.mode()))
-              .addFilters(SidecarGenerator.tcpFilter(NAME, SidecarGenerator.INBOUND_PASSTHROUGH))
+              .addAllFilters(passthrough(authorization))
               .setTransportSocket(
                   EnvoyTlsBuilder.tlsSocket(EnvoyTlsBuilder.istioMutualServer(true))));
     }
     if (policy.mode() != Mode.STRICT) {
       inbound.setDefaultFilterChain(
-          FilterChain.newBuilder()
-              .addFilters(SidecarGenerator.tcpFilter(NAME, SidecarGenerator.INBOUND_PASSTHROUGH)));
+          FilterChain.newBuilder().addAllFilters(passthrough(authorization)));
     }
     if (inspectTls) {
       inbound.addListenerFilters(TcpRoutes.tlsInspector());
     }
     return inbound.build();
+  }
+
+  /**
+   * The RBAC filters of the workload's AuthorizationPolicies: HTTP ones for its HTTP ports, network
+   * ones for every other chain that reaches it.
+   */
+  private record Authorization(List<HttpFilter> http, List<Filter> tcp) {
+    static Authorization of(List<ConfigEntry> policies, String trustDomain, boolean anyHttp) {
+      List<HttpFilter> http =
+          anyHttp
+              ? AuthorizationFilters.httpFilters(policies, trustDomain, false, log::warn)
+              : List.of();
+      return new Authorization(
+          http, AuthorizationFilters.networkFilters(policies, trustDomain, log::warn));
+    }
+  }
+
+  /** The filters of a chain that passes connections through to the workload. */
+  private static List<Filter> passthrough(Authorization authorization) {
+    return tcp(NAME, SidecarGenerator.INBOUND_PASSTHROUGH, authorization);
+  }
+
+  /** A TCP proxy to {@code cluster}, behind the network RBAC filters. */
+  private static List<Filter> tcp(String statPrefix, String cluster, Authorization authorization) {
+    List<Filter> filters = new ArrayList<>(authorization.tcp());
+    filters.add(SidecarGenerator.tcpFilter(statPrefix, cluster));
+    return filters;
   }
 
   /**
@@ -110,9 +137,9 @@ final class SidecarInbound {
       ServicePort servicePort,
       Mode mode,
       boolean passthroughPlaintext,
-      List<HttpFilter> authorization) {
+      Authorization authorization) {
     String cluster = "inbound|" + port + "||";
-    Filter filter = filter(port, servicePort, cluster, authorization);
+    List<Filter> filters = filters(port, servicePort, cluster, authorization);
     List<FilterChain> chains = new ArrayList<>();
     if (mode != Mode.DISABLE) {
       FilterChainMatch.Builder match = tlsMatch(mode).toBuilder().setDestinationPort(uint(port));
@@ -120,7 +147,7 @@ final class SidecarInbound {
           FilterChain.newBuilder()
               .setName(cluster + "-mtls")
               .setFilterChainMatch(match)
-              .addFilters(filter)
+              .addAllFilters(filters)
               .setTransportSocket(
                   EnvoyTlsBuilder.tlsSocket(
                       EnvoyTlsBuilder.istioMutualServer(!servicePort.protocol().isHttp())))
@@ -135,7 +162,7 @@ final class SidecarInbound {
           FilterChain.newBuilder()
               .setName(cluster)
               .setFilterChainMatch(match)
-              .addFilters(filter)
+              .addAllFilters(filters)
               .build());
     } else if (passthroughPlaintext) {
       chains.add(
@@ -164,10 +191,10 @@ final class SidecarInbound {
   }
 
   /** An HTTP connection manager routing to the port's inbound cluster, or a TCP proxy to it. */
-  private static Filter filter(
-      int port, ServicePort servicePort, String cluster, List<HttpFilter> authorization) {
+  private static List<Filter> filters(
+      int port, ServicePort servicePort, String cluster, Authorization authorization) {
     if (!servicePort.protocol().isHttp()) {
-      return SidecarGenerator.tcpFilter(cluster, cluster);
+      return tcp(cluster, cluster, authorization);
     }
     RouteConfiguration route =
         RouteConfiguration.newBuilder()
@@ -181,8 +208,9 @@ final class SidecarInbound {
                             .setMatch(RouteMatch.newBuilder().setPrefix("/"))
                             .setRoute(RouteAction.newBuilder().setCluster(cluster))))
             .build();
-    return SidecarGenerator.httpFilter(
-        cluster, authorization, manager -> manager.setRouteConfig(route));
+    return List.of(
+        SidecarGenerator.httpFilter(
+            cluster, authorization.http(), manager -> manager.setRouteConfig(route)));
   }
 
   private static UInt32Value uint(int value) {
