@@ -22,13 +22,15 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 
 /**
  * Istio AuthorizationPolicies as Envoy RBAC filters: HTTP filters for Envoy sidecars' HTTP chains
  * and for proxyless gRPC servers (which implement the part of RBAC described in gRFC A41), network
  * filters for sidecars' other inbound chains. Whatever a policy asks for that the target cannot do
  * is reported and resolved toward denying: such an ALLOW rule is left out (it allows less), such a
- * DENY condition is widened (it denies more).
+ * DENY condition is widened (it denies more). Likewise a CUSTOM policy, whose ext_authz provider
+ * Bosun cannot call, denies whatever its rules match, as istiod does with a provider it cannot use.
  */
 public final class AuthorizationFilters {
   /**
@@ -120,22 +122,40 @@ public final class AuthorizationFilters {
         continue;
       }
       boolean allowing = action == AuthorizationPolicyAction.ALLOW;
+      IntFunction<String> key = index -> key(entry, index);
+      if (action == AuthorizationPolicyAction.CUSTOM) {
+        String provider = entry.document().path("spec").path("provider").path("name").asText("");
+        warnings.accept(
+            "%s: spec.action: CUSTOM: provider \"%s\" cannot be used (Bosun has no ext_authz"
+                    .formatted(entry.key(), provider)
+                + " providers); its rules are enforced as DENY rules");
+        key = index -> customKey(entry, provider, index);
+      }
       RbacPolicyBuilder builder =
           new RbacPolicyBuilder(entry, allowing, target, trustDomain, warnings);
       (allowing ? translated.allow() : translated.deny())
-          .add(builder, entry, rules, dryRun(entry, warnings));
+          .add(builder, key, rules, dryRun(entry, warnings));
     }
     return translated;
   }
 
-  /** Why a whole policy cannot be applied, or null. */
+  /**
+   * Why a whole policy cannot be applied, or null. A CUSTOM policy is applied as istiod applies one
+   * whose provider it cannot use: its rules deny what they match, so it fails closed, not open.
+   */
   private static String skipReason(
       ConfigEntry entry, AuthorizationPolicyAction action, List<Rule> rules, Target target) {
-    if (action != AuthorizationPolicyAction.ALLOW && action != AuthorizationPolicyAction.DENY) {
+    if (action == AuthorizationPolicyAction.AUDIT) {
       return "spec.action: " + action + " is not supported (expected: ALLOW or DENY)";
     }
-    if (action == AuthorizationPolicyAction.DENY && rules.isEmpty()) {
-      return "spec.rules: a DENY policy without rules matches nothing";
+    if (action != AuthorizationPolicyAction.ALLOW && rules.isEmpty()) {
+      return "spec.rules: a " + action + " policy without rules matches nothing";
+    }
+    if (action == AuthorizationPolicyAction.CUSTOM && dryRun(entry, ignored -> {})) {
+      // istiod leaves these out too when it cannot use the provider: they would enforce nothing.
+      return "metadata.annotations["
+          + DRY_RUN_ANNOTATION
+          + "]: a dry-run CUSTOM policy has no provider to report to";
     }
     if (target == Target.PROXYLESS && dryRun(entry, ignored -> {})) {
       return "metadata.annotations[" + DRY_RUN_ANNOTATION + "]: gRPC servers have no dry run";
@@ -174,16 +194,17 @@ public final class AuthorizationFilters {
       this.action = action;
     }
 
-    void add(RbacPolicyBuilder builder, ConfigEntry entry, List<Rule> rules, boolean dryRun) {
+    /** The policy's rules, each under the RBAC policy name {@code key} gives its index. */
+    void add(RbacPolicyBuilder builder, IntFunction<String> key, List<Rule> rules, boolean dryRun) {
       Map<String, Policy> target = dryRun ? shadow : enforced;
       anyShadow |= dryRun;
       anyEnforced |= !dryRun;
       if (rules.isEmpty()) {
-        target.put(key(entry, 0), RbacPolicyBuilder.MATCH_NOTHING);
+        target.put(key.apply(0), RbacPolicyBuilder.MATCH_NOTHING);
       }
       for (int i = 0; i < rules.size(); i++) {
-        String key = key(entry, i);
-        builder.policy(rules.get(i), i, key).ifPresent(policy -> target.put(key, policy));
+        String name = key.apply(i);
+        builder.policy(rules.get(i), i, name).ifPresent(policy -> target.put(name, policy));
       }
     }
 
@@ -315,6 +336,14 @@ public final class AuthorizationFilters {
   private static String key(ConfigEntry entry, int index) {
     return "ns[%s]-policy[%s]-rule[%d]"
         .formatted(entry.key().namespace(), entry.key().name(), index);
+  }
+
+  /** Istio's name for a CUSTOM rule turned into a DENY rule because its provider is unusable. */
+  private static String customKey(ConfigEntry entry, String provider, int index) {
+    return "istio-ext-authz-"
+        + (provider.isEmpty() ? "" : provider + "-")
+        + key(entry, index)
+        + "-deny-due-to-bad-CUSTOM-action";
   }
 
   private static <T> List<T> list(List<T> list) {

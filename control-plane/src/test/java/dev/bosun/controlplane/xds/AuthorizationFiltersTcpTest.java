@@ -198,6 +198,44 @@ class AuthorizationFiltersTcpTest {
   }
 
   @Test
+  void customPolicy_deniesTheConnectionsItsRulesMatch_requestAttributesIgnored() {
+    Filter filter =
+        single(
+            tcp(
+                """
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: ext-authz, namespace: shop}
+                spec:
+                  action: CUSTOM
+                  provider: {name: opa}
+                  rules:
+                  - from: [{source: {ipBlocks: [198.51.100.0/24]}}]
+                    to: [{operation: {paths: [/admin]}}]
+                """));
+
+    RBAC rules = networkRbac(filter).getRules();
+    assertThat(rules.getAction()).isEqualTo(RBAC.Action.DENY);
+    assertThat(rules.getPoliciesMap())
+        .containsExactly(
+            Map.entry(
+                "istio-ext-authz-opa-ns[shop]-policy[ext-authz]-rule[0]-deny-due-to-bad-CUSTOM-action",
+                policy(
+                    """
+                    {"permissions": [{"andRules": {"rules": [{"any": true}]}}],
+                     "principals": [{"andIds": {"ids": [{"orIds": {"ids": [
+                       {"directRemoteIp": {"addressPrefix": "198.51.100.0", "prefixLen": 24}}]}}]}}]}
+                    """)));
+    assertThat(warnings)
+        .containsExactly(
+            "AuthorizationPolicy shop/ext-authz: spec.action: CUSTOM: provider \"opa\" cannot be"
+                + " used (Bosun has no ext_authz providers); its rules are enforced as DENY rules",
+            "AuthorizationPolicy shop/ext-authz: spec.rules[0].to[0].operation.paths: "
+                + HTTP_ONLY
+                + "; ignored, so the DENY rule matches more connections");
+  }
+
+  @Test
   void denyAndAllow_denyFilterFirst_bothWithIstiosName() {
     List<Filter> filters =
         tcp(
