@@ -24,6 +24,7 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The sidecar's {@code virtualInbound} listener (15006), shaped by its workload's
@@ -31,9 +32,11 @@ import java.util.Map;
  * chain; PERMISSIVE has an mTLS chain (transport {@code tls} and an Istio client ALPN, which the
  * TLS inspector detects) beside the plaintext one ({@code raw_buffer}); STRICT has only the mTLS
  * chain. Connections to other ports pass through to the workload: in plaintext unless the workload
- * is STRICT, over mTLS unless it is DISABLE. A plaintext connection to a STRICT port finds no chain
- * and is closed. Every chain that reaches the workload enforces its AuthorizationPolicies: HTTP
- * chains with RBAC HTTP filters, all others with RBAC network filters before the TCP proxy.
+ * is STRICT, over mTLS unless it is DISABLE; a port-level mode on a port no service declares gives
+ * that port passthrough chains of its own, shaped by that mode as above. A plaintext connection to
+ * a STRICT port finds no chain or one that refuses it. Every chain that reaches the workload
+ * enforces its AuthorizationPolicies: HTTP chains with RBAC HTTP filters, all others with RBAC
+ * network filters before the TCP proxy.
  */
 final class SidecarInbound {
   private static final org.slf4j.Logger log =
@@ -75,12 +78,30 @@ final class SidecarInbound {
                     .setName("envoy.filters.listener.original_dst")
                     .setTypedConfig(Any.pack(OriginalDst.getDefaultInstance())));
     boolean inspectTls = policy.mode() != Mode.DISABLE;
+    boolean passthroughPlaintext = policy.mode() != Mode.STRICT;
     for (Map.Entry<Integer, ServicePort> port : inboundPorts.entrySet()) {
       Mode mode = policy.forPort(port.getKey());
       inspectTls |= mode != Mode.DISABLE;
       inbound.addAllFilterChains(
           portChains(
-              port.getKey(), port.getValue(), mode, policy.mode() != Mode.STRICT, authorization));
+              port.getKey(),
+              servicePort(port.getKey(), port.getValue(), authorization),
+              mode,
+              passthroughPlaintext));
+    }
+    // A port-level mode on a port no service declares still decides what reaches that port; with
+    // the workload's own mode, the listener-wide passthrough chains already do what it says.
+    for (Map.Entry<Integer, Mode> port : new TreeMap<>(policy.portModes()).entrySet()) {
+      if (inboundPorts.containsKey(port.getKey()) || port.getValue() == policy.mode()) {
+        continue;
+      }
+      inspectTls |= port.getValue() != Mode.DISABLE;
+      inbound.addAllFilterChains(
+          portChains(
+              port.getKey(),
+              passthroughPort(port.getKey(), authorization),
+              port.getValue(),
+              passthroughPlaintext));
     }
     if (policy.mode() != Mode.DISABLE) {
       inbound.addFilterChains(
@@ -129,28 +150,46 @@ final class SidecarInbound {
   }
 
   /**
+   * Where the chains of one port lead. {@code name} names the chains (with {@code -mtls} and {@code
+   * -plaintext-refused} for those variants) and is the stat prefix of the one that refuses; {@code
+   * tcp}: the mTLS chain offers the ALPN of Istio's TCP clients.
+   */
+  private record PortTarget(String name, List<Filter> filters, boolean tcp) {}
+
+  /** A port a service declares: to its inbound cluster {@code inbound|<port>||}. */
+  private static PortTarget servicePort(
+      int port, ServicePort servicePort, Authorization authorization) {
+    String cluster = "inbound|" + port + "||";
+    return new PortTarget(
+        cluster,
+        filters(port, servicePort, cluster, authorization),
+        !servicePort.protocol().isHttp());
+  }
+
+  /**
+   * A port only the workload's PeerAuthentication names: its chains, {@code virtualInbound|<port>},
+   * pass connections through to the workload as the listener-wide passthrough chains do.
+   */
+  private static PortTarget passthroughPort(int port, Authorization authorization) {
+    return new PortTarget(NAME + "|" + port, passthrough(authorization), true);
+  }
+
+  /**
    * The chains of one port. {@code passthroughPlaintext}: the listener's default chain forwards
    * plaintext, so a STRICT port needs a chain that refuses it.
    */
   private static List<FilterChain> portChains(
-      int port,
-      ServicePort servicePort,
-      Mode mode,
-      boolean passthroughPlaintext,
-      Authorization authorization) {
-    String cluster = "inbound|" + port + "||";
-    List<Filter> filters = filters(port, servicePort, cluster, authorization);
+      int port, PortTarget target, Mode mode, boolean passthroughPlaintext) {
     List<FilterChain> chains = new ArrayList<>();
     if (mode != Mode.DISABLE) {
       FilterChainMatch.Builder match = tlsMatch(mode).toBuilder().setDestinationPort(uint(port));
       chains.add(
           FilterChain.newBuilder()
-              .setName(cluster + "-mtls")
+              .setName(target.name() + "-mtls")
               .setFilterChainMatch(match)
-              .addAllFilters(filters)
+              .addAllFilters(target.filters())
               .setTransportSocket(
-                  EnvoyTlsBuilder.tlsSocket(
-                      EnvoyTlsBuilder.istioMutualServer(!servicePort.protocol().isHttp())))
+                  EnvoyTlsBuilder.tlsSocket(EnvoyTlsBuilder.istioMutualServer(target.tcp())))
               .build());
     }
     if (mode != Mode.STRICT) {
@@ -160,19 +199,19 @@ final class SidecarInbound {
       }
       chains.add(
           FilterChain.newBuilder()
-              .setName(cluster)
+              .setName(target.name())
               .setFilterChainMatch(match)
-              .addAllFilters(filters)
+              .addAllFilters(target.filters())
               .build());
     } else if (passthroughPlaintext) {
       chains.add(
           FilterChain.newBuilder()
-              .setName(cluster + "-plaintext-refused")
+              .setName(target.name() + "-plaintext-refused")
               .setFilterChainMatch(
                   FilterChainMatch.newBuilder()
                       .setDestinationPort(uint(port))
                       .setTransportProtocol(RAW_BUFFER))
-              .addFilters(SidecarGenerator.tcpFilter(cluster, SidecarGenerator.BLACKHOLE))
+              .addFilters(SidecarGenerator.tcpFilter(target.name(), SidecarGenerator.BLACKHOLE))
               .build());
     }
     return chains;

@@ -155,6 +155,28 @@ class SidecarInboundAuthorizationTest {
   }
 
   @Test
+  void passthroughChainsOfAnUndeclaredPort_haveNetworkRbacToo() {
+    Listener listener =
+        inbound(
+            mesh(
+                ALLOW_FRONTEND
+                    + """
+                    ---
+                    apiVersion: security.istio.io/v1
+                    kind: PeerAuthentication
+                    metadata: {name: db, namespace: data}
+                    spec:
+                      selector: {matchLabels: {app: db}}
+                      portLevelMtls: {9187: {mode: STRICT}, 9443: {mode: DISABLE}}
+                    """));
+
+    assertThat(filtersByChain(listener))
+        .containsEntry("virtualInbound|9187-mtls", List.of(RBAC, TCP_PROXY))
+        .containsEntry("virtualInbound|9187-plaintext-refused", List.of(TCP_PROXY))
+        .containsEntry("virtualInbound|9443", List.of(RBAC, TCP_PROXY));
+  }
+
+  @Test
   void noPolicy_noRbacAnywhere() {
     Listener listener = inbound(mesh(""));
 
