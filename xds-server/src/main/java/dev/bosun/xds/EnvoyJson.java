@@ -8,8 +8,8 @@ import java.util.List;
 
 /**
  * Envoy resources as JSON, with the packed configs Bosun produces expanded (listeners' connection
- * managers and TCP proxies, their filters, TLS contexts and raw-buffer sockets, protocol options),
- * for debug pages and golden files.
+ * managers, TCP proxies and RBAC filters, their filters, TLS contexts and raw-buffer sockets,
+ * protocol options), for debug pages and golden files.
  */
 public final class EnvoyJson {
   private static final JsonFormat.TypeRegistry REGISTRY = registry();
@@ -46,7 +46,8 @@ public final class EnvoyJson {
                 .getDescriptor(),
             io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer
                 .getDescriptor(),
-            io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDescriptor())) {
+            io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDescriptor(),
+            io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDescriptor())) {
       registry.add(descriptor);
     }
     return registry.build();

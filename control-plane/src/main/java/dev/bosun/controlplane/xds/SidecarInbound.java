@@ -2,6 +2,7 @@ package dev.bosun.controlplane.xds;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.UInt32Value;
+import dev.bosun.controlplane.config.ConfigEntry;
 import dev.bosun.controlplane.model.ServicePort;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import dev.bosun.controlplane.xds.PeerAuthenticationPolicy.Mode;
@@ -23,6 +24,7 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The sidecar's {@code virtualInbound} listener (15006), shaped by its workload's
@@ -30,8 +32,11 @@ import java.util.Map;
  * chain; PERMISSIVE has an mTLS chain (transport {@code tls} and an Istio client ALPN, which the
  * TLS inspector detects) beside the plaintext one ({@code raw_buffer}); STRICT has only the mTLS
  * chain. Connections to other ports pass through to the workload: in plaintext unless the workload
- * is STRICT, over mTLS unless it is DISABLE. A plaintext connection to a STRICT port finds no chain
- * and is closed.
+ * is STRICT, over mTLS unless it is DISABLE; a port-level mode on a port no service declares gives
+ * that port passthrough chains of its own, shaped by that mode as above. A plaintext connection to
+ * a STRICT port finds no chain or one that refuses it. Every chain that reaches the workload
+ * enforces its AuthorizationPolicies: HTTP chains with RBAC HTTP filters, all others with RBAC
+ * network filters before the TCP proxy.
  */
 final class SidecarInbound {
   private static final org.slf4j.Logger log =
@@ -51,8 +56,8 @@ final class SidecarInbound {
       Map<Integer, ServicePort> inboundPorts,
       String trustDomain) {
     PeerAuthenticationPolicy policy = PeerAuthenticationPolicy.forProxy(snapshot, proxy);
-    List<HttpFilter> authorization =
-        AuthorizationFilters.httpFilters(
+    Authorization authorization =
+        Authorization.of(
             snapshot
                 .config()
                 .policies(
@@ -60,8 +65,7 @@ final class SidecarInbound {
                     proxy.namespace(),
                     PeerAuthenticationPolicy.workloadLabels(snapshot, proxy)),
             trustDomain,
-            false,
-            log::warn);
+            inboundPorts.values().stream().anyMatch(p -> p.protocol().isHttp()));
     Listener.Builder inbound =
         Listener.newBuilder()
             .setName(NAME)
@@ -74,26 +78,43 @@ final class SidecarInbound {
                     .setName("envoy.filters.listener.original_dst")
                     .setTypedConfig(Any.pack(OriginalDst.getDefaultInstance())));
     boolean inspectTls = policy.mode() != Mode.DISABLE;
+    boolean passthroughPlaintext = policy.mode() != Mode.STRICT;
     for (Map.Entry<Integer, ServicePort> port : inboundPorts.entrySet()) {
       Mode mode = policy.forPort(port.getKey());
       inspectTls |= mode != Mode.DISABLE;
       inbound.addAllFilterChains(
           portChains(
-              port.getKey(), port.getValue(), mode, policy.mode() != Mode.STRICT, authorization));
+              port.getKey(),
+              servicePort(port.getKey(), port.getValue(), authorization),
+              mode,
+              passthroughPlaintext));
+    }
+    // A port-level mode on a port no service declares still decides what reaches that port; with
+    // the workload's own mode, the listener-wide passthrough chains already do what it says.
+    for (Map.Entry<Integer, Mode> port : new TreeMap<>(policy.portModes()).entrySet()) {
+      if (inboundPorts.containsKey(port.getKey()) || port.getValue() == policy.mode()) {
+        continue;
+      }
+      inspectTls |= port.getValue() != Mode.DISABLE;
+      inbound.addAllFilterChains(
+          portChains(
+              port.getKey(),
+              passthroughPort(port.getKey(), authorization),
+              port.getValue(),
+              passthroughPlaintext));
     }
     if (policy.mode() != Mode.DISABLE) {
       inbound.addFilterChains(
           FilterChain.newBuilder()
               .setName(NAME + "-mtls")
               .setFilterChainMatch(tlsMatch(policy.mode()))
-              .addFilters(SidecarGenerator.tcpFilter(NAME, SidecarGenerator.INBOUND_PASSTHROUGH))
+              .addAllFilters(passthrough(authorization))
               .setTransportSocket(
                   EnvoyTlsBuilder.tlsSocket(EnvoyTlsBuilder.istioMutualServer(true))));
     }
     if (policy.mode() != Mode.STRICT) {
       inbound.setDefaultFilterChain(
-          FilterChain.newBuilder()
-              .addFilters(SidecarGenerator.tcpFilter(NAME, SidecarGenerator.INBOUND_PASSTHROUGH)));
+          FilterChain.newBuilder().addAllFilters(passthrough(authorization)));
     }
     if (inspectTls) {
       inbound.addListenerFilters(TcpRoutes.tlsInspector());
@@ -102,28 +123,73 @@ final class SidecarInbound {
   }
 
   /**
+   * The RBAC filters of the workload's AuthorizationPolicies: HTTP ones for its HTTP ports, network
+   * ones for every other chain that reaches it.
+   */
+  private record Authorization(List<HttpFilter> http, List<Filter> tcp) {
+    static Authorization of(List<ConfigEntry> policies, String trustDomain, boolean anyHttp) {
+      List<HttpFilter> http =
+          anyHttp
+              ? AuthorizationFilters.httpFilters(policies, trustDomain, false, log::warn)
+              : List.of();
+      return new Authorization(
+          http, AuthorizationFilters.networkFilters(policies, trustDomain, log::warn));
+    }
+  }
+
+  /** The filters of a chain that passes connections through to the workload. */
+  private static List<Filter> passthrough(Authorization authorization) {
+    return tcp(NAME, SidecarGenerator.INBOUND_PASSTHROUGH, authorization);
+  }
+
+  /** A TCP proxy to {@code cluster}, behind the network RBAC filters. */
+  private static List<Filter> tcp(String statPrefix, String cluster, Authorization authorization) {
+    List<Filter> filters = new ArrayList<>(authorization.tcp());
+    filters.add(SidecarGenerator.tcpFilter(statPrefix, cluster));
+    return filters;
+  }
+
+  /**
+   * Where the chains of one port lead. {@code name} names the chains (with {@code -mtls} and {@code
+   * -plaintext-refused} for those variants) and is the stat prefix of the one that refuses; {@code
+   * tcp}: the mTLS chain offers the ALPN of Istio's TCP clients.
+   */
+  private record PortTarget(String name, List<Filter> filters, boolean tcp) {}
+
+  /** A port a service declares: to its inbound cluster {@code inbound|<port>||}. */
+  private static PortTarget servicePort(
+      int port, ServicePort servicePort, Authorization authorization) {
+    String cluster = "inbound|" + port + "||";
+    return new PortTarget(
+        cluster,
+        filters(port, servicePort, cluster, authorization),
+        !servicePort.protocol().isHttp());
+  }
+
+  /**
+   * A port only the workload's PeerAuthentication names: its chains, {@code virtualInbound|<port>},
+   * pass connections through to the workload as the listener-wide passthrough chains do.
+   */
+  private static PortTarget passthroughPort(int port, Authorization authorization) {
+    return new PortTarget(NAME + "|" + port, passthrough(authorization), true);
+  }
+
+  /**
    * The chains of one port. {@code passthroughPlaintext}: the listener's default chain forwards
    * plaintext, so a STRICT port needs a chain that refuses it.
    */
   private static List<FilterChain> portChains(
-      int port,
-      ServicePort servicePort,
-      Mode mode,
-      boolean passthroughPlaintext,
-      List<HttpFilter> authorization) {
-    String cluster = "inbound|" + port + "||";
-    Filter filter = filter(port, servicePort, cluster, authorization);
+      int port, PortTarget target, Mode mode, boolean passthroughPlaintext) {
     List<FilterChain> chains = new ArrayList<>();
     if (mode != Mode.DISABLE) {
       FilterChainMatch.Builder match = tlsMatch(mode).toBuilder().setDestinationPort(uint(port));
       chains.add(
           FilterChain.newBuilder()
-              .setName(cluster + "-mtls")
+              .setName(target.name() + "-mtls")
               .setFilterChainMatch(match)
-              .addFilters(filter)
+              .addAllFilters(target.filters())
               .setTransportSocket(
-                  EnvoyTlsBuilder.tlsSocket(
-                      EnvoyTlsBuilder.istioMutualServer(!servicePort.protocol().isHttp())))
+                  EnvoyTlsBuilder.tlsSocket(EnvoyTlsBuilder.istioMutualServer(target.tcp())))
               .build());
     }
     if (mode != Mode.STRICT) {
@@ -133,19 +199,19 @@ final class SidecarInbound {
       }
       chains.add(
           FilterChain.newBuilder()
-              .setName(cluster)
+              .setName(target.name())
               .setFilterChainMatch(match)
-              .addFilters(filter)
+              .addAllFilters(target.filters())
               .build());
     } else if (passthroughPlaintext) {
       chains.add(
           FilterChain.newBuilder()
-              .setName(cluster + "-plaintext-refused")
+              .setName(target.name() + "-plaintext-refused")
               .setFilterChainMatch(
                   FilterChainMatch.newBuilder()
                       .setDestinationPort(uint(port))
                       .setTransportProtocol(RAW_BUFFER))
-              .addFilters(SidecarGenerator.tcpFilter(cluster, SidecarGenerator.BLACKHOLE))
+              .addFilters(SidecarGenerator.tcpFilter(target.name(), SidecarGenerator.BLACKHOLE))
               .build());
     }
     return chains;
@@ -164,10 +230,10 @@ final class SidecarInbound {
   }
 
   /** An HTTP connection manager routing to the port's inbound cluster, or a TCP proxy to it. */
-  private static Filter filter(
-      int port, ServicePort servicePort, String cluster, List<HttpFilter> authorization) {
+  private static List<Filter> filters(
+      int port, ServicePort servicePort, String cluster, Authorization authorization) {
     if (!servicePort.protocol().isHttp()) {
-      return SidecarGenerator.tcpFilter(cluster, cluster);
+      return tcp(cluster, cluster, authorization);
     }
     RouteConfiguration route =
         RouteConfiguration.newBuilder()
@@ -181,8 +247,9 @@ final class SidecarInbound {
                             .setMatch(RouteMatch.newBuilder().setPrefix("/"))
                             .setRoute(RouteAction.newBuilder().setCluster(cluster))))
             .build();
-    return SidecarGenerator.httpFilter(
-        cluster, authorization, manager -> manager.setRouteConfig(route));
+    return List.of(
+        SidecarGenerator.httpFilter(
+            cluster, authorization.http(), manager -> manager.setRouteConfig(route)));
   }
 
   private static UInt32Value uint(int value) {

@@ -99,6 +99,28 @@ class AuthorizationFiltersGrpcTest {
   }
 
   @Test
+  void grpcJava_deniesWhatACustomPolicyMatches_sinceNoProviderCanDecide() throws Exception {
+    Map<String, ServerInterceptor> chain =
+        interceptors(
+            proxyless(
+                """
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: ext-authz, namespace: shop}
+                spec:
+                  action: CUSTOM
+                  provider: {name: opa}
+                  rules: [{to: [{operation: {paths: [/shop.Reviews/Delete]}}]}]
+                """));
+
+    assertThat(chain).containsOnlyKeys(DENY_FILTER);
+    X509Certificate frontend = peer("frontend");
+    assertThat(decide(chain, frontend, "10.1.0.5", "shop.Reviews/Delete", null))
+        .isEqualTo(DENY_FILTER);
+    assertThat(decide(chain, frontend, "10.1.0.5", "shop.Reviews/Get", null)).isEqualTo(SERVED);
+  }
+
+  @Test
   void grpcJava_acceptsEveryFieldTheProxylessFiltersUse() {
     List<HttpFilter> filters =
         proxyless(

@@ -442,7 +442,7 @@ class AuthorizationFiltersTest {
   }
 
   @Test
-  void auditAndCustomPolicies_areSkippedWithAWarning() {
+  void auditPolicy_isSkippedWithAWarning() {
     List<HttpFilter> filters =
         envoy(
             """
@@ -452,7 +452,19 @@ class AuthorizationFiltersTest {
             spec:
               action: AUDIT
               rules: [{}]
-            """,
+            """);
+
+    assertThat(filters).isEmpty();
+    assertThat(warnings)
+        .containsExactly(
+            "AuthorizationPolicy shop/audit: spec.action: AUDIT is not supported (expected: ALLOW"
+                + " or DENY); policy skipped");
+  }
+
+  @Test
+  void customPolicy_deniesWhatItsRulesMatch_namedLikeIstiosFallback() {
+    List<HttpFilter> filters =
+        envoy(
             """
             apiVersion: security.istio.io/v1
             kind: AuthorizationPolicy
@@ -460,16 +472,104 @@ class AuthorizationFiltersTest {
             spec:
               action: CUSTOM
               provider: {name: opa}
-              rules: [{}]
+              rules:
+              - to: [{operation: {paths: [/admin/*]}}]
+              - from: [{source: {requestPrincipals: ["*"], namespaces: [guests]}}]
+            """,
+            """
+            apiVersion: security.istio.io/v1
+            kind: AuthorizationPolicy
+            metadata: {name: frontend, namespace: shop}
+            spec:
+              rules: [{from: [{source: {namespaces: [frontend]}}]}]
             """);
+
+    assertThat(filters).extracting(HttpFilter::getName).containsExactly(DENY_FILTER, ALLOW_FILTER);
+    RBAC deny = rules(filters.get(0));
+    assertThat(deny.getAction()).isEqualTo(RBAC.Action.DENY);
+    String custom =
+        "istio-ext-authz-opa-ns[shop]-policy[ext-authz]-rule[%d]-deny-due-to-bad-CUSTOM-action";
+    assertThat(deny.getPoliciesMap()).containsOnlyKeys(custom.formatted(0), custom.formatted(1));
+    assertThat(deny.getPoliciesOrThrow(custom.formatted(0)))
+        .isEqualTo(
+            policy(
+                """
+                {"permissions": [{"andRules": {"rules": [{"orRules": {"rules": [
+                   {"urlPath": {"path": {"prefix": "/admin/"}}}]}}]}}],
+                 "principals": [{"andIds": {"ids": [{"any": true}]}}]}
+                """));
+    assertThat(deny.getPoliciesOrThrow(custom.formatted(1)).getPrincipalsList())
+        .as("widened like any DENY rule: the token condition is ignored")
+        .containsExactly(
+            principal(
+                """
+                {"andIds": {"ids": [{"orIds": {"ids": [
+                  {"authenticated": {"principalName": {"safeRegex": {"regex": ".*/ns/guests/.*"}}}}]}}]}}
+                """));
+    assertThat(warnings)
+        .containsExactly(
+            "AuthorizationPolicy shop/ext-authz: spec.action: CUSTOM: provider \"opa\" cannot be"
+                + " used (Bosun has no ext_authz providers); its rules are enforced as DENY rules",
+            "AuthorizationPolicy shop/ext-authz: spec.rules[1].from[0].source.requestPrincipals:"
+                + " request authentication (JWT) is not supported; ignored, so the DENY rule matches"
+                + " more requests");
+  }
+
+  @Test
+  void customPolicy_forProxylessServers_isTheSameDenyFilter() {
+    String custom =
+        """
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata: {name: ext-authz, namespace: shop}
+        spec:
+          action: CUSTOM
+          provider: {name: opa}
+          rules: [{to: [{operation: {paths: [/shop.Reviews/Delete]}}]}]
+        """;
+
+    assertThat(grpc(custom))
+        .isEqualTo(envoy(custom))
+        .extracting(HttpFilter::getName)
+        .containsExactly(DENY_FILTER);
+  }
+
+  @Test
+  void customPolicy_dryRunOrWithoutRules_isSkipped() {
+    List<HttpFilter> filters =
+        AuthorizationFilters.httpFilters(
+            List.of(
+                entry(
+                    """
+                    apiVersion: security.istio.io/v1
+                    kind: AuthorizationPolicy
+                    metadata:
+                      name: ext-authz
+                      namespace: shop
+                      annotations: {istio.io/dry-run: "true"}
+                    spec:
+                      action: CUSTOM
+                      provider: {name: opa}
+                      rules: [{}]
+                    """),
+                unvalidated(
+                    """
+                    apiVersion: security.istio.io/v1
+                    kind: AuthorizationPolicy
+                    metadata: {name: ext-nothing, namespace: shop}
+                    spec: {action: CUSTOM, provider: {name: opa}}
+                    """)),
+            "cluster.local",
+            false,
+            warnings::add);
 
     assertThat(filters).isEmpty();
     assertThat(warnings)
         .containsExactly(
-            "AuthorizationPolicy shop/audit: spec.action: AUDIT is not supported (expected: ALLOW"
-                + " or DENY); policy skipped",
-            "AuthorizationPolicy shop/ext-authz: spec.action: CUSTOM is not supported (expected:"
-                + " ALLOW or DENY); policy skipped");
+            "AuthorizationPolicy shop/ext-authz: metadata.annotations[istio.io/dry-run]: a dry-run"
+                + " CUSTOM policy has no provider to report to; policy skipped",
+            "AuthorizationPolicy shop/ext-nothing: spec.rules: a CUSTOM policy without rules"
+                + " matches nothing; policy skipped");
   }
 
   @Test

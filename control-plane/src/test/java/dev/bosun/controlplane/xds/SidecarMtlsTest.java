@@ -2,12 +2,16 @@ package dev.bosun.controlplane.xds;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.UInt32Value;
 import dev.bosun.controlplane.model.Locality;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import dev.bosun.xds.EnvoyValidator;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import java.util.List;
@@ -166,6 +170,121 @@ class SidecarMtlsTest {
     assertThat(listener.getFilterChains(1).getFilters(0).getTypedConfig().toString())
         .contains("BlackHoleCluster");
     assertThat(listener.hasDefaultFilterChain()).isTrue();
+  }
+
+  private static String workloadPolicy(String mode, String portLevelMtls) {
+    return """
+        apiVersion: security.istio.io/v1
+        kind: PeerAuthentication
+        metadata: {name: api, namespace: demo}
+        spec:
+          selector: {matchLabels: {app: api}}
+          mtls: {mode: %s}
+          portLevelMtls: %s
+        """
+        .formatted(mode, portLevelMtls);
+  }
+
+  private static FilterChain chain(Listener listener, String name) {
+    return listener.getFilterChainsList().stream()
+        .filter(c -> c.getName().equals(name))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no chain " + name + " in " + chainNames(listener)));
+  }
+
+  private static String cluster(FilterChain chain) throws Exception {
+    Filter proxy = chain.getFilters(chain.getFiltersCount() - 1);
+    return proxy.getTypedConfig().unpack(TcpProxy.class).getCluster();
+  }
+
+  @Test
+  void inbound_strictUndeclaredPortInPermissiveWorkload_refusesPlaintextOnThatPort()
+      throws Exception {
+    Listener listener = inbound(mesh(workloadPolicy("PERMISSIVE", "{9000: {mode: STRICT}}")));
+
+    assertThat(chainNames(listener))
+        .containsExactly(
+            "inbound|5432||-mtls",
+            "inbound|5432||",
+            "inbound|8080||-mtls",
+            "inbound|8080||",
+            "virtualInbound|9000-mtls",
+            "virtualInbound|9000-plaintext-refused",
+            "virtualInbound-mtls");
+    FilterChain mtls = chain(listener, "virtualInbound|9000-mtls");
+    assertThat(mtls.getFilterChainMatch().getDestinationPort().getValue()).isEqualTo(9000);
+    assertThat(mtls.getFilterChainMatch().getTransportProtocol()).isEqualTo("tls");
+    assertThat(mtls.getFilterChainMatch().getApplicationProtocolsList())
+        .as("STRICT takes any mesh client")
+        .isEmpty();
+    assertThat(mtls.hasTransportSocket()).isTrue();
+    assertThat(cluster(mtls)).isEqualTo("InboundPassthroughCluster");
+    FilterChain refused = chain(listener, "virtualInbound|9000-plaintext-refused");
+    assertThat(refused.getFilterChainMatch().getDestinationPort().getValue()).isEqualTo(9000);
+    assertThat(refused.getFilterChainMatch().getTransportProtocol()).isEqualTo("raw_buffer");
+    assertThat(cluster(refused)).isEqualTo("BlackHoleCluster");
+    assertThat(listener.hasDefaultFilterChain()).as("other ports still take plaintext").isTrue();
+  }
+
+  @Test
+  void inbound_disableUndeclaredPortInStrictWorkload_passesAnyTransportThrough() throws Exception {
+    Listener listener = inbound(mesh(workloadPolicy("STRICT", "{9000: {mode: DISABLE}}")));
+
+    assertThat(chainNames(listener))
+        .containsExactly(
+            "inbound|5432||-mtls",
+            "inbound|8080||-mtls",
+            "virtualInbound|9000",
+            "virtualInbound-mtls");
+    FilterChain plaintext = chain(listener, "virtualInbound|9000");
+    assertThat(plaintext.getFilterChainMatch())
+        .isEqualTo(FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(9000)).build());
+    assertThat(plaintext.hasTransportSocket()).isFalse();
+    assertThat(cluster(plaintext)).isEqualTo("InboundPassthroughCluster");
+    assertThat(listener.hasDefaultFilterChain()).isFalse();
+  }
+
+  @Test
+  void inbound_permissiveUndeclaredPortInStrictWorkload_takesMtlsAndPlaintext() throws Exception {
+    Listener listener = inbound(mesh(workloadPolicy("STRICT", "{9000: {mode: PERMISSIVE}}")));
+
+    assertThat(chainNames(listener))
+        .containsExactly(
+            "inbound|5432||-mtls",
+            "inbound|8080||-mtls",
+            "virtualInbound|9000-mtls",
+            "virtualInbound|9000",
+            "virtualInbound-mtls");
+    assertThat(
+            chain(listener, "virtualInbound|9000-mtls")
+                .getFilterChainMatch()
+                .getApplicationProtocolsList())
+        .contains("istio", "istio-peer-exchange");
+    assertThat(chain(listener, "virtualInbound|9000").getFilterChainMatch().getTransportProtocol())
+        .isEqualTo("raw_buffer");
+  }
+
+  @Test
+  void inbound_strictUndeclaredPortInDisabledWorkload_inspectsTls() throws Exception {
+    Listener listener = inbound(mesh(workloadPolicy("DISABLE", "{9000: {mode: STRICT}}")));
+
+    assertThat(chainNames(listener))
+        .containsExactly(
+            "inbound|5432||",
+            "inbound|8080||",
+            "virtualInbound|9000-mtls",
+            "virtualInbound|9000-plaintext-refused");
+    assertThat(listener.getListenerFiltersList())
+        .extracting(f -> f.getName())
+        .contains("envoy.filters.listener.tls_inspector");
+  }
+
+  @Test
+  void inbound_undeclaredPortWithTheWorkloadsOwnMode_needsNoChainOfItsOwn() throws Exception {
+    Listener listener = inbound(mesh(workloadPolicy("STRICT", "{9000: {mode: STRICT}}")));
+
+    assertThat(chainNames(listener))
+        .containsExactly("inbound|5432||-mtls", "inbound|8080||-mtls", "virtualInbound-mtls");
   }
 
   @Test
