@@ -93,7 +93,8 @@ final class HttpRoutes {
   private Optional<Route.Builder> template(
       HTTPRoute route, ConfigEntry entry, int port, String where, ProxyView proxy) {
     if (route.getDelegate() != null) {
-      log.warn(
+      ConfigWarnings.warn(
+          log,
           "{}: delegate VirtualServices are not supported yet; route left out for {}",
           where,
           proxy.id());
@@ -105,7 +106,8 @@ final class HttpRoutes {
     }
     if (route.getRedirect() != null || route.getDirectResponse() != null) {
       if (!envoy) {
-        log.warn(
+        ConfigWarnings.warn(
+            log,
             "{}: redirect and directResponse are not supported by proxyless gRPC clients; route left out for {}",
             where,
             proxy.id());
@@ -225,7 +227,8 @@ final class HttpRoutes {
     if (match.getQueryParams() != null && !match.getQueryParams().isEmpty()) {
       if (!envoy) {
         // grpc-xds ignores routes with query matchers; dropping the matcher would widen the match.
-        log.warn(
+        ConfigWarnings.warn(
+            log,
             "queryParams matches are not supported by proxyless gRPC clients; match left out for {}",
             proxy.id());
         return Optional.empty();
@@ -290,7 +293,7 @@ final class HttpRoutes {
       }
     }
     if (weighted.isEmpty()) {
-      log.warn("{}: every destination has weight 0; route left out", where);
+      ConfigWarnings.warn(log, "{}: every destination has weight 0; route left out", where);
       return Optional.empty();
     }
     WeightedCluster.ClusterWeight only = weighted.get(0);
@@ -342,7 +345,8 @@ final class HttpRoutes {
             || route.getCorsPolicy() != null
             || route.getHeaders() != null
             || route.getRewrite() != null)) {
-      log.warn(
+      ConfigWarnings.warn(
+          log,
           "{}: mirror, CORS, rewrite and header manipulation are not supported by proxyless gRPC clients; ignored for them",
           where);
     }

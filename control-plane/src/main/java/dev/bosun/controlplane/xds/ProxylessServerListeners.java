@@ -118,7 +118,7 @@ final class ProxylessServerListeners {
             .policies(IstioKind.AUTHORIZATION_POLICY, workload.namespace(), workload.labels()),
         trustDomain,
         true,
-        log::warn);
+        message -> ConfigWarnings.warn(log, message));
   }
 
   private static FilterChain chain(

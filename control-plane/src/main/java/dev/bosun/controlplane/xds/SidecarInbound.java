@@ -130,10 +130,13 @@ final class SidecarInbound {
     static Authorization of(List<ConfigEntry> policies, String trustDomain, boolean anyHttp) {
       List<HttpFilter> http =
           anyHttp
-              ? AuthorizationFilters.httpFilters(policies, trustDomain, false, log::warn)
+              ? AuthorizationFilters.httpFilters(
+                  policies, trustDomain, false, message -> ConfigWarnings.warn(log, message))
               : List.of();
       return new Authorization(
-          http, AuthorizationFilters.networkFilters(policies, trustDomain, log::warn));
+          http,
+          AuthorizationFilters.networkFilters(
+              policies, trustDomain, message -> ConfigWarnings.warn(log, message)));
     }
   }
 

@@ -140,7 +140,8 @@ record UpstreamTls(
       }
       case FILES -> {
         if (settings.getCredentialName() != null && !settings.getCredentialName().isBlank()) {
-          log.warn(
+          ConfigWarnings.warn(
+              log,
               "{}: tls.credentialName {} is honoured only by gateways; the sidecar uses the"
                   + " certificate files of the same settings",
               where,
@@ -148,7 +149,8 @@ record UpstreamTls(
         }
         if (mode(settings) == ClientTLSSettingsTLSmode.MUTUAL
             && !EnvoyTlsBuilder.hasClientCertificate(settings)) {
-          log.warn(
+          ConfigWarnings.warn(
+              log,
               "{}: tls.mode MUTUAL without clientCertificate and privateKey; TLS without a client"
                   + " certificate, which servers that require one refuse",
               where);
@@ -185,7 +187,8 @@ record UpstreamTls(
         }
       }
       case FILES ->
-          log.warn(
+          ConfigWarnings.warn(
+              log,
               "{}: tls.mode {} is not supported for proxyless gRPC clients; the cluster gets no"
                   + " endpoints rather than plaintext",
               where,
