@@ -22,6 +22,9 @@ public final class KubernetesTokenReviewer implements TokenAuthenticator, AutoCl
   /** How long one review may take before the caller is told to retry. */
   static final java.time.Duration TIMEOUT = java.time.Duration.ofSeconds(5);
 
+  /** How long an accepted token is taken as still valid without asking again. */
+  static final java.time.Duration REMEMBER = java.time.Duration.ofMinutes(1);
+
   /** The group the API server puts every service account in. */
   private static final String SERVICE_ACCOUNTS_GROUP = "system:serviceaccounts";
 
@@ -30,6 +33,17 @@ public final class KubernetesTokenReviewer implements TokenAuthenticator, AutoCl
 
   private final KubernetesClient client;
   private final String audience;
+
+  /**
+   * Tokens the API server accepted in the last {@link #REMEMBER} (by fingerprint): a restart of
+   * every pod asks for a certificate and opens an ADS stream with the same token, and each would
+   * otherwise be one more TokenReview. Refusals are never remembered.
+   */
+  private final com.google.common.cache.Cache<String, CallerIdentity> recent =
+      com.google.common.cache.CacheBuilder.newBuilder()
+          .expireAfterWrite(REMEMBER)
+          .maximumSize(10_000)
+          .build();
 
   /**
    * Reviews through its own fail-fast client to {@code client}'s API server (no retries, a short
@@ -50,6 +64,29 @@ public final class KubernetesTokenReviewer implements TokenAuthenticator, AutoCl
     if (token == null || token.isBlank()) {
       throw new AuthenticationException("no bearer token in the authorization header");
     }
+    String key = fingerprint(token);
+    CallerIdentity known = recent.getIfPresent(key);
+    if (known != null) {
+      return known;
+    }
+    CallerIdentity identity = review(token);
+    recent.put(key, identity);
+    return identity;
+  }
+
+  /** SHA-256 of the token: the cache never holds a usable credential. */
+  private static String fingerprint(String token) {
+    try {
+      return java.util.HexFormat.of()
+          .formatHex(
+              java.security.MessageDigest.getInstance("SHA-256")
+                  .digest(token.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
+  private CallerIdentity review(String token) throws AuthenticationException {
     TokenReview request =
         new TokenReviewBuilder()
             .withNewSpec()

@@ -33,6 +33,23 @@ class KubernetesTokenReviewerTest {
   }
 
   @Test
+  void anAcceptedTokenIsRemembered_aRefusedOneIsAskedAgain() throws Exception {
+    String token = TokenReviews.token("shop", "frontend", "istio-ca");
+    int before = server.getRequestCount();
+    reviewer.authenticate(token);
+    reviewer.authenticate(token);
+    assertThat(server.getRequestCount() - before).as("one review for two calls").isEqualTo(1);
+
+    for (int i = 0; i < 2; i++) {
+      assertThatThrownBy(() -> reviewer.authenticate("garbage"))
+          .isInstanceOf(AuthenticationException.class);
+    }
+    assertThat(server.getRequestCount() - before)
+        .as("refusals are reviewed every time")
+        .isEqualTo(3);
+  }
+
+  @Test
   void refusals_sayWhy() {
     assertThatThrownBy(() -> reviewer.authenticate(null))
         .isInstanceOf(AuthenticationException.class)
