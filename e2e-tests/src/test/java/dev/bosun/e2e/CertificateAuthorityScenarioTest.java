@@ -6,7 +6,10 @@ import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
+import dev.bosun.ca.KeyAlgorithm;
 import dev.bosun.ca.Pem;
+import dev.bosun.ca.SelfSignedRoot;
+import dev.bosun.ca.SigningCa;
 import dev.bosun.ca.api.IstioCertificateResponse;
 import dev.bosun.controlplane.security.TokenReviews;
 import dev.bosun.controlplane.xds.RawAdsClient;
@@ -27,6 +30,7 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -106,6 +110,73 @@ class CertificateAuthorityScenarioTest {
             Struct.newBuilder()
                 .putFields("NAMESPACE", Value.newBuilder().setStringValue(namespace).build()))
         .build();
+  }
+
+  @Test
+  void aNewPlugInCa_isTakenUpWithoutARestart_aBrokenOneIsNot() throws Exception {
+    TokenReviews.install(server);
+    world =
+        new MeshWorld(MeshWorld.cluster(client), Files.createTempDirectory("bosun-e2e"))
+            .startBosun();
+    String selfSigned = world.publishedRoot();
+    SigningCa corporate =
+        SelfSignedRoot.generate("corp.example", KeyAlgorithm.ecdsaP256(), Clock.systemUTC());
+    String corporateRoot = Pem.encode(corporate.signingCertificate());
+    cacerts(corporateRoot, Pem.encode(corporate.signingKey()));
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> world.publishedRoot().equals(corporateRoot));
+    assertThat(corporateRoot).isNotEqualTo(selfSigned);
+    KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+    generator.initialize(new ECGenParameterSpec("secp256r1"));
+    KeyPair key = generator.generateKeyPair();
+    String identity = "spiffe://cluster.local/ns/e2e/sa/orders";
+    // Trusting only the new root: the serving certificate was reissued from it too.
+    IstioCertificateResponse response =
+        WorkloadCertificates.call(
+            world.securePort,
+            corporateRoot,
+            world.token("orders"),
+            WorkloadCertificates.csr(key, identity),
+            3600);
+    assertThat(response.getCertChain(response.getCertChainCount() - 1)).isEqualTo(corporateRoot);
+
+    SigningCa other = SelfSignedRoot.generate("other", KeyAlgorithm.ecdsaP256(), Clock.systemUTC());
+    cacerts(corporateRoot, Pem.encode(other.signingKey()));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> world.body("/metrics").contains("bosun_ca_reload_errors_total 1.0"));
+    assertThat(world.publishedRoot())
+        .as("a broken cacerts changes nothing")
+        .isEqualTo(corporateRoot);
+    assertThat(
+            WorkloadCertificates.call(
+                    world.securePort,
+                    corporateRoot,
+                    world.token("orders"),
+                    WorkloadCertificates.csr(key, identity),
+                    3600)
+                .getCertChainCount())
+        .isEqualTo(2);
+  }
+
+  private void cacerts(String root, String key) {
+    client
+        .secrets()
+        .inNamespace("istio-system")
+        .resource(
+            new io.fabric8.kubernetes.api.model.SecretBuilder()
+                .withNewMetadata()
+                .withNamespace("istio-system")
+                .withName("cacerts")
+                .endMetadata()
+                .withStringData(
+                    java.util.Map.of(
+                        "ca-cert.pem", root,
+                        "ca-key.pem", key,
+                        "cert-chain.pem", root,
+                        "root-cert.pem", root))
+                .build())
+        .createOr(existing -> existing.update());
   }
 
   @Test

@@ -96,6 +96,25 @@ public final class MeshCaLoader {
     }
   }
 
+  /**
+   * The CA the Secrets hold now, for a running Bosun: {@code cacerts} if present, else {@code
+   * istio-ca-secret}; empty when neither exists. Never generates a root: a deleted Secret must not
+   * turn into a new root nobody trusts.
+   *
+   * @throws CaConfigurationException when the Secret present is broken
+   */
+  public java.util.Optional<SigningCa> reload() throws CaConfigurationException {
+    Secret plugIn = secret(IstioCaSecrets.PLUG_IN_SECRET);
+    if (plugIn != null) {
+      return java.util.Optional.of(IstioCaSecrets.loadPlugIn(decode(plugIn), clock));
+    }
+    Secret stored = secret(IstioCaSecrets.SELF_SIGNED_SECRET);
+    if (stored != null) {
+      return java.util.Optional.of(IstioCaSecrets.loadSelfSigned(decode(stored), clock));
+    }
+    return java.util.Optional.empty();
+  }
+
   private Secret secret(String name) {
     return client.secrets().inNamespace(namespace).withName(name).get();
   }

@@ -37,8 +37,19 @@ public final class MeshCertificateAuthority implements AutoCloseable {
   /** How long Bosun's own serving certificate lives; it is renewed at half of this. */
   public static final Duration SERVING_TTL = Duration.ofHours(24);
 
-  private final SigningCa ca;
-  private final WorkloadCertificateSigner signer;
+  // Swapped together when the CA Secrets change (a plug-in CA rotated, for instance).
+  private volatile SigningCa ca;
+  private volatile WorkloadCertificateSigner signer;
+  private final MeshCaLoader loader;
+  private final WorkloadCertificateOptions certificateOptions;
+  private final List<
+          io.fabric8.kubernetes.client.informers.SharedIndexInformer<
+              io.fabric8.kubernetes.api.model.Secret>>
+      secretWatches = new java.util.ArrayList<>();
+  private final java.util.concurrent.atomic.AtomicBoolean reloadPending =
+      new java.util.concurrent.atomic.AtomicBoolean();
+  private final io.micrometer.core.instrument.Counter reloadErrors;
+  private java.util.concurrent.ScheduledFuture<?> nextRenewal;
   private final List<String> dnsNames;
   private final Clock clock;
   private final AdvancedTlsX509KeyManager keyManager = new AdvancedTlsX509KeyManager();
@@ -75,13 +86,17 @@ public final class MeshCertificateAuthority implements AutoCloseable {
       KubernetesClient client, XdsServer xds, Settings settings, MeterRegistry meters, Clock clock)
       throws Exception {
     this.clock = clock;
-    this.ca =
-        new MeshCaLoader(client, settings.namespace(), clock)
-            .load(settings.trustDomain(), settings.rootKey());
-    this.signer = new WorkloadCertificateSigner(ca, settings.certificates(), clock);
+    this.loader = new MeshCaLoader(client, settings.namespace(), clock);
+    this.certificateOptions = settings.certificates();
+    this.ca = loader.load(settings.trustDomain(), settings.rootKey());
+    this.signer = new WorkloadCertificateSigner(ca, certificateOptions, clock);
+    this.reloadErrors =
+        io.micrometer.core.instrument.Counter.builder("bosun_ca_reload_errors")
+            .description("CA Secret changes that could not be used; the previous CA stays")
+            .register(meters);
     this.dnsNames = List.copyOf(settings.dnsNames());
     this.tokens = new KubernetesTokenReviewer(client, settings.tokenAudience());
-    this.publisher = new RootCertPublisher(client, ca::rootPem, meters);
+    this.publisher = new RootCertPublisher(client, () -> ca.rootPem(), meters);
     try {
       renewServingCertificate();
       IstioCertificateService service =
@@ -101,8 +116,20 @@ public final class MeshCertificateAuthority implements AutoCloseable {
       this.election =
           new LeaderElection(client, LeaderElectionSettings.defaults(settings.namespace()))
               .start(publisher::start, publisher::stop);
+      for (String name :
+          List.of(
+              dev.bosun.ca.IstioCaSecrets.PLUG_IN_SECRET,
+              dev.bosun.ca.IstioCaSecrets.SELF_SIGNED_SECRET)) {
+        secretWatches.add(
+            client
+                .secrets()
+                .inNamespace(settings.namespace())
+                .withName(name)
+                .inform(new SecretChanges(), 0));
+      }
     } catch (Exception | Error e) {
       // Nothing half-started outlives a failed start.
+      secretWatches.forEach(io.fabric8.kubernetes.client.informers.SharedIndexInformer::stop);
       publisher.close();
       renewals.shutdownNow();
       tokens.close();
@@ -134,7 +161,16 @@ public final class MeshCertificateAuthority implements AutoCloseable {
         dnsNames,
         certificate.getNotAfter().toInstant(),
         untilRenewal);
-    renewals.schedule(this::renewOrRetry, Math.max(1, untilRenewal.toSeconds()), TimeUnit.SECONDS);
+    // At least a minute apart, even when the CA itself is about to expire; one renewal pending at
+    // a time, also when a CA change renews early.
+    schedule(Duration.ofSeconds(Math.max(60, untilRenewal.toSeconds())));
+  }
+
+  private synchronized void schedule(Duration delay) {
+    if (nextRenewal != null) {
+      nextRenewal.cancel(false);
+    }
+    nextRenewal = renewals.schedule(this::renewOrRetry, delay.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private void renewOrRetry() {
@@ -142,12 +178,74 @@ public final class MeshCertificateAuthority implements AutoCloseable {
       renewServingCertificate();
     } catch (Exception e) {
       log.error("renewing the serving certificate failed; retrying in a minute", e);
-      renewals.schedule(this::renewOrRetry, 1, TimeUnit.MINUTES);
+      schedule(Duration.ofMinutes(1));
     }
+  }
+
+  /**
+   * Any change to the CA Secrets: reload soon (changes often come in pairs, e.g. delete+create).
+   */
+  private final class SecretChanges
+      implements io.fabric8.kubernetes.client.informers.ResourceEventHandler<
+          io.fabric8.kubernetes.api.model.Secret> {
+    @Override
+    public void onAdd(io.fabric8.kubernetes.api.model.Secret secret) {
+      scheduleReload();
+    }
+
+    @Override
+    public void onUpdate(
+        io.fabric8.kubernetes.api.model.Secret old, io.fabric8.kubernetes.api.model.Secret now) {
+      scheduleReload();
+    }
+
+    @Override
+    public void onDelete(io.fabric8.kubernetes.api.model.Secret secret, boolean unknown) {
+      scheduleReload();
+    }
+  }
+
+  private void scheduleReload() {
+    if (reloadPending.compareAndSet(false, true)) {
+      renewals.schedule(this::reload, 1, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * Takes up a changed CA: a new signer for certificates, a new serving certificate, the new root
+   * in every namespace. A broken Secret or a deleted one leaves the running CA as it is.
+   */
+  private void reload() {
+    reloadPending.set(false);
+    SigningCa loaded;
+    try {
+      loaded = loader.reload().orElse(null);
+    } catch (dev.bosun.ca.CaConfigurationException | RuntimeException e) {
+      reloadErrors.increment();
+      log.error(
+          "CA Secrets changed but cannot be used; still signing with the previous CA: {}",
+          e.getMessage());
+      return;
+    }
+    if (loaded == null) {
+      log.warn("CA Secrets are gone; still signing with the CA in memory");
+      return;
+    }
+    if (loaded.equals(ca)) {
+      return;
+    }
+    ca = loaded;
+    signer = new WorkloadCertificateSigner(loaded, certificateOptions, clock);
+    log.info(
+        "CA changed: now signing with {}",
+        loaded.signingCertificate().getSubjectX500Principal().getName());
+    renewOrRetry();
+    publisher.republish();
   }
 
   @Override
   public void close() {
+    secretWatches.forEach(io.fabric8.kubernetes.client.informers.SharedIndexInformer::stop);
     election.close();
     publisher.close();
     renewals.shutdownNow();
