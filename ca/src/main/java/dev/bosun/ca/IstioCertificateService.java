@@ -56,10 +56,7 @@ public final class IstioCertificateService implements BindableService {
                   ProtoUtils.marshaller(IstioCertificateResponse.getDefaultInstance()))
               .build();
 
-  private static final Metadata.Key<String> AUTHORIZATION =
-      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   private static final Context.Key<String> TOKEN = Context.key("bosun-ca-bearer-token");
-  private static final String BEARER = "Bearer ";
 
   private final TokenAuthenticator authenticator;
   private final Supplier<WorkloadCertificateSigner> signer;
@@ -245,12 +242,11 @@ public final class IstioCertificateService implements BindableService {
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(
         ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-      String value = headers.get(AUTHORIZATION);
-      String token = null;
-      if (value != null && value.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
-        token = value.substring(BEARER.length()).trim();
-      }
-      return Contexts.interceptCall(Context.current().withValue(TOKEN, token), call, headers, next);
+      return Contexts.interceptCall(
+          Context.current().withValue(TOKEN, TokenAuthenticator.bearerToken(headers)),
+          call,
+          headers,
+          next);
     }
   }
 }

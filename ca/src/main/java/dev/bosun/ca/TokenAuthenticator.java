@@ -14,6 +14,19 @@ public interface TokenAuthenticator {
    */
   CallerIdentity authenticate(String token) throws AuthenticationException;
 
+  /** The {@code authorization} header Istio's clients send their token in. */
+  io.grpc.Metadata.Key<String> AUTHORIZATION =
+      io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER);
+
+  /** The token of an {@code authorization: Bearer <token>} header, or null without one. */
+  static String bearerToken(io.grpc.Metadata headers) {
+    String value = headers.get(AUTHORIZATION);
+    String bearer = "Bearer ";
+    return value != null && value.regionMatches(true, 0, bearer, 0, bearer.length())
+        ? value.substring(bearer.length()).trim()
+        : null;
+  }
+
   /** A workload identity: the namespace and service account a token was issued for. */
   record CallerIdentity(String namespace, String serviceAccount) {
 

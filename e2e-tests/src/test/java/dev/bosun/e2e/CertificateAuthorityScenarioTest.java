@@ -18,13 +18,9 @@ import io.envoyproxy.envoy.config.core.v3.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.TlsChannelCredentials;
-import io.grpc.stub.MetadataUtils;
 import java.nio.file.Files;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -84,22 +80,7 @@ class CertificateAuthorityScenarioTest {
   }
 
   private ManagedChannel secureChannel(String root, String token) throws Exception {
-    var builder =
-        Grpc.newChannelBuilder(
-                "127.0.0.1:" + world.securePort,
-                TlsChannelCredentials.newBuilder()
-                    .trustManager(
-                        new java.io.ByteArrayInputStream(
-                            root.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
-                    .build())
-            .overrideAuthority("istiod.istio-system.svc");
-    if (token != null) {
-      Metadata headers = new Metadata();
-      headers.put(
-          Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-      builder.intercept(MetadataUtils.newAttachHeadersInterceptor(headers));
-    }
-    return builder.build();
+    return WorkloadCertificates.secureChannel(world.securePort, root, token);
   }
 
   private static Node node(String namespace) {

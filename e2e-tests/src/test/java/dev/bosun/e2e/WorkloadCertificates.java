@@ -1,14 +1,15 @@
 package dev.bosun.e2e;
 
 import dev.bosun.ca.IstioCertificateService;
+import dev.bosun.ca.TokenAuthenticator;
 import dev.bosun.ca.api.IstioCertificateRequest;
 import dev.bosun.ca.api.IstioCertificateResponse;
-import io.grpc.CallCredentials;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.stub.ClientCalls;
+import io.grpc.stub.MetadataUtils;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.StringWriter;
@@ -19,7 +20,6 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.spec.ECGenParameterSpec;
-import java.util.concurrent.Executor;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -66,24 +66,38 @@ final class WorkloadCertificates {
     return files;
   }
 
-  /** One CreateCertificate call over TLS to {@code istiod.istio-system.svc}. */
-  static IstioCertificateResponse call(
-      int securePort, String rootPem, String token, String csrPem, long validitySeconds)
+  /**
+   * A channel to Bosun's TLS port as {@code istiod.istio-system.svc}, trusting only {@code
+   * rootPem}, sending {@code token} as a bearer token on every call (none when null).
+   */
+  static ManagedChannel secureChannel(int securePort, String rootPem, String token)
       throws IOException {
-    ManagedChannel channel =
+    var builder =
         Grpc.newChannelBuilder(
                 "127.0.0.1:" + securePort,
                 TlsChannelCredentials.newBuilder()
                     .trustManager(
                         new ByteArrayInputStream(rootPem.getBytes(StandardCharsets.UTF_8)))
                     .build())
-            .overrideAuthority("istiod.istio-system.svc")
-            .build();
+            .overrideAuthority("istiod.istio-system.svc");
+    if (token != null) {
+      Metadata headers = new Metadata();
+      headers.put(TokenAuthenticator.AUTHORIZATION, "Bearer " + token);
+      builder.intercept(MetadataUtils.newAttachHeadersInterceptor(headers));
+    }
+    return builder.build();
+  }
+
+  /** One CreateCertificate call over TLS to {@code istiod.istio-system.svc}. */
+  static IstioCertificateResponse call(
+      int securePort, String rootPem, String token, String csrPem, long validitySeconds)
+      throws IOException {
+    ManagedChannel channel = secureChannel(securePort, rootPem, token);
     try {
       return ClientCalls.blockingUnaryCall(
           channel,
           IstioCertificateService.CREATE_CERTIFICATE,
-          io.grpc.CallOptions.DEFAULT.withCallCredentials(bearer(token)),
+          io.grpc.CallOptions.DEFAULT,
           IstioCertificateRequest.newBuilder()
               .setCsr(csrPem)
               .setValidityDuration(validitySeconds)
@@ -112,18 +126,5 @@ final class WorkloadCertificates {
       writer.writeObject(object);
     }
     return out.toString();
-  }
-
-  private static CallCredentials bearer(String token) {
-    return new CallCredentials() {
-      @Override
-      public void applyRequestMetadata(
-          RequestInfo info, Executor executor, MetadataApplier applier) {
-        Metadata headers = new Metadata();
-        headers.put(
-            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-        applier.apply(headers);
-      }
-    };
   }
 }

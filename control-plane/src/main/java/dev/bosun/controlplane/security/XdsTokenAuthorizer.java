@@ -16,9 +16,6 @@ import io.grpc.Status;
  * the node says which. Anyone else would read another workload's config.
  */
 public final class XdsTokenAuthorizer implements StreamAuthorizer {
-  private static final Metadata.Key<String> AUTHORIZATION =
-      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
-  private static final String BEARER = "Bearer ";
 
   private final TokenAuthenticator tokens;
 
@@ -28,14 +25,9 @@ public final class XdsTokenAuthorizer implements StreamAuthorizer {
 
   @Override
   public Status authorize(Metadata headers, Node node) {
-    String value = headers.get(AUTHORIZATION);
-    String token =
-        value != null && value.regionMatches(true, 0, BEARER, 0, BEARER.length())
-            ? value.substring(BEARER.length()).trim()
-            : null;
     CallerIdentity caller;
     try {
-      caller = tokens.authenticate(token);
+      caller = tokens.authenticate(TokenAuthenticator.bearerToken(headers));
     } catch (AuthenticationException e) {
       return Status.UNAUTHENTICATED.withDescription("authentication failed: " + e.getMessage());
     }
