@@ -23,6 +23,14 @@ public final class MeshSnapshot {
   private final ConfigIndex config;
   private final List<Conflict> conflicts;
 
+  /**
+   * Values derived from this snapshot alone (a cluster, a route configuration, a proxy scope),
+   * computed once and shared by every proxy whose inputs are the same. It dies with the snapshot,
+   * so nothing in it is ever stale.
+   */
+  private final java.util.concurrent.ConcurrentHashMap<Object, Object> derived =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   MeshSnapshot(
       long version,
       Instant built,
@@ -98,6 +106,29 @@ public final class MeshSnapshot {
   /** Objects that lost to another by Istio's precedence, and what they competed for. */
   public List<Conflict> conflicts() {
     return conflicts;
+  }
+
+  /**
+   * The value derived from this snapshot under {@code key}, computed by {@code compute} the first
+   * time it is asked for. {@code key} must hold every input besides the snapshot that the value
+   * depends on (a proxy's namespace, the resource name, ...). {@code compute} may itself ask for
+   * derived values; two threads may both compute a missing value, and the first stored wins.
+   */
+  public <T> T derived(Object key, java.util.function.Supplier<T> compute) {
+    @SuppressWarnings("unchecked")
+    T value = (T) derived.get(key);
+    if (value != null) {
+      return value;
+    }
+    T computed = java.util.Objects.requireNonNull(compute.get(), "derived value");
+    @SuppressWarnings("unchecked")
+    T raced = (T) derived.putIfAbsent(key, computed);
+    return raced != null ? raced : computed;
+  }
+
+  /** How many derived values this snapshot holds, for debugging and benchmarks. */
+  public int derivedCount() {
+    return derived.size();
   }
 
   /** A summary for {@code /debug/snapshot}. */

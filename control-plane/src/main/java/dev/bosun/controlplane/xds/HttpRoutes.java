@@ -56,6 +56,11 @@ final class HttpRoutes {
     this.envoy = envoy;
   }
 
+  /** The cluster domain suffix short host names are qualified with. */
+  String domainSuffix() {
+    return domainSuffix;
+  }
+
   /** The routes for one service port: from its VirtualService, else the default route. */
   List<Route> routes(MeshSnapshot snapshot, ProxyView proxy, MeshService service, int port) {
     Optional<ConfigEntry> entry =

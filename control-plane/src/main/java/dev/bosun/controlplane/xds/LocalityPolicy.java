@@ -43,6 +43,17 @@ final class LocalityPolicy {
             && traffic.getOutlierDetection() != null;
   }
 
+  /** Whether the policy reads the proxy's labels: only to fail over by {@code failoverPriority}. */
+  static boolean readsProxyLabels(TrafficPolicy traffic) {
+    LocalityLoadBalancerSetting setting =
+        traffic == null || traffic.getLoadBalancer() == null
+            ? null
+            : traffic.getLoadBalancer().getLocalityLbSetting();
+    return setting != null
+        && setting.getFailoverPriority() != null
+        && !setting.getFailoverPriority().isEmpty();
+  }
+
   static LocalityPolicy of(ProxyView proxy, TrafficPolicy traffic) {
     return new LocalityPolicy(proxy, traffic);
   }

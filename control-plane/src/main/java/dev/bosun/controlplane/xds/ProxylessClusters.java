@@ -32,14 +32,28 @@ final class ProxylessClusters {
   record Policy(
       Optional<ConfigEntry> rule, Map<String, String> subsetLabels, TrafficPolicy traffic) {}
 
-  /** The policy for {@code outbound|port|subset|host}; empty when the subset does not exist. */
+  /**
+   * The policy for {@code outbound|port|subset|host}; empty when the subset does not exist. It
+   * depends on the proxy's namespace alone, so it is resolved once per namespace and snapshot.
+   */
   static Optional<Policy> policy(
       MeshSnapshot snapshot,
       ProxyView proxy,
       EnvoyNames.OutboundCluster cluster,
       String serviceNamespace) {
+    String namespace = proxy.namespace();
+    return snapshot.derived(
+        java.util.List.of("cluster-policy", namespace, cluster, serviceNamespace),
+        () -> resolve(snapshot, namespace, cluster, serviceNamespace));
+  }
+
+  private static Optional<Policy> resolve(
+      MeshSnapshot snapshot,
+      String namespace,
+      EnvoyNames.OutboundCluster cluster,
+      String serviceNamespace) {
     Optional<ConfigEntry> rule =
-        snapshot.config().destinationRule(cluster.host(), proxy.namespace(), serviceNamespace);
+        snapshot.config().destinationRule(cluster.host(), namespace, serviceNamespace);
     if (rule.isEmpty()) {
       return cluster.subset().isEmpty()
           ? Optional.of(new Policy(rule, Map.of(), null))

@@ -121,63 +121,85 @@ public final class ProxylessGenerator {
     return listeners;
   }
 
+  /**
+   * Route configurations named as dialled. One depends on the client's namespace and, where a
+   * VirtualService matches on source labels, its labels: it is built once per those and snapshot.
+   */
   public Map<String, Message> routes(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
     Map<String, Message> routes = new TreeMap<>();
+    Map<String, String> labels = OutboundKey.usesSourceLabels(snapshot) ? proxy.labels() : Map.of();
     for (String name : names) {
-      Optional<Target> target = resolve(snapshot, proxy, name);
-      if (target.isEmpty()) {
-        continue;
-      }
-      VirtualHost.Builder host =
-          VirtualHost.newBuilder()
-              .setName(target.get().service().hostname() + ":" + target.get().port().port())
-              .addDomains(name);
-      for (Route route :
-          routeBuilder.routes(
-              snapshot, proxy, target.get().service(), target.get().port().port())) {
-        host.addRoutes(route);
-      }
-      routes.put(name, RouteConfiguration.newBuilder().setName(name).addVirtualHosts(host).build());
+      snapshot
+          .derived(
+              List.of("grpc-rds", domainSuffix, proxy.namespace(), labels, name),
+              () -> routeConfiguration(snapshot, proxy, name))
+          .ifPresent(route -> routes.put(name, route));
     }
     return routes;
   }
 
+  private Optional<Message> routeConfiguration(
+      MeshSnapshot snapshot, ProxyView proxy, String name) {
+    Optional<Target> target = resolve(snapshot, proxy, name);
+    if (target.isEmpty()) {
+      return Optional.empty();
+    }
+    VirtualHost.Builder host =
+        VirtualHost.newBuilder()
+            .setName(target.get().service().hostname() + ":" + target.get().port().port())
+            .addDomains(name);
+    for (Route route :
+        routeBuilder.routes(snapshot, proxy, target.get().service(), target.get().port().port())) {
+      host.addRoutes(route);
+    }
+    return Optional.of(RouteConfiguration.newBuilder().setName(name).addVirtualHosts(host).build());
+  }
+
+  /** Clusters named by the client; each depends on its namespace alone and is shared by it. */
   public Map<String, Message> clusters(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
     Map<String, Message> clusters = new TreeMap<>();
     for (String name : names) {
-      Optional<EnvoyNames.OutboundCluster> parsed = EnvoyNames.parseOutboundCluster(name);
-      if (parsed.isEmpty()) {
-        continue;
-      }
-      Optional<MeshService> service = snapshot.service(parsed.get().host());
-      Optional<ServicePort> port = service.flatMap(s -> s.port(parsed.get().port()));
-      if (port.isEmpty()) {
-        continue;
-      }
-      Optional<ProxylessClusters.Policy> policy =
-          ProxylessClusters.policy(snapshot, proxy, parsed.get(), service.get().namespace());
-      if (policy.isEmpty()) {
-        continue; // a subset no DestinationRule defines
-      }
-      Cluster.Builder cluster =
-          Cluster.newBuilder()
-              .setName(name)
-              .setType(Cluster.DiscoveryType.EDS)
-              .setEdsClusterConfig(
-                  Cluster.EdsClusterConfig.newBuilder().setEdsConfig(ADS).setServiceName(name))
-              .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
-      ProxylessClusters.apply(cluster, policy.get().traffic());
-      UpstreamTls.of(snapshot, service.get(), parsed.get(), policy.get().traffic(), trustDomain)
-          .applyToGrpc(
-              cluster,
-              snapshot,
-              snapshot.endpoints(
-                  service.get().hostname(), port.get().name(), policy.get().subsetLabels()),
-              port.get(),
-              name + " for " + proxy.id());
-      clusters.put(name, cluster.build());
+      snapshot
+          .derived(
+              List.of("grpc-cds", trustDomain, proxy.namespace(), name),
+              () -> cluster(snapshot, proxy, name))
+          .ifPresent(cluster -> clusters.put(name, cluster));
     }
     return clusters;
+  }
+
+  private Optional<Message> cluster(MeshSnapshot snapshot, ProxyView proxy, String name) {
+    Optional<EnvoyNames.OutboundCluster> parsed = EnvoyNames.parseOutboundCluster(name);
+    if (parsed.isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<MeshService> service = snapshot.service(parsed.get().host());
+    Optional<ServicePort> port = service.flatMap(s -> s.port(parsed.get().port()));
+    if (port.isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<ProxylessClusters.Policy> policy =
+        ProxylessClusters.policy(snapshot, proxy, parsed.get(), service.get().namespace());
+    if (policy.isEmpty()) {
+      return Optional.empty(); // a subset no DestinationRule defines
+    }
+    Cluster.Builder cluster =
+        Cluster.newBuilder()
+            .setName(name)
+            .setType(Cluster.DiscoveryType.EDS)
+            .setEdsClusterConfig(
+                Cluster.EdsClusterConfig.newBuilder().setEdsConfig(ADS).setServiceName(name))
+            .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
+    ProxylessClusters.apply(cluster, policy.get().traffic());
+    UpstreamTls.of(snapshot, service.get(), parsed.get(), policy.get().traffic(), trustDomain)
+        .applyToGrpc(
+            cluster,
+            snapshot,
+            snapshot.endpoints(
+                service.get().hostname(), port.get().name(), policy.get().subsetLabels()),
+            port.get(),
+            name + " for clients in namespace " + proxy.namespace());
+    return Optional.of(cluster.build());
   }
 
   public Map<String, Message> endpoints(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
@@ -206,20 +228,29 @@ public final class ProxylessGenerator {
       if (policy.isEmpty()) {
         continue;
       }
-      List<Endpoint> endpoints =
-          grpcClient && UpstreamTls.originatesTls(policy.get().traffic())
-              ? List.of()
-              : snapshot.endpoints(
-                  parsed.get().host(), port.get().name(), policy.get().subsetLabels());
-      assignments.put(
-          name,
-          assignment(
-              name,
-              endpoints,
-              port.get(),
-              proxy,
-              policy.get().traffic(),
-              e -> UpstreamTls.acceptsMtls(snapshot, e, port.get())));
+      // The assignment depends on the proxy through its namespace (the policy), its locality and,
+      // for failover by labels only, its labels: proxies alike in those share one.
+      Map<String, String> labels =
+          LocalityPolicy.readsProxyLabels(policy.get().traffic()) ? proxy.labels() : Map.of();
+      ServicePort servicePort = port.get();
+      Message assignment =
+          snapshot.derived(
+              List.of("eds", grpcClient, proxy.namespace(), proxy.locality(), labels, name),
+              () -> {
+                List<Endpoint> endpoints =
+                    grpcClient && UpstreamTls.originatesTls(policy.get().traffic())
+                        ? List.of()
+                        : snapshot.endpoints(
+                            parsed.get().host(), servicePort.name(), policy.get().subsetLabels());
+                return assignment(
+                    name,
+                    endpoints,
+                    servicePort,
+                    proxy,
+                    policy.get().traffic(),
+                    e -> UpstreamTls.acceptsMtls(snapshot, e, servicePort));
+              });
+      assignments.put(name, assignment);
     }
     return assignments;
   }

@@ -71,18 +71,13 @@ public final class SidecarGenerator {
 
   // ---- CDS ----------------------------------------------------------------------------------
 
+  /**
+   * Every cluster of the proxy. The outbound ones depend only on its namespace and Sidecar scope,
+   * so they are built once per scope and snapshot (each cluster once per namespace) and shared; the
+   * inbound ones are the proxy's own.
+   */
   public Map<String, Message> clusters(MeshSnapshot snapshot, ProxyView proxy) {
-    Map<String, Message> clusters = new TreeMap<>();
-    SidecarScope scope = SidecarScope.of(snapshot, proxy);
-    for (MeshService service : scope.services()) {
-      for (ServicePort port : service.ports()) {
-        for (String subset : subsets(snapshot, proxy, service)) {
-          String name = EnvoyNames.outboundCluster(port.port(), subset, service.hostname());
-          outboundCluster(snapshot, proxy, service, port, name)
-              .ifPresent(c -> clusters.put(name, c));
-        }
-      }
-    }
+    Map<String, Message> clusters = new TreeMap<>(outboundClusters(snapshot, proxy));
     for (Map.Entry<Integer, ServicePort> inbound : inboundPorts(snapshot, proxy).entrySet()) {
       String name = "inbound|" + inbound.getKey() + "||";
       clusters.put(
@@ -104,6 +99,30 @@ public final class SidecarGenerator {
             .setConnectTimeout(CONNECT_TIMEOUT)
             .build());
     return clusters;
+  }
+
+  /** The outbound clusters of the proxy's scope, shared by every proxy of that scope. */
+  private Map<String, Message> outboundClusters(MeshSnapshot snapshot, ProxyView proxy) {
+    OutboundKey key = OutboundKey.of(snapshot, proxy);
+    return snapshot.derived(
+        List.of("cds-outbound", trustDomain, key.namespace(), key.sidecar()),
+        () -> {
+          Map<String, Message> clusters = new TreeMap<>();
+          SidecarScope scope = SidecarScope.of(snapshot, proxy);
+          for (MeshService service : scope.services()) {
+            for (ServicePort port : service.ports()) {
+              for (String subset : subsets(snapshot, proxy, service)) {
+                String name = EnvoyNames.outboundCluster(port.port(), subset, service.hostname());
+                Optional<Message> cluster =
+                    snapshot.derived(
+                        List.of("cds-cluster", trustDomain, proxy.namespace(), name),
+                        () -> outboundCluster(snapshot, proxy, service, port, name));
+                cluster.ifPresent(c -> clusters.put(name, c));
+              }
+            }
+          }
+          return java.util.Collections.unmodifiableMap(clusters);
+        });
   }
 
   /** "" plus each subset the service's DestinationRule defines. */
@@ -130,7 +149,7 @@ public final class SidecarGenerator {
     Cluster.Builder cluster = Cluster.newBuilder().setName(name).setConnectTimeout(CONNECT_TIMEOUT);
     UpstreamTls tls =
         UpstreamTls.of(snapshot, service, parsed, policy.get().traffic(), trustDomain);
-    String where = name + " for " + proxy.id();
+    String where = name + " for proxies in namespace " + proxy.namespace();
     if (service.resolution() == Resolution.PASSTHROUGH) {
       cluster
           .setType(Cluster.DiscoveryType.ORIGINAL_DST)
@@ -229,7 +248,25 @@ public final class SidecarGenerator {
 
   // ---- LDS ----------------------------------------------------------------------------------
 
+  /**
+   * Every listener of the proxy. The outbound ones depend only on its {@link OutboundKey}, so they
+   * are built once per key and snapshot and shared; {@code virtualInbound} is the proxy's own.
+   */
   public Map<String, Message> listeners(MeshSnapshot snapshot, ProxyView proxy) {
+    Map<String, Message> listeners = new TreeMap<>(outboundListeners(snapshot, proxy));
+    listeners.put(
+        SidecarInbound.NAME,
+        SidecarInbound.listener(snapshot, proxy, inboundPorts(snapshot, proxy), trustDomain));
+    return listeners;
+  }
+
+  private Map<String, Message> outboundListeners(MeshSnapshot snapshot, ProxyView proxy) {
+    return snapshot.derived(
+        List.of("lds-outbound", routes.domainSuffix(), OutboundKey.of(snapshot, proxy)),
+        () -> java.util.Collections.unmodifiableMap(buildOutboundListeners(snapshot, proxy)));
+  }
+
+  private Map<String, Message> buildOutboundListeners(MeshSnapshot snapshot, ProxyView proxy) {
     Map<String, Message> listeners = new TreeMap<>();
     SidecarScope scope = SidecarScope.of(snapshot, proxy);
     Set<Integer> httpPorts = new LinkedHashSet<>();
@@ -278,9 +315,6 @@ public final class SidecarGenerator {
             .setUseOriginalDst(BoolValue.of(true))
             .setDefaultFilterChain(tcpChain("virtualOutbound", fallback))
             .build());
-    listeners.put(
-        SidecarInbound.NAME,
-        SidecarInbound.listener(snapshot, proxy, inboundPorts(snapshot, proxy), trustDomain));
     return listeners;
   }
 
@@ -355,39 +389,50 @@ public final class SidecarGenerator {
    */
   public Map<String, Message> routes(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
     Map<String, Message> configs = new TreeMap<>();
-    SidecarScope scope = SidecarScope.of(snapshot, proxy);
+    OutboundKey key = OutboundKey.of(snapshot, proxy);
     for (String name : names) {
-      int port;
-      try {
-        port = Integer.parseInt(name);
-      } catch (NumberFormatException e) {
-        continue;
-      }
-      RouteConfiguration.Builder config =
-          RouteConfiguration.newBuilder().setName(name).setValidateClusters(BoolValue.of(false));
-      for (MeshService service : scope.services()) {
-        if (service.port(port).filter(p -> p.protocol().isHttp()).isEmpty()) {
-          continue;
-        }
-        VirtualHost.Builder host =
-            VirtualHost.newBuilder()
-                .setName(service.hostname() + ":" + port)
-                .addAllDomains(domains(service, port, proxy));
-        host.addAllRoutes(routes.routes(snapshot, proxy, service, port));
-        config.addVirtualHosts(host);
-      }
-      String fallback = scope.registryOnly() ? BLACKHOLE : PASSTHROUGH;
-      config.addVirtualHosts(
-          VirtualHost.newBuilder()
-              .setName(scope.registryOnly() ? "block_all" : "allow_any")
-              .addDomains("*")
-              .addRoutes(
-                  Route.newBuilder()
-                      .setMatch(RouteMatch.newBuilder().setPrefix("/"))
-                      .setRoute(RouteAction.newBuilder().setCluster(fallback))));
-      configs.put(name, config.build());
+      Optional<Message> config =
+          snapshot.derived(
+              List.of("rds", routes.domainSuffix(), key, name),
+              () -> routeConfiguration(snapshot, proxy, name));
+      config.ifPresent(c -> configs.put(name, c));
     }
     return configs;
+  }
+
+  /** The route configuration {@code <port>}, shared by every proxy of one {@link OutboundKey}. */
+  private Optional<Message> routeConfiguration(
+      MeshSnapshot snapshot, ProxyView proxy, String name) {
+    SidecarScope scope = SidecarScope.of(snapshot, proxy);
+    int port;
+    try {
+      port = Integer.parseInt(name);
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
+    RouteConfiguration.Builder config =
+        RouteConfiguration.newBuilder().setName(name).setValidateClusters(BoolValue.of(false));
+    for (MeshService service : scope.services()) {
+      if (service.port(port).filter(p -> p.protocol().isHttp()).isEmpty()) {
+        continue;
+      }
+      VirtualHost.Builder host =
+          VirtualHost.newBuilder()
+              .setName(service.hostname() + ":" + port)
+              .addAllDomains(domains(service, port, proxy));
+      host.addAllRoutes(routes.routes(snapshot, proxy, service, port));
+      config.addVirtualHosts(host);
+    }
+    String fallback = scope.registryOnly() ? BLACKHOLE : PASSTHROUGH;
+    config.addVirtualHosts(
+        VirtualHost.newBuilder()
+            .setName(scope.registryOnly() ? "block_all" : "allow_any")
+            .addDomains("*")
+            .addRoutes(
+                Route.newBuilder()
+                    .setMatch(RouteMatch.newBuilder().setPrefix("/"))
+                    .setRoute(RouteAction.newBuilder().setCluster(fallback))));
+    return Optional.of(config.build());
   }
 
   /** The names a client may use for a service: FQDN, and short forms from its own namespace. */

@@ -15,10 +15,22 @@ import java.util.Optional;
  * visible service, as in Istio. Port-specific egress listeners are treated as one union of hosts.
  */
 record SidecarScope(List<MeshService> services, boolean registryOnly) {
+  SidecarScope {
+    services = List.copyOf(services);
+  }
 
+  /** The scope of {@code proxy}, computed once per {@link OutboundKey} and snapshot. */
   static SidecarScope of(MeshSnapshot snapshot, ProxyView proxy) {
     Optional<ConfigEntry> sidecar = snapshot.config().sidecar(proxy.namespace(), proxy.labels());
-    List<MeshService> visible = snapshot.servicesVisibleFrom(proxy.namespace());
+    OutboundKey key = OutboundKey.of(snapshot, proxy, sidecar);
+    return snapshot.derived(
+        List.of("sidecar-scope", key.namespace(), key.sidecar()),
+        () -> compute(snapshot, proxy.namespace(), sidecar));
+  }
+
+  private static SidecarScope compute(
+      MeshSnapshot snapshot, String namespace, Optional<ConfigEntry> sidecar) {
+    List<MeshService> visible = snapshot.servicesVisibleFrom(namespace);
     if (sidecar.isEmpty()) {
       return new SidecarScope(visible, false);
     }
@@ -38,7 +50,7 @@ record SidecarScope(List<MeshService> services, boolean registryOnly) {
     }
     List<MeshService> scoped = new ArrayList<>();
     for (MeshService service : visible) {
-      if (hosts.stream().anyMatch(h -> imports(h, service, proxy.namespace()))) {
+      if (hosts.stream().anyMatch(h -> imports(h, service, namespace))) {
         scoped.add(service);
       }
     }
