@@ -48,7 +48,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2)
 @Measurement(iterations = 5)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx4g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xmx4g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"})
 public class MeshGenerationBenchmark {
   @Param({"2000"})
   public int proxies;
@@ -58,10 +60,13 @@ public class MeshGenerationBenchmark {
   private List<ProxyView> views;
   private MeshSnapshot snapshot;
   private long version;
-  private Summary last;
 
-  /** What one invocation produced: resources sent in total and distinct objects among them. */
-  private record Summary(long resources, int distinct) {}
+  /** The EDS subscription of the sidecars that got one cluster map, by that map. */
+  private final Map<Map<String, Message>, Set<String>> edsSubscriptions = new IdentityHashMap<>();
+
+  /** Equal subscriptions as one set, as the xDS server keeps them. */
+  private final com.google.common.collect.Interner<Set<String>> subscriptions =
+      com.google.common.collect.Interners.newStrongInterner();
 
   @Setup(Level.Trial)
   public void setUp() {
@@ -94,8 +99,7 @@ public class MeshGenerationBenchmark {
                                   .setStructValue(
                                       Struct.newBuilder()
                                           .putFields("app", string("svc-" + service))
-                                          .putFields(
-                                              "version", string(i % 2 == 0 ? "v1" : "v2")))
+                                          .putFields("version", string(i % 2 == 0 ? "v1" : "v2")))
                                   .build()))
                   .build()));
     }
@@ -107,11 +111,22 @@ public class MeshGenerationBenchmark {
 
   @Setup(Level.Invocation)
   public void newSnapshot() {
+    edsSubscriptions.clear();
     snapshot = new SnapshotBuilder("istio-system").full(++version, Instant.EPOCH, mesh.inputs());
   }
 
   @Benchmark
   public long everySidecarFromOneSnapshot() {
+    long resources = 0;
+    for (ProxyView proxy : views) {
+      resources += generate(proxy).size();
+    }
+    return resources;
+  }
+
+  /** Counts, from the last invocation's snapshot, what the sidecars got and how much is shared. */
+  @TearDown(Level.Iteration)
+  public void report() {
     Map<Message, Boolean> distinct = new IdentityHashMap<>();
     long resources = 0;
     for (ProxyView proxy : views) {
@@ -120,35 +135,35 @@ public class MeshGenerationBenchmark {
         resources++;
       }
     }
-    last = new Summary(resources, distinct.size());
-    return resources;
-  }
-
-  @TearDown(Level.Iteration)
-  public void report() {
-    if (last != null) {
-      System.out.printf(
-          "%n%d sidecars: %d resources, %d distinct objects%n",
-          proxies, last.resources(), last.distinct());
-    }
+    System.out.printf(
+        "%n%d sidecars: %d resources, %d distinct objects, %d values derived from the snapshot%n",
+        proxies, resources, distinct.size(), snapshot.derivedCount());
   }
 
   private List<Message> generate(ProxyView proxy) {
     Map<String, Message> clusters = generator.clusters(snapshot, proxy);
-    Set<String> eds = new TreeSet<>();
-    clusters.forEach(
-        (name, cluster) -> {
-          if (((Cluster) cluster).getType() == Cluster.DiscoveryType.EDS) {
-            eds.add(name);
-          }
-        });
+    // The server keeps one set per distinct subscription; sidecars with equal clusters subscribe
+    // to equal EDS names.
+    Set<String> eds =
+        edsSubscriptions.computeIfAbsent(
+            clusters,
+            all -> {
+              Set<String> names = new java.util.LinkedHashSet<>();
+              all.forEach(
+                  (name, cluster) -> {
+                    if (((Cluster) cluster).getType() == Cluster.DiscoveryType.EDS) {
+                      names.add(name);
+                    }
+                  });
+              return subscriptions.intern(names);
+            });
     Map<String, Message> listeners = generator.listeners(snapshot, proxy);
     Set<String> routes = new TreeSet<>();
     listeners.keySet().stream()
         .filter(n -> n.startsWith("0.0.0.0_"))
         .forEach(n -> routes.add(n.substring("0.0.0.0_".length())));
     List<Message> all = new ArrayList<>(clusters.values());
-    all.addAll(generator.endpoints(snapshot, proxy, eds).values());
+    all.addAll(generator.endpoints(snapshot, proxy, subscriptions.intern(eds)).values());
     all.addAll(listeners.values());
     all.addAll(generator.routes(snapshot, proxy, routes).values());
     return all;

@@ -91,6 +91,7 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
       }
       if (first || added) {
         long now = server.nanos();
+        useLatestSnapshot();
         if (respond(state, now, false)) {
           respond(state, now, true);
         }

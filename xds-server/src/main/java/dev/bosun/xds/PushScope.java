@@ -10,14 +10,17 @@ import java.util.function.Predicate;
 /**
  * Which proxies a change concerns, which resource types it may have changed, and optionally which
  * resources. The server regenerates only those for only those proxies, and sends only resources
- * whose content changed.
+ * whose content changed. {@code snapshot} is what the control plane made the change in (opaque to
+ * the server): every response a stream sends for this push is generated from it, or from a later
+ * one, never from an earlier one or from several.
  */
 public record PushScope(
     Predicate<XdsProxy> proxies,
     Set<String> types,
     Map<String, Set<String>> names,
     String reason,
-    long startNanos) {
+    long startNanos,
+    Object snapshot) {
 
   public PushScope {
     requireNonNull(proxies, "proxies");
@@ -27,7 +30,13 @@ public record PushScope(
   }
 
   public PushScope(Predicate<XdsProxy> proxies, Set<String> types, String reason, long startNanos) {
-    this(proxies, types, Map.of(), reason, startNanos);
+    this(proxies, types, Map.of(), reason, startNanos, null);
+  }
+
+  /** This scope, generated from {@code snapshot}. */
+  public PushScope withSnapshot(Object snapshot) {
+    return new PushScope(
+        proxies, types, names, reason, startNanos, requireNonNull(snapshot, "snapshot"));
   }
 
   /** Every type for every proxy. */
@@ -48,7 +57,7 @@ public record PushScope(
   public PushScope onlyNames(String type, Set<String> resourceNames) {
     Map<String, Set<String>> hints = new HashMap<>(names);
     hints.put(type, Set.copyOf(resourceNames));
-    return new PushScope(proxies, types, hints, reason, startNanos);
+    return new PushScope(proxies, types, hints, reason, startNanos, snapshot);
   }
 
   /** Whether the scope covers a type (an empty type set covers all). */

@@ -58,6 +58,7 @@ final class SotwStream extends XdsStream<DiscoveryResponse>
       Set<String> added = subscribe(state, request, first);
       if (first || !added.isEmpty()) {
         long now = server.nanos();
+        useLatestSnapshot();
         boolean removals = respond(state, now, false, first);
         if (removals) {
           respond(state, now, true, false);

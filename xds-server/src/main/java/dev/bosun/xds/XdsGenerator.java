@@ -27,4 +27,14 @@ public interface XdsGenerator {
    * resource is simply absent. Must not block on I/O.
    */
   Map<String, ? extends Message> generate(XdsProxy proxy, String typeUrl, Set<String> names);
+
+  /**
+   * As {@link #generate(XdsProxy, String, Set)}, from {@code snapshot}: the one a push carried
+   * ({@link PushScope#snapshot()}), the same for every type one drain of a stream sends; null
+   * before any push carried one.
+   */
+  default Map<String, ? extends Message> generate(
+      XdsProxy proxy, String typeUrl, Set<String> names, Object snapshot) {
+    return generate(proxy, typeUrl, names);
+  }
 }

@@ -161,8 +161,14 @@ public final class XdsServer implements AutoCloseable {
     this.ready = ready;
   }
 
+  /** The snapshot of the latest push that carried one, for responses to requests. */
+  private volatile Object latestSnapshot;
+
   /** Pushes a change to the streams it concerns; returns how many streams it was queued on. */
   public int push(PushScope scope) {
+    if (scope.snapshot() != null) {
+      latestSnapshot = scope.snapshot();
+    }
     int queued = 0;
     for (XdsStream<?> stream : streams.values()) {
       XdsProxy proxy = stream.proxy;
@@ -175,7 +181,7 @@ public final class XdsServer implements AutoCloseable {
       }
       types.removeIf(type -> !scope.covers(type));
       if (!types.isEmpty()) {
-        stream.push(types, scope.names(), scope.startNanos());
+        stream.push(types, scope.names(), scope.startNanos(), scope.snapshot());
         queued++;
       }
     }
@@ -226,6 +232,11 @@ public final class XdsServer implements AutoCloseable {
 
   XdsGenerator generator() {
     return generator;
+  }
+
+  /** The snapshot of the latest push that carried one, or null. */
+  Object latestSnapshot() {
+    return latestSnapshot;
   }
 
   ResourceEncoder encoder() {

@@ -38,6 +38,13 @@ abstract class XdsStream<R> {
   private final Map<String, Set<String>> pendingHints = new HashMap<>();
 
   private long pendingStartNanos;
+
+  /** The snapshot of the latest push queued and not yet drained, or null. */
+  private Object pendingSnapshot;
+
+  /** The snapshot responses are generated from now: a drain's, or the latest for a request. */
+  private Object snapshot;
+
   private boolean drainScheduled;
   private boolean closed;
   private long nonces;
@@ -181,14 +188,21 @@ abstract class XdsStream<R> {
 
   /** Queues a push of {@code typeUrls} (those this stream subscribed to) and schedules a drain. */
   final void push(Set<String> typeUrls, long startNanos) {
-    push(typeUrls, Map.of(), startNanos);
+    push(typeUrls, Map.of(), startNanos, null);
   }
 
-  /** As {@link #push(Set, long)}, with per-type hints of the only names that may have changed. */
-  final void push(Set<String> typeUrls, Map<String, Set<String>> hints, long startNanos) {
+  /**
+   * As {@link #push(Set, long)}, with per-type hints of the only names that may have changed, from
+   * {@code snapshot} (null: the latest).
+   */
+  final void push(
+      Set<String> typeUrls, Map<String, Set<String>> hints, long startNanos, Object snapshot) {
     synchronized (this) {
       if (closed || proxy == null) {
         return;
+      }
+      if (snapshot != null) {
+        pendingSnapshot = snapshot; // pushes come in order: a later one supersedes
       }
       boolean added = false;
       for (String type : typeUrls) {
@@ -243,6 +257,9 @@ abstract class XdsStream<R> {
     List<String> order = XdsTypes.ordered(pending);
     Map<String, Set<String>> hints = new HashMap<>(pendingHints);
     long start = pendingStartNanos;
+    // Every type this drain sends comes from one snapshot.
+    snapshot = pendingSnapshot != null ? pendingSnapshot : server.latestSnapshot();
+    pendingSnapshot = null;
     pending.clear();
     pendingHints.clear();
     pendingStartNanos = 0;
@@ -274,7 +291,7 @@ abstract class XdsStream<R> {
       return new TreeMap<>(); // nothing this proxy subscribed to changed
     }
     try {
-      generated = server.generator().generate(proxy, state.typeUrl, names);
+      generated = server.generator().generate(proxy, state.typeUrl, names, snapshot);
     } catch (RuntimeException e) {
       log.error(
           "{}: generating {} for {} failed; keeping what it has",
@@ -301,6 +318,11 @@ abstract class XdsStream<R> {
           }
         });
     return encoded;
+  }
+
+  /** Responses to a request (a new subscription) come from the latest snapshot. */
+  final void useLatestSnapshot() {
+    snapshot = server.latestSnapshot();
   }
 
   /** Whether {@code changes} is exactly what the proxy rejected last: then it is not resent. */

@@ -54,6 +54,15 @@ final class LocalityPolicy {
         && !setting.getFailoverPriority().isEmpty();
   }
 
+  /** Whether any DestinationRule of the snapshot fails over by labels; computed once. */
+  static boolean anyReadsProxyLabels(dev.bosun.controlplane.snapshot.MeshSnapshot snapshot) {
+    return snapshot.derived(
+        List.of("failover-by-labels"),
+        () ->
+            snapshot.config().list(dev.bosun.crd.IstioKind.DESTINATION_RULE).stream()
+                .anyMatch(entry -> entry.document().findValue("failoverPriority") != null));
+  }
+
   static LocalityPolicy of(ProxyView proxy, TrafficPolicy traffic) {
     return new LocalityPolicy(proxy, traffic);
   }

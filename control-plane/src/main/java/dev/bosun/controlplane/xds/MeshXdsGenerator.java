@@ -14,9 +14,9 @@ import java.util.function.Supplier;
 
 /**
  * Plugs the mesh into the xDS server: recognises the connecting proxy from its node and answers
- * each request from the latest snapshot, with the generator for its kind: proxyless gRPC clients
- * ({@code GENERATOR=grpc}) or Envoy sidecars ({@code sidecar~...}). Gateways are refused with a
- * clear status until their generator exists.
+ * each request from the snapshot its push carried, with the generator for its kind: proxyless gRPC
+ * clients ({@code GENERATOR=grpc}) or Envoy sidecars ({@code sidecar~...}). Gateways are refused
+ * with a clear status until their generator exists.
  */
 public final class MeshXdsGenerator implements XdsGenerator {
   static final String GATEWAYS_NOT_SERVED =
@@ -51,7 +51,17 @@ public final class MeshXdsGenerator implements XdsGenerator {
   @Override
   public Map<String, ? extends Message> generate(
       XdsProxy proxy, String typeUrl, Set<String> names) {
-    MeshSnapshot snapshot = snapshots.get();
+    return generate(proxy, typeUrl, names, snapshots.get());
+  }
+
+  /**
+   * The resources from {@code pushed}, the snapshot the push carried (one for every type a stream
+   * sends in one go), else from the latest one.
+   */
+  @Override
+  public Map<String, ? extends Message> generate(
+      XdsProxy proxy, String typeUrl, Set<String> names, Object pushed) {
+    MeshSnapshot snapshot = pushed instanceof MeshSnapshot carried ? carried : snapshots.get();
     ProxyView view = proxy.attachment(ProxyView.class);
     if (snapshot == null) {
       return Map.of();

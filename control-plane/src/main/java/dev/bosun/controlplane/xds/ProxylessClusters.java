@@ -30,7 +30,15 @@ final class ProxylessClusters {
 
   /** The rule and the effective policy for one cluster. */
   record Policy(
-      Optional<ConfigEntry> rule, Map<String, String> subsetLabels, TrafficPolicy traffic) {}
+      Optional<ConfigEntry> rule, Map<String, String> subsetLabels, TrafficPolicy traffic) {
+    /**
+     * The rule that decided it ({@code kind namespace/name}), "" for none: what makes two proxies'
+     * policies for one cluster the same.
+     */
+    String ruleName() {
+      return rule.map(entry -> entry.key().toString()).orElse("");
+    }
+  }
 
   /**
    * The policy for {@code outbound|port|subset|host}; empty when the subset does not exist. It

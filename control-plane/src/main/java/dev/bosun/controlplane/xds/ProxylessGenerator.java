@@ -212,6 +212,19 @@ public final class ProxylessGenerator {
    */
   static Map<String, Message> assignments(
       MeshSnapshot snapshot, ProxyView proxy, Set<String> names, boolean grpcClient) {
+    // Proxies alike in namespace and locality (and labels, where a rule fails over by them) that
+    // subscribe to the same names (the xDS server shares equal subscriptions) share the answer.
+    Map<String, String> labels =
+        LocalityPolicy.anyReadsProxyLabels(snapshot) ? proxy.labels() : Map.of();
+    return snapshot.derived(
+        List.of("eds-names", grpcClient, proxy.namespace(), proxy.locality(), labels, names),
+        () ->
+            java.util.Collections.unmodifiableMap(
+                buildAssignments(snapshot, proxy, names, grpcClient)));
+  }
+
+  private static Map<String, Message> buildAssignments(
+      MeshSnapshot snapshot, ProxyView proxy, Set<String> names, boolean grpcClient) {
     Map<String, Message> assignments = new TreeMap<>();
     for (String name : names) {
       Optional<EnvoyNames.OutboundCluster> parsed = EnvoyNames.parseOutboundCluster(name);
@@ -228,14 +241,14 @@ public final class ProxylessGenerator {
       if (policy.isEmpty()) {
         continue;
       }
-      // The assignment depends on the proxy through its namespace (the policy), its locality and,
+      // The assignment depends on the proxy through the rule it picks, its locality and,
       // for failover by labels only, its labels: proxies alike in those share one.
       Map<String, String> labels =
           LocalityPolicy.readsProxyLabels(policy.get().traffic()) ? proxy.labels() : Map.of();
       ServicePort servicePort = port.get();
       Message assignment =
           snapshot.derived(
-              List.of("eds", grpcClient, proxy.namespace(), proxy.locality(), labels, name),
+              List.of("eds", grpcClient, policy.get().ruleName(), proxy.locality(), labels, name),
               () -> {
                 List<Endpoint> endpoints =
                     grpcClient && UpstreamTls.originatesTls(policy.get().traffic())

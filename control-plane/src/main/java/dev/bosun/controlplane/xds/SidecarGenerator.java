@@ -77,16 +77,29 @@ public final class SidecarGenerator {
    * inbound ones are the proxy's own.
    */
   public Map<String, Message> clusters(MeshSnapshot snapshot, ProxyView proxy) {
+    OutboundKey key = OutboundKey.of(snapshot, proxy);
+    Map<Integer, ServicePort> inboundPorts = inboundPorts(snapshot, proxy);
+    // Inbound clusters depend only on the port numbers: proxies of one scope serving the same
+    // ports share the whole map.
+    return snapshot.derived(
+        List.of("cds", trustDomain, key.namespace(), key.sidecar(), inboundPorts.keySet()),
+        () ->
+            java.util.Collections.unmodifiableMap(
+                allClusters(snapshot, proxy, inboundPorts.keySet())));
+  }
+
+  private Map<String, Message> allClusters(
+      MeshSnapshot snapshot, ProxyView proxy, Set<Integer> inboundPorts) {
     Map<String, Message> clusters = new TreeMap<>(outboundClusters(snapshot, proxy));
-    for (Map.Entry<Integer, ServicePort> inbound : inboundPorts(snapshot, proxy).entrySet()) {
-      String name = "inbound|" + inbound.getKey() + "||";
+    for (int inboundPort : inboundPorts) {
+      String name = "inbound|" + inboundPort + "||";
       clusters.put(
           name,
           Cluster.newBuilder()
               .setName(name)
               .setType(Cluster.DiscoveryType.STATIC)
               .setConnectTimeout(CONNECT_TIMEOUT)
-              .setLoadAssignment(staticAssignment(name, "127.0.0.1", inbound.getKey()))
+              .setLoadAssignment(staticAssignment(name, "127.0.0.1", inboundPort))
               .build());
     }
     clusters.put(PASSTHROUGH, originalDst(PASSTHROUGH));
@@ -113,9 +126,20 @@ public final class SidecarGenerator {
             for (ServicePort port : service.ports()) {
               for (String subset : subsets(snapshot, proxy, service)) {
                 String name = EnvoyNames.outboundCluster(port.port(), subset, service.hostname());
+                // A cluster depends on the proxy only through the DestinationRule it picks, so
+                // namespaces that pick the same rule (or none) share it.
+                Optional<ProxylessClusters.Policy> policy =
+                    ProxylessClusters.policy(
+                        snapshot,
+                        proxy,
+                        EnvoyNames.parseOutboundCluster(name).orElseThrow(),
+                        service.namespace());
+                if (policy.isEmpty()) {
+                  continue;
+                }
                 Optional<Message> cluster =
                     snapshot.derived(
-                        List.of("cds-cluster", trustDomain, proxy.namespace(), name),
+                        List.of("cds-cluster", trustDomain, policy.get().ruleName(), name),
                         () -> outboundCluster(snapshot, proxy, service, port, name));
                 cluster.ifPresent(c -> clusters.put(name, c));
               }

@@ -29,7 +29,8 @@ public final class XdsPushes implements Consumer<SnapshotUpdate> {
     PushRequest request = update.request();
     String reason = String.join(", ", request.reasons());
     if (request.full()) {
-      server.push(PushScope.everything(reason, request.startNanos()));
+      server.push(
+          PushScope.everything(reason, request.startNanos()).withSnapshot(update.snapshot()));
       return;
     }
     Set<String> clusters = new HashSet<>();
@@ -48,6 +49,7 @@ public final class XdsPushes implements Consumer<SnapshotUpdate> {
     }
     server.push(
         PushScope.types(Set.of(XdsTypes.ENDPOINT), reason, request.startNanos())
-            .onlyNames(XdsTypes.ENDPOINT, clusters));
+            .onlyNames(XdsTypes.ENDPOINT, clusters)
+            .withSnapshot(update.snapshot()));
   }
 }
