@@ -7,7 +7,6 @@ import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import dev.bosun.controlplane.snapshot.SnapshotBuilder;
 import dev.bosun.controlplane.xds.ProxyView;
 import dev.bosun.controlplane.xds.SidecarGenerator;
-import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -15,7 +14,6 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -141,31 +139,14 @@ public class MeshGenerationBenchmark {
   }
 
   private List<Message> generate(ProxyView proxy) {
-    Map<String, Message> clusters = generator.clusters(snapshot, proxy);
     // The server keeps one set per distinct subscription; sidecars with equal clusters subscribe
     // to equal EDS names.
-    Set<String> eds =
-        edsSubscriptions.computeIfAbsent(
-            clusters,
-            all -> {
-              Set<String> names = new java.util.LinkedHashSet<>();
-              all.forEach(
-                  (name, cluster) -> {
-                    if (((Cluster) cluster).getType() == Cluster.DiscoveryType.EDS) {
-                      names.add(name);
-                    }
-                  });
-              return subscriptions.intern(names);
-            });
-    Map<String, Message> listeners = generator.listeners(snapshot, proxy);
-    Set<String> routes = new TreeSet<>();
-    listeners.keySet().stream()
-        .filter(n -> n.startsWith("0.0.0.0_"))
-        .forEach(n -> routes.add(n.substring("0.0.0.0_".length())));
-    List<Message> all = new ArrayList<>(clusters.values());
-    all.addAll(generator.endpoints(snapshot, proxy, subscriptions.intern(eds)).values());
-    all.addAll(listeners.values());
-    all.addAll(generator.routes(snapshot, proxy, routes).values());
-    return all;
+    return SidecarConfig.generate(
+        generator,
+        snapshot,
+        proxy,
+        clusters ->
+            edsSubscriptions.computeIfAbsent(
+                clusters, all -> subscriptions.intern(SidecarConfig.edsClusters(all))));
   }
 }
