@@ -4,6 +4,7 @@ import dev.bosun.controlplane.mesh.MeshModel.SnapshotUpdate;
 import dev.bosun.controlplane.model.MeshService;
 import dev.bosun.controlplane.model.ServicePort;
 import dev.bosun.controlplane.push.PushRequest;
+import dev.bosun.crd.IstioKind;
 import dev.bosun.xds.PushScope;
 import dev.bosun.xds.XdsServer;
 import dev.bosun.xds.XdsTypes;
@@ -12,15 +13,33 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * Turns each new snapshot into an xDS push: a full push may change every type; an endpoints-only
- * push changes only EDS, and only the clusters (with their subset clusters) of the hosts whose
- * endpoints changed. The first snapshot also opens the server to clients.
+ * Turns each new snapshot into an xDS push: a full push may change every type (a push of
+ * VirtualService edits alone only listeners and routes); an endpoints-only push changes only EDS,
+ * and only the clusters (with their subset clusters) of the hosts whose endpoints changed. The
+ * first snapshot also opens the server to clients.
  */
 public final class XdsPushes implements Consumer<SnapshotUpdate> {
   private final XdsServer server;
 
   public XdsPushes(XdsServer server) {
     this.server = server;
+  }
+
+  /** What a VirtualService feeds: sidecar routes and TCP/TLS listeners, proxyless routes. */
+  private static final Set<String> VIRTUAL_SERVICE_TYPES =
+      Set.of(XdsTypes.LISTENER, XdsTypes.ROUTE);
+
+  /**
+   * The types a full push may change (empty: all). Clusters and endpoints do not depend on
+   * VirtualServices, so a push of VirtualService edits alone leaves CDS and EDS alone.
+   */
+  static Set<String> typesChanged(PushRequest request) {
+    boolean virtualServicesOnly =
+        request.services().isEmpty()
+            && request.endpoints().isEmpty()
+            && !request.configs().isEmpty()
+            && request.configs().stream().allMatch(key -> key.kind() == IstioKind.VIRTUAL_SERVICE);
+    return virtualServicesOnly ? VIRTUAL_SERVICE_TYPES : Set.of();
   }
 
   @Override
@@ -30,7 +49,8 @@ public final class XdsPushes implements Consumer<SnapshotUpdate> {
     String reason = String.join(", ", request.reasons());
     if (request.full()) {
       server.push(
-          PushScope.everything(reason, request.startNanos()).withSnapshot(update.snapshot()));
+          PushScope.types(typesChanged(request), reason, request.startNanos())
+              .withSnapshot(update.snapshot()));
       return;
     }
     Set<String> clusters = new HashSet<>();
