@@ -43,17 +43,6 @@ final class LocalityPolicy {
             && traffic.getOutlierDetection() != null;
   }
 
-  /** Whether the policy reads the proxy's labels: only to fail over by {@code failoverPriority}. */
-  static boolean readsProxyLabels(TrafficPolicy traffic) {
-    LocalityLoadBalancerSetting setting =
-        traffic == null || traffic.getLoadBalancer() == null
-            ? null
-            : traffic.getLoadBalancer().getLocalityLbSetting();
-    return setting != null
-        && setting.getFailoverPriority() != null
-        && !setting.getFailoverPriority().isEmpty();
-  }
-
   /** Whether any DestinationRule of the snapshot fails over by labels; computed once. */
   static boolean anyReadsProxyLabels(dev.bosun.controlplane.snapshot.MeshSnapshot snapshot) {
     return snapshot.derived(

@@ -220,11 +220,16 @@ public final class ProxylessGenerator {
         List.of("eds-names", grpcClient, proxy.namespace(), proxy.locality(), labels, names),
         () ->
             java.util.Collections.unmodifiableMap(
-                buildAssignments(snapshot, proxy, names, grpcClient)));
+                buildAssignments(snapshot, proxy, names, grpcClient, labels)));
   }
 
+  /** {@code labels}: the proxy's, where a rule of the snapshot fails over by them, else empty. */
   private static Map<String, Message> buildAssignments(
-      MeshSnapshot snapshot, ProxyView proxy, Set<String> names, boolean grpcClient) {
+      MeshSnapshot snapshot,
+      ProxyView proxy,
+      Set<String> names,
+      boolean grpcClient,
+      Map<String, String> labels) {
     Map<String, Message> assignments = new TreeMap<>();
     for (String name : names) {
       Optional<EnvoyNames.OutboundCluster> parsed = EnvoyNames.parseOutboundCluster(name);
@@ -241,10 +246,8 @@ public final class ProxylessGenerator {
       if (policy.isEmpty()) {
         continue;
       }
-      // The assignment depends on the proxy through the rule it picks, its locality and,
-      // for failover by labels only, its labels: proxies alike in those share one.
-      Map<String, String> labels =
-          LocalityPolicy.readsProxyLabels(policy.get().traffic()) ? proxy.labels() : Map.of();
+      // The assignment depends on the proxy through the rule it picks, its locality and, for
+      // failover by labels only, its labels: proxies alike in those share one.
       ServicePort servicePort = port.get();
       Message assignment =
           snapshot.derived(

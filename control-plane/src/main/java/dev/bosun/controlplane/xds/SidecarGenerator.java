@@ -1,6 +1,5 @@
 package dev.bosun.controlplane.xds;
 
-import com.google.protobuf.Any;
 import com.google.protobuf.BoolValue;
 import com.google.protobuf.Duration;
 import com.google.protobuf.Message;
@@ -17,7 +16,6 @@ import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
-import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.Route;
@@ -25,12 +23,8 @@ import io.envoyproxy.envoy.config.route.v3.RouteAction;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
-import io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault;
-import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
-import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -85,12 +79,12 @@ public final class SidecarGenerator {
         List.of("cds", trustDomain, key.namespace(), key.sidecar(), inboundPorts.keySet()),
         () ->
             java.util.Collections.unmodifiableMap(
-                allClusters(snapshot, proxy, inboundPorts.keySet())));
+                allClusters(snapshot, proxy, key, inboundPorts.keySet())));
   }
 
   private Map<String, Message> allClusters(
-      MeshSnapshot snapshot, ProxyView proxy, Set<Integer> inboundPorts) {
-    Map<String, Message> clusters = new TreeMap<>(outboundClusters(snapshot, proxy));
+      MeshSnapshot snapshot, ProxyView proxy, OutboundKey key, Set<Integer> inboundPorts) {
+    Map<String, Message> clusters = new TreeMap<>(outboundClusters(snapshot, proxy, key));
     for (int inboundPort : inboundPorts) {
       String name = "inbound|" + inboundPort + "||";
       clusters.put(
@@ -115,8 +109,8 @@ public final class SidecarGenerator {
   }
 
   /** The outbound clusters of the proxy's scope, shared by every proxy of that scope. */
-  private Map<String, Message> outboundClusters(MeshSnapshot snapshot, ProxyView proxy) {
-    OutboundKey key = OutboundKey.of(snapshot, proxy);
+  private Map<String, Message> outboundClusters(
+      MeshSnapshot snapshot, ProxyView proxy, OutboundKey key) {
     return snapshot.derived(
         List.of("cds-outbound", trustDomain, key.namespace(), key.sidecar()),
         () -> {
@@ -132,7 +126,7 @@ public final class SidecarGenerator {
                     ProxylessClusters.policy(
                         snapshot,
                         proxy,
-                        EnvoyNames.parseOutboundCluster(name).orElseThrow(),
+                        new EnvoyNames.OutboundCluster(port.port(), subset, service.hostname()),
                         service.namespace());
                 if (policy.isEmpty()) {
                   continue;
@@ -327,7 +321,7 @@ public final class SidecarGenerator {
               port,
               false,
               FilterChain.newBuilder()
-                  .addFilters(httpFilter("outbound_" + name, rds(port)))
+                  .addFilters(EnvoyFilters.httpConnectionManager("outbound_" + name, rds(port)))
                   .build()));
     }
     String fallback = scope.registryOnly() ? BLACKHOLE : PASSTHROUGH;
@@ -358,52 +352,8 @@ public final class SidecarGenerator {
             Rds.newBuilder().setRouteConfigName(Integer.toString(port)).setConfigSource(ADS));
   }
 
-  static Filter httpFilter(
-      String statPrefix, java.util.function.Consumer<HttpConnectionManager.Builder> routes) {
-    return httpFilter(statPrefix, List.of(), routes);
-  }
-
-  /** An HTTP connection manager whose first filters are {@code authorization} (RBAC, inbound). */
-  static Filter httpFilter(
-      String statPrefix,
-      List<HttpFilter> authorization,
-      java.util.function.Consumer<HttpConnectionManager.Builder> routes) {
-    HttpConnectionManager.Builder manager =
-        HttpConnectionManager.newBuilder()
-            .setStatPrefix(statPrefix)
-            .addAllHttpFilters(authorization)
-            .addHttpFilters(
-                HttpFilter.newBuilder()
-                    .setName(EnvoyRouteActions.CORS_FILTER)
-                    .setTypedConfig(
-                        Any.pack(
-                            io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors
-                                .getDefaultInstance())))
-            .addHttpFilters(
-                HttpFilter.newBuilder()
-                    .setName(HttpRoutes.FAULT_FILTER)
-                    .setTypedConfig(Any.pack(HTTPFault.getDefaultInstance())))
-            .addHttpFilters(
-                HttpFilter.newBuilder()
-                    .setName("envoy.filters.http.router")
-                    .setTypedConfig(Any.pack(Router.getDefaultInstance())));
-    routes.accept(manager);
-    return Filter.newBuilder()
-        .setName("envoy.filters.network.http_connection_manager")
-        .setTypedConfig(Any.pack(manager.build()))
-        .build();
-  }
-
   private static FilterChain tcpChain(String statPrefix, String cluster) {
-    return FilterChain.newBuilder().addFilters(tcpFilter(statPrefix, cluster)).build();
-  }
-
-  static Filter tcpFilter(String statPrefix, String cluster) {
-    return Filter.newBuilder()
-        .setName("envoy.filters.network.tcp_proxy")
-        .setTypedConfig(
-            Any.pack(TcpProxy.newBuilder().setStatPrefix(statPrefix).setCluster(cluster).build()))
-        .build();
+    return FilterChain.newBuilder().addFilters(EnvoyFilters.tcpProxy(statPrefix, cluster)).build();
   }
 
   // ---- RDS ----------------------------------------------------------------------------------

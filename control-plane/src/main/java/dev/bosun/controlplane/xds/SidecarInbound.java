@@ -148,7 +148,7 @@ final class SidecarInbound {
   /** A TCP proxy to {@code cluster}, behind the network RBAC filters. */
   private static List<Filter> tcp(String statPrefix, String cluster, Authorization authorization) {
     List<Filter> filters = new ArrayList<>(authorization.tcp());
-    filters.add(SidecarGenerator.tcpFilter(statPrefix, cluster));
+    filters.add(EnvoyFilters.tcpProxy(statPrefix, cluster));
     return filters;
   }
 
@@ -214,7 +214,7 @@ final class SidecarInbound {
                   FilterChainMatch.newBuilder()
                       .setDestinationPort(uint(port))
                       .setTransportProtocol(RAW_BUFFER))
-              .addFilters(SidecarGenerator.tcpFilter(target.name(), SidecarGenerator.BLACKHOLE))
+              .addFilters(EnvoyFilters.tcpProxy(target.name(), SidecarGenerator.BLACKHOLE))
               .build());
     }
     return chains;
@@ -251,7 +251,7 @@ final class SidecarInbound {
                             .setRoute(RouteAction.newBuilder().setCluster(cluster))))
             .build();
     return List.of(
-        SidecarGenerator.httpFilter(
+        EnvoyFilters.httpConnectionManager(
             cluster, authorization.http(), manager -> manager.setRouteConfig(route)));
   }
 

@@ -81,7 +81,7 @@ final class TcpRoutes {
     Filter fallback =
         tcpDestinations != null
             ? tcpProxy(statPrefix, tcpDestinations, tcpTarget, port, names)
-            : tcpProxy(statPrefix, defaultCluster);
+            : EnvoyFilters.tcpProxy(statPrefix, defaultCluster);
     chains.add(FilterChain.newBuilder().addFilters(fallback).build());
     return new Chains(chains, sni);
   }
@@ -142,7 +142,7 @@ final class TcpRoutes {
       }
     }
     if (weighted.size() == 1) {
-      return tcpProxy(statPrefix, weighted.get(0).getName());
+      return EnvoyFilters.tcpProxy(statPrefix, weighted.get(0).getName());
     }
     return Filter.newBuilder()
         .setName("envoy.filters.network.tcp_proxy")
@@ -153,14 +153,6 @@ final class TcpRoutes {
                     .setWeightedClusters(
                         TcpProxy.WeightedCluster.newBuilder().addAllClusters(weighted))
                     .build()))
-        .build();
-  }
-
-  static Filter tcpProxy(String statPrefix, String cluster) {
-    return Filter.newBuilder()
-        .setName("envoy.filters.network.tcp_proxy")
-        .setTypedConfig(
-            Any.pack(TcpProxy.newBuilder().setStatPrefix(statPrefix).setCluster(cluster).build()))
         .build();
   }
 }
