@@ -179,7 +179,7 @@ public final class XdsServer implements AutoCloseable {
       synchronized (stream) {
         types = new java.util.HashSet<>(stream.types.keySet());
       }
-      types.removeIf(type -> !scope.covers(type));
+      types.removeIf(type -> !scope.covers(type, proxy));
       if (!types.isEmpty()) {
         stream.push(types, scope.names(), scope.startNanos(), scope.snapshot());
         queued++;

@@ -101,6 +101,37 @@ class PushSnapshotTest {
     assertThat(resources.seen).containsOnly(5);
   }
 
+  @Test
+  void pushConcerningSomeTypes_regeneratesAndSendsOnlyThose() throws Exception {
+    server =
+        new XdsServer(
+                XdsServerSettings.defaults(new InetSocketAddress("127.0.0.1", 0)),
+                resources,
+                new SimpleMeterRegistry(),
+                System::nanoTime)
+            .start();
+    server.setReady(true);
+    server.push(PushScope.everything("first", System.nanoTime()).withSnapshot(1));
+    client = new AdsClient(server.port()).sotw();
+    client.send(request(CLUSTER, "", "", List.of()));
+    client.ack(client.next(), List.of());
+    client.send(request(ENDPOINT, "", "", List.of(NAME)));
+    client.ack(client.next(), List.of(NAME));
+    assertThat(client.poll(200)).isNull();
+    resources.seen.clear();
+
+    server.push(
+        PushScope.everything("endpoints only", System.nanoTime())
+            .concerning((type, proxy) -> type.equals(ENDPOINT))
+            .withSnapshot(7));
+
+    DiscoveryResponse pushed = client.next();
+    assertThat(pushed.getTypeUrl()).isEqualTo(ENDPOINT);
+    client.ack(pushed, List.of(NAME));
+    assertThat(client.poll(300)).as("clusters were not concerned").isNull();
+    assertThat(resources.seen).as("generated once, for EDS").containsExactly(7);
+  }
+
   private static long connectTimeout(DiscoveryResponse response)
       throws InvalidProtocolBufferException {
     return Cluster.parseFrom(response.getResources(0).getValue()).getConnectTimeout().getSeconds();

@@ -54,15 +54,10 @@ public final class ControlPlaneRuntime implements AutoCloseable {
             Clock.systemUTC(),
             sources,
             new UpstreamTlsChangeFilter());
-    xds =
-        new XdsServer(
-                xdsSettings,
-                new MeshXdsGenerator(
-                    mesh::snapshot, settings.domainSuffix(), settings.trustDomain()),
-                meters,
-                System::nanoTime)
-            .start();
-    mesh.addListener(new XdsPushes(xds));
+    MeshXdsGenerator generators =
+        new MeshXdsGenerator(mesh::snapshot, settings.domainSuffix(), settings.trustDomain());
+    xds = new XdsServer(xdsSettings, generators, meters, System::nanoTime).start();
+    mesh.addListener(new XdsPushes(xds, generators));
     mesh.start();
     monitoring = new MonitoringServer(monitoringAddress, mesh, meters, () -> true).start();
     monitoring.handle("/debug/syncz", query -> xds.syncStatus());

@@ -1,6 +1,7 @@
 package dev.bosun.controlplane.snapshot;
 
 import dev.bosun.controlplane.config.ConfigEntry;
+import dev.bosun.controlplane.config.ConfigKey;
 import dev.bosun.crd.IstioKind;
 import io.fabric8.istio.api.api.networking.v1alpha3.DestinationRule;
 import io.fabric8.istio.api.api.networking.v1alpha3.Sidecar;
@@ -32,6 +33,7 @@ public final class ConfigIndex {
   private final Map<String, List<ConfigEntry>> destinationRulesByHost;
   private final List<Map.Entry<String, List<ConfigEntry>>> wildcardDestinationRules;
   private final Map<String, List<ConfigEntry>> byNamespace;
+  private final Map<ConfigKey, ConfigEntry> byKey;
   private final List<Conflict> conflicts;
 
   ConfigIndex(String rootNamespace, Map<IstioKind, List<ConfigEntry>> entries) {
@@ -63,9 +65,11 @@ public final class ConfigIndex {
     meshVirtualServiceConflicts(found);
     destinationRuleConflicts(found);
     this.byNamespace = new HashMap<>();
+    this.byKey = new HashMap<>();
     for (List<ConfigEntry> list : sorted.values()) {
       for (ConfigEntry entry : list) {
         byNamespace.computeIfAbsent(entry.key().namespace(), k -> new ArrayList<>()).add(entry);
+        byKey.put(entry.key(), entry);
       }
     }
     this.conflicts = List.copyOf(found);
@@ -82,6 +86,30 @@ public final class ConfigIndex {
   }
 
   /** Objects of every kind in one namespace. */
+  /** The object of {@code key}, if the snapshot holds it. */
+  public Optional<ConfigEntry> entry(ConfigKey key) {
+    return Optional.ofNullable(byKey.get(key));
+  }
+
+  /**
+   * The hosts a VirtualService or DestinationRule names, qualified as proxies read them (a short
+   * name is a service of the object's namespace); empty for other kinds.
+   */
+  public List<String> hosts(ConfigEntry entry) {
+    if (entry.spec() instanceof VirtualService spec) {
+      return qualify(hosts(spec), entry.key().namespace());
+    }
+    if (entry.spec() instanceof DestinationRule spec) {
+      return qualify(java.util.Collections.singletonList(spec.getHost()), entry.key().namespace());
+    }
+    return List.of();
+  }
+
+  /** A host name qualified as a short name in {@code namespace} is read. */
+  public String qualify(String host, String namespace) {
+    return qualify(List.of(host), namespace).get(0);
+  }
+
   public List<ConfigEntry> inNamespace(String namespace) {
     return byNamespace.getOrDefault(namespace, List.of());
   }
@@ -432,7 +460,7 @@ public final class ConfigIndex {
   }
 
   /** {@code *.example.com} matches {@code a.example.com}; a plain host only itself. */
-  static boolean hostMatches(String pattern, String host) {
+  public static boolean hostMatches(String pattern, String host) {
     if (pattern.equals("*")) {
       return true;
     }

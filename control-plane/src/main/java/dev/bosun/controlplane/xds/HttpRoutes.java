@@ -161,10 +161,10 @@ final class HttpRoutes {
     }
     String namespace =
         snapshot.service(parsed.get().host()).map(MeshService::namespace).orElse(proxy.namespace());
-    return ProxylessClusters.policy(snapshot, proxy, parsed.get(), namespace)
+    return ClusterPolicies.policy(snapshot, proxy, parsed.get(), namespace)
         .flatMap(
             policy ->
-                ProxylessClusters.hashPolicy(policy.traffic())
+                ClusterPolicies.hashPolicy(policy.traffic())
                     .or(
                         () ->
                             envoy

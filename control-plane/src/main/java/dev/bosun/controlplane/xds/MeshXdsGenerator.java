@@ -4,11 +4,13 @@ import com.google.protobuf.Message;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import dev.bosun.xds.XdsGenerator;
 import dev.bosun.xds.XdsProxy;
-import dev.bosun.xds.XdsTypes;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.grpc.Status;
 import io.grpc.StatusException;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -24,8 +26,8 @@ public final class MeshXdsGenerator implements XdsGenerator {
           + " clients are served";
 
   private final Supplier<MeshSnapshot> snapshots;
-  private final ProxylessGenerator proxyless;
-  private final SidecarGenerator sidecars;
+  private final Map<String, TypeGenerator> proxyless;
+  private final Map<String, TypeGenerator> sidecars;
 
   /** A generator for a mesh whose trust domain is the default, {@code cluster.local}. */
   public MeshXdsGenerator(Supplier<MeshSnapshot> snapshots, String domainSuffix) {
@@ -35,8 +37,29 @@ public final class MeshXdsGenerator implements XdsGenerator {
   public MeshXdsGenerator(
       Supplier<MeshSnapshot> snapshots, String domainSuffix, String trustDomain) {
     this.snapshots = snapshots;
-    this.proxyless = new ProxylessGenerator(domainSuffix, trustDomain);
-    this.sidecars = new SidecarGenerator(domainSuffix, trustDomain);
+    this.proxyless = byType(new ProxylessGenerator(domainSuffix, trustDomain).types());
+    this.sidecars = byType(new SidecarGenerator(domainSuffix, trustDomain).types());
+  }
+
+  private static Map<String, TypeGenerator> byType(List<TypeGenerator> generators) {
+    Map<String, TypeGenerator> byType = new HashMap<>();
+    generators.forEach(generator -> byType.put(generator.typeUrl(), generator));
+    return Map.copyOf(byType);
+  }
+
+  /** The generator of {@code typeUrl} for a proxy of this kind, if the type is served to it. */
+  Optional<TypeGenerator> generator(ProxyView proxy, String typeUrl) {
+    return Optional.ofNullable((proxy.isProxylessGrpc() ? proxyless : sidecars).get(typeUrl));
+  }
+
+  /**
+   * Whether {@code change} may change the resources of {@code typeUrl} of {@code proxy} (types no
+   * generator serves never change).
+   */
+  public boolean concerns(MeshChange change, XdsProxy proxy, String typeUrl) {
+    ProxyView view = proxy.attachment(ProxyView.class);
+    return view != null
+        && generator(view, typeUrl).map(g -> g.concerns(change, view)).orElse(false);
   }
 
   @Override
@@ -66,41 +89,12 @@ public final class MeshXdsGenerator implements XdsGenerator {
     if (snapshot == null) {
       return Map.of();
     }
-    if (!view.isProxylessGrpc()) {
-      return switch (typeUrl) {
-        case XdsTypes.CLUSTER -> only(sidecars.clusters(snapshot, view), names);
-        case XdsTypes.LISTENER -> only(sidecars.listeners(snapshot, view), names);
-        case XdsTypes.ENDPOINT -> sidecars.endpoints(snapshot, view, names);
-        case XdsTypes.ROUTE -> sidecars.routes(snapshot, view, names);
-        default -> Map.of();
-      };
-    }
-    if (names.isEmpty()) {
+    if (view.isProxylessGrpc() && names.isEmpty()) {
       // grpc-xds names every resource it wants; a wildcard request gets nothing.
       return Map.of();
     }
-    return switch (typeUrl) {
-      case XdsTypes.LISTENER -> proxyless.listeners(snapshot, view, names);
-      case XdsTypes.ROUTE -> proxyless.routes(snapshot, view, names);
-      case XdsTypes.CLUSTER -> proxyless.clusters(snapshot, view, names);
-      case XdsTypes.ENDPOINT -> proxyless.endpoints(snapshot, view, names);
-      default -> Map.of();
-    };
-  }
-
-  /** A wildcard request gets everything; a named one only what it names. */
-  private static Map<String, Message> only(Map<String, Message> all, Set<String> names) {
-    if (names.isEmpty()) {
-      return all;
-    }
-    Map<String, Message> named = new java.util.TreeMap<>();
-    names.forEach(
-        name -> {
-          Message message = all.get(name);
-          if (message != null) {
-            named.put(name, message);
-          }
-        });
-    return named;
+    return generator(view, typeUrl)
+        .map(generator -> generator.generate(snapshot, view, names))
+        .orElse(Map.of());
   }
 }

@@ -1,210 +1,90 @@
 package dev.bosun.controlplane.xds;
 
-import com.google.protobuf.UInt32Value;
-import dev.bosun.controlplane.config.ConfigEntry;
-import dev.bosun.controlplane.model.Endpoint;
+import com.google.protobuf.Message;
+import dev.bosun.controlplane.model.MeshService;
+import dev.bosun.controlplane.model.ServicePort;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
-import io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers;
+import dev.bosun.crd.IstioKind;
+import dev.bosun.xds.XdsTypes;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
-import io.envoyproxy.envoy.config.cluster.v3.OutlierDetection;
-import io.envoyproxy.envoy.config.route.v3.RouteAction;
-import io.fabric8.istio.api.api.networking.v1alpha3.ConnectionPoolSettings;
-import io.fabric8.istio.api.api.networking.v1alpha3.DestinationRule;
-import io.fabric8.istio.api.api.networking.v1alpha3.LoadBalancerSettings;
-import io.fabric8.istio.api.api.networking.v1alpha3.LoadBalancerSettingsConsistentHash;
-import io.fabric8.istio.api.api.networking.v1alpha3.LoadBalancerSettingsConsistentHashLBHttpHeaderName;
-import io.fabric8.istio.api.api.networking.v1alpha3.LoadBalancerSettingsSimple;
-import io.fabric8.istio.api.api.networking.v1alpha3.Subset;
-import io.fabric8.istio.api.api.networking.v1alpha3.TrafficPolicy;
-import io.fabric8.istio.api.api.networking.v1alpha3.TrafficPolicyPortTrafficPolicy;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 
-/**
- * DestinationRule traffic policy as grpc-xds applies it to a cluster: the load balancer (round
- * robin, least request, ring hash for consistent hashing on a header), circuit breaking from the
- * connection pool, outlier detection, and subsets. Subset policy overrides the rule's, and a port's
- * settings override both, as in Istio.
- */
-final class ProxylessClusters {
+/** Proxyless CDS: the EDS clusters a client names, mTLS as DestinationRules or auto mTLS say. */
+public final class ProxylessClusters implements TypeGenerator {
+  private final String trustDomain;
 
-  /** The rule and the effective policy for one cluster. */
-  record Policy(
-      Optional<ConfigEntry> rule, Map<String, String> subsetLabels, TrafficPolicy traffic) {
-    /**
-     * The rule that decided it ({@code kind namespace/name}), "" for none: what makes two proxies'
-     * policies for one cluster the same.
-     */
-    String ruleName() {
-      return rule.map(entry -> entry.key().toString()).orElse("");
-    }
+  public ProxylessClusters(String trustDomain) {
+    this.trustDomain = trustDomain;
   }
 
-  /**
-   * The policy for {@code outbound|port|subset|host}; empty when the subset does not exist. It
-   * depends on the proxy's namespace alone, so it is resolved once per namespace and snapshot.
-   */
-  static Optional<Policy> policy(
-      MeshSnapshot snapshot,
-      ProxyView proxy,
-      EnvoyNames.OutboundCluster cluster,
-      String serviceNamespace) {
-    String namespace = proxy.namespace();
-    return snapshot.derived(
-        java.util.List.of("cluster-policy", namespace, cluster, serviceNamespace),
-        () -> resolve(snapshot, namespace, cluster, serviceNamespace));
+  @Override
+  public String typeUrl() {
+    return XdsTypes.CLUSTER;
   }
 
-  private static Optional<Policy> resolve(
-      MeshSnapshot snapshot,
-      String namespace,
-      EnvoyNames.OutboundCluster cluster,
-      String serviceNamespace) {
-    Optional<ConfigEntry> rule =
-        snapshot.config().destinationRule(cluster.host(), namespace, serviceNamespace);
-    if (rule.isEmpty()) {
-      return cluster.subset().isEmpty()
-          ? Optional.of(new Policy(rule, Map.of(), null))
-          : Optional.empty();
-    }
-    DestinationRule spec = rule.get().spec(DestinationRule.class);
-    TrafficPolicy traffic = forPort(spec.getTrafficPolicy(), cluster.port());
-    Map<String, String> labels = Map.of();
-    if (!cluster.subset().isEmpty()) {
-      Subset subset =
-          spec.getSubsets() == null
-              ? null
-              : spec.getSubsets().stream()
-                  .filter(s -> cluster.subset().equals(s.getName()))
-                  .findFirst()
-                  .orElse(null);
-      if (subset == null) {
-        return Optional.empty();
-      }
-      labels = subset.getLabels() == null ? Map.of() : subset.getLabels();
-      TrafficPolicy subsetPolicy = forPort(subset.getTrafficPolicy(), cluster.port());
-      if (subsetPolicy != null) {
-        traffic = traffic == null ? subsetPolicy : merge(traffic, subsetPolicy);
-      }
-    }
-    return Optional.of(new Policy(rule, labels, traffic));
+  @Override
+  public Map<String, Message> generate(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+    return clusters(snapshot, proxy, names);
   }
 
-  /** A policy with the settings of {@code port} from its portLevelSettings laid over it. */
-  private static TrafficPolicy forPort(TrafficPolicy policy, int port) {
-    if (policy == null || policy.getPortLevelSettings() == null) {
-      return policy;
-    }
-    for (TrafficPolicyPortTrafficPolicy level : policy.getPortLevelSettings()) {
-      if (level.getPort() != null
-          && level.getPort().getNumber() != null
-          && level.getPort().getNumber() == port) {
-        TrafficPolicy overlay = new TrafficPolicy();
-        overlay.setLoadBalancer(level.getLoadBalancer());
-        overlay.setConnectionPool(level.getConnectionPool());
-        overlay.setOutlierDetection(level.getOutlierDetection());
-        overlay.setTls(level.getTls());
-        return merge(policy, overlay);
-      }
-    }
-    return policy;
+  /** Clusters read services and endpoints, DestinationRules and PeerAuthentication. */
+  @Override
+  public boolean concerns(MeshChange change, ProxyView proxy) {
+    return change.everything()
+        || change.touches(IstioKind.DESTINATION_RULE)
+        || change.touches(IstioKind.PEER_AUTHENTICATION);
   }
 
-  /** Field groups set in {@code over} replace those of {@code base}. */
-  private static TrafficPolicy merge(TrafficPolicy base, TrafficPolicy over) {
-    TrafficPolicy merged = new TrafficPolicy();
-    merged.setLoadBalancer(
-        over.getLoadBalancer() != null ? over.getLoadBalancer() : base.getLoadBalancer());
-    merged.setConnectionPool(
-        over.getConnectionPool() != null ? over.getConnectionPool() : base.getConnectionPool());
-    merged.setOutlierDetection(
-        over.getOutlierDetection() != null
-            ? over.getOutlierDetection()
-            : base.getOutlierDetection());
-    merged.setTls(over.getTls() != null ? over.getTls() : base.getTls());
-    return merged;
+  /** Clusters named by the client; each depends on its namespace alone and is shared by it. */
+  public Map<String, Message> clusters(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+    Map<String, Message> clusters = new TreeMap<>();
+    for (String name : names) {
+      snapshot
+          .derived(
+              List.of("grpc-cds", trustDomain, proxy.namespace(), name),
+              () -> cluster(snapshot, proxy, name))
+          .ifPresent(cluster -> clusters.put(name, cluster));
+    }
+    return clusters;
   }
 
-  /** Applies the policy to an EDS cluster. */
-  static void apply(Cluster.Builder cluster, TrafficPolicy traffic) {
-    if (traffic == null) {
-      return;
-    }
-    LoadBalancerSettings lb = traffic.getLoadBalancer();
-    if (lb != null
-        && lb.getLbPolicy() instanceof LoadBalancerSettingsSimple simple
-        && simple.getSimple() != null) {
-      switch (simple.getSimple()) {
-        case LEAST_CONN, LEAST_REQUEST -> cluster.setLbPolicy(Cluster.LbPolicy.LEAST_REQUEST);
-        default -> cluster.setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
-      }
-    } else if (lb != null && lb.getLbPolicy() instanceof LoadBalancerSettingsConsistentHash) {
-      cluster.setLbPolicy(Cluster.LbPolicy.RING_HASH);
-    }
-    ConnectionPoolSettings pool = traffic.getConnectionPool();
-    if (pool != null) {
-      CircuitBreakers.Thresholds.Builder thresholds = CircuitBreakers.Thresholds.newBuilder();
-      boolean any = false;
-      if (pool.getHttp() != null && pool.getHttp().getHttp2MaxRequests() != null) {
-        thresholds.setMaxRequests(UInt32Value.of(pool.getHttp().getHttp2MaxRequests()));
-        any = true;
-      }
-      if (pool.getHttp() != null && pool.getHttp().getHttp1MaxPendingRequests() != null) {
-        thresholds.setMaxPendingRequests(
-            UInt32Value.of(pool.getHttp().getHttp1MaxPendingRequests()));
-        any = true;
-      }
-      if (pool.getTcp() != null && pool.getTcp().getMaxConnections() != null) {
-        thresholds.setMaxConnections(UInt32Value.of(pool.getTcp().getMaxConnections()));
-        any = true;
-      }
-      if (any) {
-        cluster.setCircuitBreakers(CircuitBreakers.newBuilder().addThresholds(thresholds));
-      }
-    }
-    var outlier = traffic.getOutlierDetection();
-    if (outlier != null) {
-      OutlierDetection.Builder built = OutlierDetection.newBuilder();
-      Integer consecutive =
-          outlier.getConsecutive5xxErrors() != null
-              ? outlier.getConsecutive5xxErrors()
-              : outlier.getConsecutiveErrors();
-      if (consecutive != null) {
-        built.setConsecutive5Xx(UInt32Value.of(consecutive));
-      }
-      ProtoDurations.of(outlier.getInterval()).ifPresent(built::setInterval);
-      ProtoDurations.of(outlier.getBaseEjectionTime()).ifPresent(built::setBaseEjectionTime);
-      if (outlier.getMaxEjectionPercent() != null) {
-        built.setMaxEjectionPercent(UInt32Value.of(outlier.getMaxEjectionPercent()));
-      }
-      cluster.setOutlierDetection(built);
-    }
-  }
-
-  /** A ring hash needs a hash policy on the route: the header Istio hashes on. */
-  static Optional<RouteAction.HashPolicy> hashPolicy(TrafficPolicy traffic) {
-    if (traffic == null
-        || traffic.getLoadBalancer() == null
-        || !(traffic.getLoadBalancer().getLbPolicy()
-            instanceof LoadBalancerSettingsConsistentHash hash)) {
+  private Optional<Message> cluster(MeshSnapshot snapshot, ProxyView proxy, String name) {
+    Optional<EnvoyNames.OutboundCluster> parsed = EnvoyNames.parseOutboundCluster(name);
+    if (parsed.isEmpty()) {
       return Optional.empty();
     }
-    if (hash.getConsistentHash() != null
-        && hash.getConsistentHash().getHashKey()
-            instanceof LoadBalancerSettingsConsistentHashLBHttpHeaderName header) {
-      return Optional.of(
-          RouteAction.HashPolicy.newBuilder()
-              .setHeader(
-                  RouteAction.HashPolicy.Header.newBuilder()
-                      .setHeaderName(header.getHttpHeaderName()))
-              .build());
+    Optional<MeshService> service = snapshot.service(parsed.get().host());
+    Optional<ServicePort> port = service.flatMap(s -> s.port(parsed.get().port()));
+    if (port.isEmpty()) {
+      return Optional.empty();
     }
-    return Optional.empty();
+    Optional<ClusterPolicies.Policy> policy =
+        ClusterPolicies.policy(snapshot, proxy, parsed.get(), service.get().namespace());
+    if (policy.isEmpty()) {
+      return Optional.empty(); // a subset no DestinationRule defines
+    }
+    Cluster.Builder cluster =
+        Cluster.newBuilder()
+            .setName(name)
+            .setType(Cluster.DiscoveryType.EDS)
+            .setEdsClusterConfig(
+                Cluster.EdsClusterConfig.newBuilder()
+                    .setEdsConfig(EnvoyAddresses.ADS)
+                    .setServiceName(name))
+            .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
+    ClusterPolicies.apply(cluster, policy.get().traffic());
+    UpstreamTls.of(snapshot, service.get(), parsed.get(), policy.get().traffic(), trustDomain)
+        .applyToGrpc(
+            cluster,
+            snapshot,
+            snapshot.endpoints(
+                service.get().hostname(), port.get().name(), policy.get().subsetLabels()),
+            port.get(),
+            name + " for clients in namespace " + proxy.namespace());
+    return Optional.of(cluster.build());
   }
-
-  static boolean inSubset(Endpoint endpoint, Map<String, String> labels) {
-    return endpoint.matches(labels);
-  }
-
-  private ProxylessClusters() {}
 }

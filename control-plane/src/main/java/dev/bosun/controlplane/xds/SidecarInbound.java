@@ -142,7 +142,7 @@ final class SidecarInbound {
 
   /** The filters of a chain that passes connections through to the workload. */
   private static List<Filter> passthrough(Authorization authorization) {
-    return tcp(NAME, SidecarGenerator.INBOUND_PASSTHROUGH, authorization);
+    return tcp(NAME, SidecarClusters.INBOUND_PASSTHROUGH, authorization);
   }
 
   /** A TCP proxy to {@code cluster}, behind the network RBAC filters. */
@@ -214,7 +214,7 @@ final class SidecarInbound {
                   FilterChainMatch.newBuilder()
                       .setDestinationPort(uint(port))
                       .setTransportProtocol(RAW_BUFFER))
-              .addFilters(EnvoyFilters.tcpProxy(target.name(), SidecarGenerator.BLACKHOLE))
+              .addFilters(EnvoyFilters.tcpProxy(target.name(), SidecarClusters.BLACKHOLE))
               .build());
     }
     return chains;

@@ -4,7 +4,7 @@ import dev.bosun.controlplane.mesh.MeshModel.SnapshotUpdate;
 import dev.bosun.controlplane.model.MeshService;
 import dev.bosun.controlplane.model.ServicePort;
 import dev.bosun.controlplane.push.PushRequest;
-import dev.bosun.crd.IstioKind;
+import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import dev.bosun.xds.PushScope;
 import dev.bosun.xds.XdsServer;
 import dev.bosun.xds.XdsTypes;
@@ -13,43 +13,37 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * Turns each new snapshot into an xDS push: a full push may change every type (a push of
- * VirtualService edits alone only listeners and routes); an endpoints-only push changes only EDS,
- * and only the clusters (with their subset clusters) of the hosts whose endpoints changed. The
- * first snapshot also opens the server to clients.
+ * Turns each new snapshot into an xDS push. A full push reaches, per type, only the proxies whose
+ * generator says the change concerns them ({@link TypeGenerator#concerns}): a VirtualService edit
+ * only the listeners and routes of proxies that see its hosts, a DestinationRule edit the clusters,
+ * endpoints and routes of those that see its host, a Sidecar edit its namespace, a workload policy
+ * the listeners of its namespace. An endpoints-only push changes only EDS, and only the clusters
+ * (with their subset clusters) of the hosts whose endpoints changed. The first snapshot also opens
+ * the server to clients.
  */
 public final class XdsPushes implements Consumer<SnapshotUpdate> {
   private final XdsServer server;
+  private final MeshXdsGenerator generators;
 
-  public XdsPushes(XdsServer server) {
+  /** The snapshot of the last push: what a change is measured against. */
+  private MeshSnapshot previous;
+
+  public XdsPushes(XdsServer server, MeshXdsGenerator generators) {
     this.server = server;
-  }
-
-  /** What a VirtualService feeds: sidecar routes and TCP/TLS listeners, proxyless routes. */
-  private static final Set<String> VIRTUAL_SERVICE_TYPES =
-      Set.of(XdsTypes.LISTENER, XdsTypes.ROUTE);
-
-  /**
-   * The types a full push may change (empty: all). Clusters and endpoints do not depend on
-   * VirtualServices, so a push of VirtualService edits alone leaves CDS and EDS alone.
-   */
-  static Set<String> typesChanged(PushRequest request) {
-    boolean virtualServicesOnly =
-        request.services().isEmpty()
-            && request.endpoints().isEmpty()
-            && !request.configs().isEmpty()
-            && request.configs().stream().allMatch(key -> key.kind() == IstioKind.VIRTUAL_SERVICE);
-    return virtualServicesOnly ? VIRTUAL_SERVICE_TYPES : Set.of();
+    this.generators = generators;
   }
 
   @Override
   public void accept(SnapshotUpdate update) {
     server.setReady(true);
     PushRequest request = update.request();
+    MeshChange change = MeshChange.of(request, previous, update.snapshot());
+    previous = update.snapshot();
     String reason = String.join(", ", request.reasons());
     if (request.full()) {
       server.push(
-          PushScope.types(typesChanged(request), reason, request.startNanos())
+          PushScope.everything(reason, request.startNanos())
+              .concerning((type, proxy) -> generators.concerns(change, proxy, type))
               .withSnapshot(update.snapshot()));
       return;
     }

@@ -2,55 +2,425 @@ package dev.bosun.controlplane.xds;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.Message;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
 import dev.bosun.controlplane.config.ConfigKey;
 import dev.bosun.controlplane.push.PushRequest;
+import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import dev.bosun.crd.IstioKind;
 import dev.bosun.xds.XdsTypes;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
-/** Which types a push may change, by what the push request says changed. */
+/**
+ * Which types of which proxies a change concerns. Soundness is checked by generating every type of
+ * every proxy before and after each edit: wherever the resources differ, the change must concern
+ * that type of that proxy. Targeting is checked by the types and proxies it must leave alone.
+ */
 class XdsPushesTest {
-  private static final ConfigKey VIRTUAL_SERVICE =
-      new ConfigKey(IstioKind.VIRTUAL_SERVICE, "demo", "echo");
-  private static final ConfigKey DESTINATION_RULE =
-      new ConfigKey(IstioKind.DESTINATION_RULE, "demo", "echo");
+  private static final String MESH =
+      """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: echo, namespace: demo}
+      spec: {clusterIP: 10.96.0.10, ports: [{name: http, port: 8080}]}
+      ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: web, namespace: shop}
+      spec: {clusterIP: 10.96.0.11, ports: [{name: http, port: 8080}]}
+      ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: db, namespace: data}
+      spec: {clusterIP: 10.96.0.12, ports: [{name: tcp, port: 5432}]}
+      ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: local, namespace: scoped}
+      spec: {clusterIP: 10.96.0.13, ports: [{name: http, port: 8080}]}
+      ---
+      apiVersion: discovery.k8s.io/v1
+      kind: EndpointSlice
+      metadata: {name: echo-1, namespace: demo, labels: {kubernetes.io/service-name: echo}}
+      addressType: IPv4
+      ports: [{name: http, port: 8080}]
+      endpoints:
+      - addresses: [10.1.0.1]
+        conditions: {ready: true}
+        targetRef: {kind: Pod, namespace: demo, name: echo-v1}
+      - addresses: [10.1.0.2]
+        conditions: {ready: true}
+        targetRef: {kind: Pod, namespace: demo, name: echo-v2}
+      ---
+      apiVersion: discovery.k8s.io/v1
+      kind: EndpointSlice
+      metadata: {name: web-1, namespace: shop, labels: {kubernetes.io/service-name: web}}
+      addressType: IPv4
+      ports: [{name: http, port: 8080}]
+      endpoints:
+      - addresses: [10.2.0.1]
+        conditions: {ready: true}
+        targetRef: {kind: Pod, namespace: shop, name: web-0}
+      ---
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: echo-v1, namespace: demo, labels: {app: echo, version: v1}}
+      spec: {serviceAccountName: echo}
+      status: {podIP: 10.1.0.1}
+      ---
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: echo-v2, namespace: demo, labels: {app: echo, version: v2}}
+      spec: {serviceAccountName: echo}
+      status: {podIP: 10.1.0.2}
+      ---
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: web-0, namespace: shop, labels: {app: web}}
+      spec: {serviceAccountName: web}
+      status: {podIP: 10.2.0.1}
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: Sidecar
+      metadata: {name: default, namespace: scoped}
+      spec:
+        egress: [{hosts: ["./*"]}]
+      """;
+
+  private static final String ECHO_RULE =
+      """
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: DestinationRule
+      metadata: {name: echo, namespace: demo}
+      spec:
+        host: echo
+        subsets:
+        - {name: v1, labels: {version: v1}}
+        - {name: v2, labels: {version: v2}}
+      """;
+
+  private static final String ECHO_SPLIT =
+      """
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: VirtualService
+      metadata: {name: echo, namespace: demo}
+      spec:
+        hosts: [echo]
+        http:
+        - route:
+          - {destination: {host: echo, subset: v1}, weight: 90}
+          - {destination: {host: echo, subset: v2}, weight: 10}
+      """;
+
+  /** web's routes send some traffic to echo: echo's rule reaches web's routes. */
+  private static final String WEB_TO_ECHO =
+      """
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: VirtualService
+      metadata: {name: web, namespace: shop}
+      spec:
+        hosts: [web]
+        http:
+        - match: [{uri: {prefix: /echo}}]
+          route: [{destination: {host: echo.demo.svc.cluster.local}}]
+        - route: [{destination: {host: web}}]
+      """;
+
+  private static final String BASE = MESH + ECHO_RULE + ECHO_SPLIT + WEB_TO_ECHO;
+
+  private static final ProxyView IN_DEMO = sidecar("10.1.0.1", "echo-v1", "demo", "echo");
+  private static final ProxyView IN_SHOP = sidecar("10.2.0.1", "web-0", "shop", "web");
+  private static final ProxyView IN_SCOPED = sidecar("10.4.0.1", "local-0", "scoped", "local");
+  private static final ProxyView GRPC = proxyless("10.5.0.1", "demo");
+  private static final List<ProxyView> PROXIES = List.of(IN_DEMO, IN_SHOP, IN_SCOPED, GRPC);
+
+  private static final List<String> TYPES =
+      List.of(XdsTypes.CLUSTER, XdsTypes.ENDPOINT, XdsTypes.LISTENER, XdsTypes.ROUTE);
+
+  private final MeshXdsGenerator generators =
+      new MeshXdsGenerator(() -> null, "cluster.local", "cluster.local");
 
   @Test
-  void virtualServiceEdits_changeOnlyListenersAndRoutes() {
-    PushRequest request =
-        PushRequest.config(VIRTUAL_SERVICE, "vs", 1)
-            .merge(PushRequest.config(new ConfigKey(IstioKind.VIRTUAL_SERVICE, "b", "x"), "vs", 2));
+  void virtualServiceEdit_concernsOnlyListenersAndRoutesOfProxiesThatSeeItsHost() {
+    Concerned concerned =
+        edit(
+            key(IstioKind.VIRTUAL_SERVICE, "demo", "echo"),
+            BASE,
+            BASE.replace("weight: 90", "weight: 80").replace("weight: 10", "weight: 20"));
 
-    assertThat(XdsPushes.typesChanged(request))
-        .containsExactlyInAnyOrder(XdsTypes.LISTENER, XdsTypes.ROUTE);
+    assertThat(concerned.types(IN_DEMO)).containsExactly(XdsTypes.LISTENER, XdsTypes.ROUTE);
+    assertThat(concerned.types(IN_SHOP)).containsExactly(XdsTypes.LISTENER, XdsTypes.ROUTE);
+    assertThat(concerned.types(IN_SCOPED)).as("its Sidecar hides echo").isEmpty();
+    assertThat(concerned.types(GRPC)).containsExactly(XdsTypes.ROUTE);
   }
 
   @Test
-  void virtualServiceWithADestinationRule_mayChangeEveryType() {
-    PushRequest request =
-        PushRequest.config(VIRTUAL_SERVICE, "vs", 1)
-            .merge(PushRequest.config(DESTINATION_RULE, "dr", 2));
+  void destinationRuleEdit_concernsClustersEndpointsAndRoutes_notListeners() {
+    Concerned concerned =
+        edit(
+            key(IstioKind.DESTINATION_RULE, "demo", "echo"),
+            BASE,
+            BASE.replace(
+                "  host: echo\n  subsets:",
+                "  host: echo\n  trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName:"
+                    + " x-user}}}\n  subsets:"));
 
-    assertThat(XdsPushes.typesChanged(request)).isEmpty();
+    assertThat(concerned.types(IN_DEMO))
+        .containsExactly(XdsTypes.CLUSTER, XdsTypes.ENDPOINT, XdsTypes.ROUTE);
+    assertThat(concerned.types(IN_SCOPED)).as("echo is out of its scope").isEmpty();
   }
 
   @Test
-  void virtualServiceWithServiceOrEndpointChanges_mayChangeEveryType() {
-    PushRequest config = PushRequest.config(VIRTUAL_SERVICE, "vs", 1);
+  void sidecarEdit_concernsOnlyItsNamespace() {
+    Concerned concerned =
+        edit(
+            key(IstioKind.SIDECAR, "scoped", "default"),
+            BASE,
+            BASE.replace(
+                "egress: [{hosts: [\"./*\"]}]", "egress: [{hosts: [\"./*\", \"demo/*\"]}]"));
 
-    assertThat(
-            XdsPushes.typesChanged(
-                config.merge(PushRequest.services(Set.of("echo.demo.svc.cluster.local"), "s", 2))))
-        .isEmpty();
-    assertThat(
-            XdsPushes.typesChanged(
-                config.merge(PushRequest.endpoints(Set.of("echo.demo.svc.cluster.local"), "e", 2))))
-        .isEmpty();
+    assertThat(concerned.types(IN_SCOPED))
+        .as("endpoints of a cluster do not depend on who sees it")
+        .containsExactly(XdsTypes.CLUSTER, XdsTypes.LISTENER, XdsTypes.ROUTE);
+    assertThat(concerned.types(IN_DEMO)).isEmpty();
+    assertThat(concerned.types(IN_SHOP)).isEmpty();
   }
 
   @Test
-  void everything_mayChangeEveryType() {
-    assertThat(XdsPushes.typesChanged(PushRequest.everything("initial sync", 1))).isEmpty();
+  void authorizationPolicy_concernsOnlyListenersOfItsNamespace_orEveryoneFromTheRoot() {
+    String policy =
+        """
+        ---
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata: {name: deny-all, namespace: NS}
+        spec: {}
+        """;
+    Concerned inShop =
+        edit(
+            key(IstioKind.AUTHORIZATION_POLICY, "shop", "deny-all"),
+            BASE,
+            BASE + policy.replace("NS", "shop"));
+    Concerned meshWide =
+        edit(
+            key(IstioKind.AUTHORIZATION_POLICY, "istio-system", "deny-all"),
+            BASE,
+            BASE + policy.replace("NS", "istio-system"));
+
+    assertThat(inShop.types(IN_SHOP)).containsExactly(XdsTypes.LISTENER);
+    assertThat(inShop.types(IN_DEMO)).isEmpty();
+    assertThat(meshWide.types(IN_DEMO)).containsExactly(XdsTypes.LISTENER);
+    assertThat(meshWide.types(IN_SCOPED)).containsExactly(XdsTypes.LISTENER);
+  }
+
+  @Test
+  void peerAuthentication_concernsInboundListenersOfItsNamespace_andEveryonesClusters() {
+    Concerned concerned =
+        edit(
+            key(IstioKind.PEER_AUTHENTICATION, "demo", "strict"),
+            BASE,
+            BASE
+                + """
+                ---
+                apiVersion: security.istio.io/v1
+                kind: PeerAuthentication
+                metadata: {name: strict, namespace: demo}
+                spec: {mtls: {mode: STRICT}}
+                """);
+
+    assertThat(concerned.types(IN_DEMO))
+        .containsExactly(XdsTypes.CLUSTER, XdsTypes.ENDPOINT, XdsTypes.LISTENER);
+    assertThat(concerned.types(IN_SHOP)).containsExactly(XdsTypes.CLUSTER, XdsTypes.ENDPOINT);
+  }
+
+  @Test
+  void deletingAVirtualService_concernsThoseThatSawItsHost() {
+    Concerned concerned =
+        edit(key(IstioKind.VIRTUAL_SERVICE, "demo", "echo"), BASE, MESH + ECHO_RULE + WEB_TO_ECHO);
+
+    assertThat(concerned.types(IN_DEMO)).containsExactly(XdsTypes.LISTENER, XdsTypes.ROUTE);
+    assertThat(concerned.types(IN_SCOPED)).isEmpty();
+  }
+
+  @Test
+  void serviceChanges_andUntracedKinds_concernEverything() {
+    MeshSnapshot before = TestSnapshots.of("before", BASE);
+    MeshSnapshot after = TestSnapshots.of("after", BASE);
+    MeshChange services =
+        MeshChange.of(
+            PushRequest.services(Set.of("echo.demo.svc.cluster.local"), "service", 1),
+            before,
+            after);
+    MeshChange serviceEntry =
+        MeshChange.of(
+            PushRequest.config(key(IstioKind.SERVICE_ENTRY, "demo", "ext"), "se", 1),
+            before,
+            after);
+    MeshChange first = MeshChange.of(PushRequest.everything("initial sync", 1), null, after);
+
+    for (MeshChange change : List.of(services, serviceEntry, first)) {
+      for (ProxyView proxy : PROXIES) {
+        for (String type : TYPES) {
+          assertThat(concerns(change, proxy, type)).as(proxy.id() + " " + type).isTrue();
+        }
+      }
+    }
+  }
+
+  /** What an edit concerns, checked against what it really changed. */
+  private Concerned edit(ConfigKey key, String before, String after) {
+    MeshSnapshot old = TestSnapshots.of("before", before);
+    MeshSnapshot current = TestSnapshots.of("after", after);
+    MeshChange change = MeshChange.of(PushRequest.config(key, "edit", 1), old, current);
+    Concerned concerned = new Concerned();
+    for (ProxyView proxy : PROXIES) {
+      for (String type : TYPES) {
+        boolean concerns = concerns(change, proxy, type);
+        Set<String> names = names(proxy, type, old, current);
+        Map<String, ? extends Message> was = generate(old, proxy, type, names);
+        Map<String, ? extends Message> is = generate(current, proxy, type, names);
+        if (!was.equals(is)) {
+          assertThat(concerns)
+              .as("%s changed %s of %s, so it must concern them", key, type, proxy.id())
+              .isTrue();
+        }
+        if (concerns) {
+          concerned.add(proxy, type);
+        }
+      }
+    }
+    return concerned;
+  }
+
+  private boolean concerns(MeshChange change, ProxyView proxy, String type) {
+    return generators.generator(proxy, type).orElseThrow().concerns(change, proxy);
+  }
+
+  private Map<String, ? extends Message> generate(
+      MeshSnapshot snapshot, ProxyView proxy, String type, Set<String> names) {
+    return generators.generator(proxy, type).orElseThrow().generate(snapshot, proxy, names);
+  }
+
+  /**
+   * What the proxy subscribes to in either snapshot: a sidecar every EDS cluster and route name its
+   * clusters and listeners name (CDS and LDS by wildcard); a gRPC client what it dials.
+   */
+  private Set<String> names(ProxyView proxy, String type, MeshSnapshot... snapshots) {
+    Set<String> names = new TreeSet<>();
+    if (proxy.isProxylessGrpc()) {
+      List<String> hosts = List.of("echo.demo.svc.cluster.local", "web.shop.svc.cluster.local");
+      for (String host : hosts) {
+        switch (type) {
+          case XdsTypes.LISTENER, XdsTypes.ROUTE -> names.add(host + ":8080");
+          default -> {
+            for (String subset : List.of("", "v1", "v2")) {
+              names.add("outbound|8080|" + subset + "|" + host);
+            }
+          }
+        }
+      }
+      return names;
+    }
+    for (MeshSnapshot snapshot : snapshots) {
+      switch (type) {
+        case XdsTypes.ENDPOINT ->
+            generate(snapshot, proxy, XdsTypes.CLUSTER, Set.of())
+                .values()
+                .forEach(
+                    c -> {
+                      Cluster cluster = (Cluster) c;
+                      if (cluster.getType() == Cluster.DiscoveryType.EDS) {
+                        names.add(cluster.getEdsClusterConfig().getServiceName());
+                      }
+                    });
+        case XdsTypes.ROUTE ->
+            generate(snapshot, proxy, XdsTypes.LISTENER, Set.of())
+                .values()
+                .forEach(l -> names.addAll(routeNames((Listener) l)));
+        default -> {}
+      }
+    }
+    return names;
+  }
+
+  private static Set<String> routeNames(Listener listener) {
+    Set<String> names = new TreeSet<>();
+    for (var chain : listener.getFilterChainsList()) {
+      for (var filter : chain.getFiltersList()) {
+        if (!filter.getTypedConfig().is(HttpConnectionManager.class)) {
+          continue;
+        }
+        try {
+          HttpConnectionManager manager =
+              filter.getTypedConfig().unpack(HttpConnectionManager.class);
+          if (manager.hasRds()) {
+            names.add(manager.getRds().getRouteConfigName());
+          }
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw new AssertionError(e);
+        }
+      }
+    }
+    return names;
+  }
+
+  /** The types a change concerns, per proxy, in the order of {@link #TYPES}. */
+  private static final class Concerned {
+    private final Map<String, List<String>> types = new LinkedHashMap<>();
+
+    void add(ProxyView proxy, String type) {
+      types.computeIfAbsent(proxy.id(), id -> new ArrayList<>()).add(type);
+    }
+
+    List<String> types(ProxyView proxy) {
+      return types.getOrDefault(proxy.id(), List.of());
+    }
+  }
+
+  private static ConfigKey key(IstioKind kind, String namespace, String name) {
+    return new ConfigKey(kind, namespace, name);
+  }
+
+  private static ProxyView sidecar(String ip, String pod, String namespace, String app) {
+    return ProxyView.of(node("sidecar~" + ip + "~" + pod + "." + namespace, namespace, app, ""));
+  }
+
+  private static ProxyView proxyless(String ip, String namespace) {
+    return ProxyView.of(
+        node("sidecar~" + ip + "~client." + namespace, namespace, "client", "grpc"));
+  }
+
+  private static Node node(String id, String namespace, String app, String generator) {
+    Struct.Builder metadata =
+        Struct.newBuilder()
+            .putFields("NAMESPACE", Value.newBuilder().setStringValue(namespace).build())
+            .putFields(
+                "LABELS",
+                Value.newBuilder()
+                    .setStructValue(
+                        Struct.newBuilder()
+                            .putFields("app", Value.newBuilder().setStringValue(app).build()))
+                    .build());
+    if (!generator.isEmpty()) {
+      metadata.putFields("GENERATOR", Value.newBuilder().setStringValue(generator).build());
+    }
+    return Node.newBuilder()
+        .setId(id + "~" + namespace + ".svc.cluster.local")
+        .setMetadata(metadata)
+        .build();
   }
 }
