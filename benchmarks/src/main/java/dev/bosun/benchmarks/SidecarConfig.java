@@ -2,8 +2,8 @@ package dev.bosun.benchmarks;
 
 import com.google.protobuf.Message;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
-import dev.bosun.controlplane.xds.ProxyView;
-import dev.bosun.controlplane.xds.SidecarGenerator;
+import dev.bosun.controlplane.xds.scope.ProxyView;
+import dev.bosun.controlplane.xds.sidecar.SidecarGenerator;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;

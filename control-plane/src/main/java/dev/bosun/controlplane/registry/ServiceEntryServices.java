@@ -2,6 +2,7 @@ package dev.bosun.controlplane.registry;
 
 import dev.bosun.controlplane.config.ConfigEntry;
 import dev.bosun.controlplane.config.ConfigKey;
+import dev.bosun.controlplane.config.Conflict;
 import dev.bosun.controlplane.model.Endpoint;
 import dev.bosun.controlplane.model.Endpoint.Health;
 import dev.bosun.controlplane.model.Locality;
@@ -10,7 +11,6 @@ import dev.bosun.controlplane.model.MeshService.Origin;
 import dev.bosun.controlplane.model.MeshService.Resolution;
 import dev.bosun.controlplane.model.Protocol;
 import dev.bosun.controlplane.model.ServicePort;
-import dev.bosun.controlplane.snapshot.Conflict;
 import io.fabric8.istio.api.api.networking.v1alpha3.ServiceEntry;
 import io.fabric8.istio.api.api.networking.v1alpha3.WorkloadEntry;
 import io.fabric8.kubernetes.api.model.Pod;

@@ -3,7 +3,7 @@ package dev.bosun.controlplane.security;
 import dev.bosun.ca.TokenAuthenticator;
 import dev.bosun.ca.TokenAuthenticator.AuthenticationException;
 import dev.bosun.ca.TokenAuthenticator.CallerIdentity;
-import dev.bosun.controlplane.xds.ProxyView;
+import dev.bosun.controlplane.xds.scope.ProxyView;
 import dev.bosun.xds.StreamAuthorizer;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.grpc.Metadata;

@@ -2,6 +2,7 @@ package dev.bosun.controlplane.snapshot;
 
 import dev.bosun.controlplane.config.ConfigEntry;
 import dev.bosun.controlplane.config.ConfigKey;
+import dev.bosun.controlplane.config.Conflict;
 import dev.bosun.crd.IstioKind;
 import io.fabric8.istio.api.api.networking.v1alpha3.DestinationRule;
 import io.fabric8.istio.api.api.networking.v1alpha3.Sidecar;

@@ -1,5 +1,6 @@
 package dev.bosun.controlplane.snapshot;
 
+import dev.bosun.controlplane.config.Conflict;
 import dev.bosun.controlplane.model.Endpoint;
 import dev.bosun.controlplane.model.MeshService;
 import java.time.Instant;

@@ -1,6 +1,7 @@
 package dev.bosun.controlplane.snapshot;
 
 import dev.bosun.controlplane.config.ConfigEntry;
+import dev.bosun.controlplane.config.Conflict;
 import dev.bosun.controlplane.model.Endpoint;
 import dev.bosun.controlplane.model.MeshService;
 import dev.bosun.controlplane.registry.ServiceEntryServices;

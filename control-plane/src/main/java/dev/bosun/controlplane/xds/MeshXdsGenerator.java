@@ -2,6 +2,11 @@ package dev.bosun.controlplane.xds;
 
 import com.google.protobuf.Message;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.proxyless.ProxylessGenerator;
+import dev.bosun.controlplane.xds.scope.MeshChange;
+import dev.bosun.controlplane.xds.scope.ProxyView;
+import dev.bosun.controlplane.xds.scope.TypeGenerator;
+import dev.bosun.controlplane.xds.sidecar.SidecarGenerator;
 import dev.bosun.xds.XdsGenerator;
 import dev.bosun.xds.XdsProxy;
 import io.envoyproxy.envoy.config.core.v3.Node;

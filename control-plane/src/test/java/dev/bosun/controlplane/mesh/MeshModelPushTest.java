@@ -7,7 +7,7 @@ import dev.bosun.controlplane.Fixtures.Ep;
 import dev.bosun.controlplane.Yaml;
 import dev.bosun.controlplane.push.PushRequest;
 import dev.bosun.controlplane.push.Ticker;
-import dev.bosun.controlplane.xds.UpstreamTlsChangeFilter;
+import dev.bosun.controlplane.xds.policy.UpstreamTlsChangeFilter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.util.ArrayList;

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.bosun.controlplane.mesh.MeshModel;
 import dev.bosun.controlplane.mesh.MeshSettings;
 import dev.bosun.controlplane.push.Ticker;
-import dev.bosun.controlplane.xds.UpstreamTlsChangeFilter;
+import dev.bosun.controlplane.xds.policy.UpstreamTlsChangeFilter;
 import dev.bosun.crd.IstioJson;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;

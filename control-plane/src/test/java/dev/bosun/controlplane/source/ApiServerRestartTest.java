@@ -7,7 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.bosun.controlplane.mesh.MeshModel;
 import dev.bosun.controlplane.mesh.MeshSettings;
 import dev.bosun.controlplane.push.Ticker;
-import dev.bosun.controlplane.xds.UpstreamTlsChangeFilter;
+import dev.bosun.controlplane.xds.policy.UpstreamTlsChangeFilter;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;

@@ -14,7 +14,7 @@ import dev.bosun.controlplane.mesh.MeshSettings;
 import dev.bosun.controlplane.model.Endpoint;
 import dev.bosun.controlplane.push.Ticker;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
-import dev.bosun.controlplane.xds.UpstreamTlsChangeFilter;
+import dev.bosun.controlplane.xds.policy.UpstreamTlsChangeFilter;
 import dev.bosun.crd.IstioJson;
 import dev.bosun.crd.IstioKind;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;

@@ -1,11 +1,12 @@
 package dev.bosun.controlplane.xds;
 
-import static dev.bosun.controlplane.xds.AuthorizationFilters.ALLOW_FILTER;
-import static dev.bosun.controlplane.xds.AuthorizationFilters.DENY_FILTER;
+import static dev.bosun.controlplane.xds.policy.AuthorizationFilters.ALLOW_FILTER;
+import static dev.bosun.controlplane.xds.policy.AuthorizationFilters.DENY_FILTER;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.bosun.controlplane.config.ConfigEntry;
+import dev.bosun.controlplane.xds.policy.AuthorizationFilters;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.grpc.Attributes;
 import io.grpc.Grpc;

@@ -1,11 +1,12 @@
 package dev.bosun.controlplane.xds;
 
-import static dev.bosun.controlplane.xds.AuthorizationFilters.NETWORK_FILTER;
+import static dev.bosun.controlplane.xds.policy.AuthorizationFilters.NETWORK_FILTER;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import dev.bosun.controlplane.config.ConfigEntry;
+import dev.bosun.controlplane.xds.policy.AuthorizationFilters;
 import dev.bosun.xds.EnvoyValidator;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.rbac.v3.Policy;

@@ -1,7 +1,7 @@
 package dev.bosun.controlplane.xds;
 
-import static dev.bosun.controlplane.xds.AuthorizationFilters.ALLOW_FILTER;
-import static dev.bosun.controlplane.xds.AuthorizationFilters.DENY_FILTER;
+import static dev.bosun.controlplane.xds.policy.AuthorizationFilters.ALLOW_FILTER;
+import static dev.bosun.controlplane.xds.policy.AuthorizationFilters.DENY_FILTER;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,6 +10,7 @@ import com.google.protobuf.util.JsonFormat;
 import dev.bosun.controlplane.Yaml;
 import dev.bosun.controlplane.config.ConfigEntry;
 import dev.bosun.controlplane.config.ConfigKey;
+import dev.bosun.controlplane.xds.policy.AuthorizationFilters;
 import dev.bosun.crd.IstioJson;
 import dev.bosun.crd.IstioKind;
 import dev.bosun.crd.validation.ConfigValidator;

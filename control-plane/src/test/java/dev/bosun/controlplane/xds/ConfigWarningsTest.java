@@ -2,6 +2,7 @@ package dev.bosun.controlplane.xds;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.bosun.controlplane.xds.policy.ConfigWarnings;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.List;

@@ -3,7 +3,9 @@ package dev.bosun.controlplane.xds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
-import dev.bosun.controlplane.xds.PeerAuthenticationPolicy.Mode;
+import dev.bosun.controlplane.xds.policy.PeerAuthenticationPolicy;
+import dev.bosun.controlplane.xds.policy.PeerAuthenticationPolicy.Mode;
+import dev.bosun.controlplane.xds.scope.ProxyView;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;

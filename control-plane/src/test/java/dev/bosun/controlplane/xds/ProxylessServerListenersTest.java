@@ -9,6 +9,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.Message;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.proxyless.ProxylessGenerator;
+import dev.bosun.controlplane.xds.scope.ProxyView;
 import dev.bosun.crd.IstioJson;
 import dev.bosun.xds.EnvoyJson;
 import dev.bosun.xds.EnvoyValidator;

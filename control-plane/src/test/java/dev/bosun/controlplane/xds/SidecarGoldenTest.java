@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.scope.ProxyView;
+import dev.bosun.controlplane.xds.sidecar.SidecarGenerator;
 import dev.bosun.crd.IstioJson;
 import dev.bosun.xds.EnvoyJson;
 import dev.bosun.xds.EnvoyValidator;

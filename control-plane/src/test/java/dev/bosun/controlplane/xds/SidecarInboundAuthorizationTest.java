@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.bosun.controlplane.model.Locality;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.policy.AuthorizationFilters;
+import dev.bosun.controlplane.xds.scope.ProxyView;
+import dev.bosun.controlplane.xds.sidecar.SidecarGenerator;
 import dev.bosun.xds.EnvoyValidator;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;

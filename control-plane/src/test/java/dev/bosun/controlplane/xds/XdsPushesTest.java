@@ -8,6 +8,8 @@ import com.google.protobuf.Value;
 import dev.bosun.controlplane.config.ConfigKey;
 import dev.bosun.controlplane.push.PushRequest;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.scope.MeshChange;
+import dev.bosun.controlplane.xds.scope.ProxyView;
 import dev.bosun.crd.IstioKind;
 import dev.bosun.xds.XdsTypes;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;

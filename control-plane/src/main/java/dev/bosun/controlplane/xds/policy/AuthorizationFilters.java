@@ -1,0 +1,352 @@
+package dev.bosun.controlplane.xds.policy;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.google.protobuf.Any;
+import com.google.protobuf.Message;
+import dev.bosun.controlplane.config.ConfigEntry;
+import dev.bosun.controlplane.xds.policy.RbacPolicyBuilder.Target;
+import dev.bosun.xds.EnvoyValidator;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.rbac.v3.Policy;
+import io.envoyproxy.envoy.config.rbac.v3.RBAC;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.fabric8.istio.api.api.security.v1beta1.AuthorizationPolicy;
+import io.fabric8.istio.api.api.security.v1beta1.AuthorizationPolicyAction;
+import io.fabric8.istio.api.api.security.v1beta1.Rule;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.function.IntFunction;
+
+/**
+ * Istio AuthorizationPolicies as Envoy RBAC filters: HTTP filters for Envoy sidecars' HTTP chains
+ * and for proxyless gRPC servers (which implement the part of RBAC described in gRFC A41), network
+ * filters for sidecars' other inbound chains. Whatever a policy asks for that the target cannot do
+ * is reported and resolved toward denying: such an ALLOW rule is left out (it allows less), such a
+ * DENY condition is widened (it denies more). Likewise a CUSTOM policy, whose ext_authz provider
+ * Bosun cannot call, denies whatever its rules match, as istiod does with a provider it cannot use.
+ */
+public final class AuthorizationFilters {
+  /**
+   * The DENY filter's name. It differs from the ALLOW filter's because grpc-java rejects a
+   * connection manager with two filters of one name (Envoy picks a filter by its config type).
+   */
+  public static final String DENY_FILTER = "envoy.filters.http.rbac.DENY";
+
+  /** The ALLOW filter's name, the one Istio gives its RBAC filter. */
+  public static final String ALLOW_FILTER = "envoy.filters.http.rbac";
+
+  /**
+   * The name of both network filters, DENY and ALLOW, as Istio names them: only Envoy reads network
+   * filters, and it tells them apart by position and config.
+   */
+  public static final String NETWORK_FILTER = "envoy.filters.network.rbac";
+
+  /** The network filters' stat prefix, Istio's. */
+  static final String TCP_STAT_PREFIX = "tcp.";
+
+  /** Istio's annotation for a policy that is evaluated and counted but not enforced. */
+  static final String DRY_RUN_ANNOTATION = "istio.io/dry-run";
+
+  private static final EnvoyValidator VALIDATOR = new EnvoyValidator();
+
+  private AuthorizationFilters() {}
+
+  /**
+   * RBAC HTTP filters for a workload's inbound HTTP traffic, to place before the router: DENY
+   * first, then ALLOW. Empty when no policy applies.
+   *
+   * @param policies AuthorizationPolicies applying to the workload, from {@code
+   *     ConfigIndex.policies(IstioKind.AUTHORIZATION_POLICY, namespace, labels)}
+   * @param trustDomain the mesh's trust domain; a principal in {@code cluster.local} means it
+   * @param proxyless true for grpc-java servers (gRFC A41 subset), false for Envoy
+   * @param warnings one line per policy, rule or condition left out or widened
+   */
+  public static List<HttpFilter> httpFilters(
+      List<ConfigEntry> policies,
+      String trustDomain,
+      boolean proxyless,
+      Consumer<String> warnings) {
+    Translated rules =
+        translate(policies, trustDomain, proxyless ? Target.PROXYLESS : Target.HTTP, warnings);
+    List<HttpFilter> filters = new ArrayList<>();
+    httpFilter(DENY_FILTER, rules.deny(), warnings).ifPresent(filters::add);
+    httpFilter(ALLOW_FILTER, rules.allow(), warnings).ifPresent(filters::add);
+    return List.copyOf(filters);
+  }
+
+  /**
+   * RBAC network filters for an Envoy sidecar's inbound chains that are not HTTP (TCP ports and the
+   * passthrough chains), to place before the TCP proxy: DENY first, then ALLOW. Empty when no
+   * policy applies. Request attributes (hosts, methods, paths, headers, tokens) cannot be matched
+   * on a connection, so an ALLOW rule using them is left out and a DENY rule ignores them, as with
+   * Istio: an ALLOW policy whose rules all need HTTP allows no connection at all.
+   *
+   * @param policies AuthorizationPolicies applying to the workload
+   * @param trustDomain the mesh's trust domain; a principal in {@code cluster.local} means it
+   * @param warnings one line per policy, rule or condition left out or widened
+   */
+  public static List<Filter> networkFilters(
+      List<ConfigEntry> policies, String trustDomain, Consumer<String> warnings) {
+    Translated rules = translate(policies, trustDomain, Target.TCP, warnings);
+    List<Filter> filters = new ArrayList<>();
+    networkFilter(rules.deny(), warnings).ifPresent(filters::add);
+    networkFilter(rules.allow(), warnings).ifPresent(filters::add);
+    return List.copyOf(filters);
+  }
+
+  /** The DENY and the ALLOW rules of a workload's policies, for one target. */
+  private record Translated(ActionRules deny, ActionRules allow) {}
+
+  private static Translated translate(
+      List<ConfigEntry> policies, String trustDomain, Target target, Consumer<String> warnings) {
+    requireNonNull(policies, "policies");
+    requireNonNull(trustDomain, "trustDomain");
+    requireNonNull(warnings, "warnings");
+    Translated translated =
+        new Translated(new ActionRules(RBAC.Action.DENY), new ActionRules(RBAC.Action.ALLOW));
+    for (ConfigEntry entry : policies) {
+      AuthorizationPolicy spec = entry.spec(AuthorizationPolicy.class);
+      AuthorizationPolicyAction action =
+          spec.getAction() == null ? AuthorizationPolicyAction.ALLOW : spec.getAction();
+      List<Rule> rules = list(spec.getRules());
+      String skipped = skipReason(entry, action, rules, target);
+      if (skipped != null) {
+        warnings.accept(entry.key() + ": " + skipped + "; policy skipped");
+        continue;
+      }
+      boolean allowing = action == AuthorizationPolicyAction.ALLOW;
+      IntFunction<String> key = index -> key(entry, index);
+      if (action == AuthorizationPolicyAction.CUSTOM) {
+        String provider = entry.document().path("spec").path("provider").path("name").asText("");
+        warnings.accept(
+            "%s: spec.action: CUSTOM: provider \"%s\" cannot be used (Bosun has no ext_authz"
+                    .formatted(entry.key(), provider)
+                + " providers); its rules are enforced as DENY rules");
+        key = index -> customKey(entry, provider, index);
+      }
+      RbacPolicyBuilder builder =
+          new RbacPolicyBuilder(entry, allowing, target, trustDomain, warnings);
+      (allowing ? translated.allow() : translated.deny())
+          .add(builder, key, rules, dryRun(entry, warnings));
+    }
+    return translated;
+  }
+
+  /**
+   * Why a whole policy cannot be applied, or null. A CUSTOM policy is applied as istiod applies one
+   * whose provider it cannot use: its rules deny what they match, so it fails closed, not open.
+   */
+  private static String skipReason(
+      ConfigEntry entry, AuthorizationPolicyAction action, List<Rule> rules, Target target) {
+    if (action == AuthorizationPolicyAction.AUDIT) {
+      return "spec.action: " + action + " is not supported (expected: ALLOW or DENY)";
+    }
+    if (action != AuthorizationPolicyAction.ALLOW && rules.isEmpty()) {
+      return "spec.rules: a " + action + " policy without rules matches nothing";
+    }
+    if (action == AuthorizationPolicyAction.CUSTOM && dryRun(entry, ignored -> {})) {
+      // istiod leaves these out too when it cannot use the provider: they would enforce nothing.
+      return "metadata.annotations["
+          + DRY_RUN_ANNOTATION
+          + "]: a dry-run CUSTOM policy has no provider to report to";
+    }
+    if (target == Target.PROXYLESS && dryRun(entry, ignored -> {})) {
+      return "metadata.annotations[" + DRY_RUN_ANNOTATION + "]: gRPC servers have no dry run";
+    }
+    return null;
+  }
+
+  /** Istio's dry-run annotation; a value that is not a boolean leaves the policy enforced. */
+  private static boolean dryRun(ConfigEntry entry, Consumer<String> warnings) {
+    JsonNode value = entry.document().path("metadata").path("annotations").path(DRY_RUN_ANNOTATION);
+    if (value.isMissingNode() || value.isNull()) {
+      return false;
+    }
+    return switch (value.asText().toLowerCase(Locale.ROOT)) {
+      case "true", "t", "1" -> true;
+      case "false", "f", "0" -> false;
+      default -> {
+        warnings.accept(
+            "%s: metadata.annotations[%s]: \"%s\": not a boolean (expected: true or false);"
+                    .formatted(entry.key(), DRY_RUN_ANNOTATION, value.asText())
+                + " policy enforced");
+        yield false;
+      }
+    };
+  }
+
+  /** The RBAC policies of one action, enforced and dry run, keyed like Istio's. */
+  private static final class ActionRules {
+    private final RBAC.Action action;
+    private final Map<String, Policy> enforced = new TreeMap<>();
+    private final Map<String, Policy> shadow = new TreeMap<>();
+    private boolean anyEnforced;
+    private boolean anyShadow;
+
+    ActionRules(RBAC.Action action) {
+      this.action = action;
+    }
+
+    /** The policy's rules, each under the RBAC policy name {@code key} gives its index. */
+    void add(RbacPolicyBuilder builder, IntFunction<String> key, List<Rule> rules, boolean dryRun) {
+      Map<String, Policy> target = dryRun ? shadow : enforced;
+      anyShadow |= dryRun;
+      anyEnforced |= !dryRun;
+      if (rules.isEmpty()) {
+        target.put(key.apply(0), RbacPolicyBuilder.MATCH_NOTHING);
+      }
+      for (int i = 0; i < rules.size(); i++) {
+        String name = key.apply(i);
+        builder.policy(rules.get(i), i, name).ifPresent(policy -> target.put(name, policy));
+      }
+    }
+
+    RBAC.Action action() {
+      return action;
+    }
+
+    /** Whether any policy of this action applies, even one whose rules were all left out. */
+    boolean present() {
+      return anyEnforced || anyShadow;
+    }
+
+    Optional<RBAC> enforced() {
+      return anyEnforced
+          ? Optional.of(RBAC.newBuilder().setAction(action).putAllPolicies(enforced).build())
+          : Optional.empty();
+    }
+
+    Optional<RBAC> shadow() {
+      return anyShadow
+          ? Optional.of(RBAC.newBuilder().setAction(action).putAllPolicies(shadow).build())
+          : Optional.empty();
+    }
+
+    /** Istio's stat prefix for dry-run rules of this action. */
+    String shadowStatPrefix() {
+      return action == RBAC.Action.ALLOW ? "istio_dry_run_allow_" : "istio_dry_run_deny_";
+    }
+
+    /** What is enforced instead of rules that turned out invalid: denying everything. */
+    RBAC closed() {
+      RBAC.Builder closed = RBAC.newBuilder().setAction(action);
+      if (action == RBAC.Action.DENY) {
+        closed.putPolicies("deny-all", RbacPolicyBuilder.MATCH_EVERYTHING);
+      }
+      return closed.build();
+    }
+  }
+
+  /**
+   * The HTTP filter, when a policy of this action applies. An ALLOW filter stays even when none of
+   * its rules could be kept: the workload then allows nothing, as with Istio.
+   */
+  private static Optional<HttpFilter> httpFilter(
+      String name, ActionRules rules, Consumer<String> warnings) {
+    if (!rules.present()) {
+      return Optional.empty();
+    }
+    var rbac = io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.newBuilder();
+    rules.enforced().ifPresent(rbac::setRules);
+    rules
+        .shadow()
+        .ifPresent(s -> rbac.setShadowRules(s).setShadowRulesStatPrefix(rules.shadowStatPrefix()));
+    var closed =
+        io.envoyproxy
+            .envoy
+            .extensions
+            .filters
+            .http
+            .rbac
+            .v3
+            .RBAC
+            .newBuilder()
+            .setRules(rules.closed())
+            .build();
+    return Optional.of(
+        HttpFilter.newBuilder()
+            .setName(name)
+            .setTypedConfig(Any.pack(valid(name, rbac.build(), closed, warnings)))
+            .build());
+  }
+
+  /** The network filter, when a policy of this action applies; as {@link #httpFilter}. */
+  private static Optional<Filter> networkFilter(ActionRules rules, Consumer<String> warnings) {
+    if (!rules.present()) {
+      return Optional.empty();
+    }
+    var rbac =
+        io.envoyproxy
+            .envoy
+            .extensions
+            .filters
+            .network
+            .rbac
+            .v3
+            .RBAC
+            .newBuilder()
+            .setStatPrefix(TCP_STAT_PREFIX);
+    rules.enforced().ifPresent(rbac::setRules);
+    rules
+        .shadow()
+        .ifPresent(s -> rbac.setShadowRules(s).setShadowRulesStatPrefix(rules.shadowStatPrefix()));
+    var closed =
+        io.envoyproxy
+            .envoy
+            .extensions
+            .filters
+            .network
+            .rbac
+            .v3
+            .RBAC
+            .newBuilder()
+            .setStatPrefix(TCP_STAT_PREFIX)
+            .setRules(rules.closed())
+            .build();
+    String name = NETWORK_FILTER + " (" + rules.action() + ")";
+    return Optional.of(
+        Filter.newBuilder()
+            .setName(NETWORK_FILTER)
+            .setTypedConfig(Any.pack(valid(name, rbac.build(), closed, warnings)))
+            .build());
+  }
+
+  /**
+   * {@code rbac} when it meets Envoy's constraints, else {@code closed}. Each policy passed on its
+   * own, so a failure here is a bug in this class: it fails closed, never open.
+   */
+  private static <M extends Message> M valid(
+      String name, M rbac, M closed, Consumer<String> warnings) {
+    Optional<String> problem = VALIDATOR.check(rbac);
+    if (problem.isEmpty()) {
+      return rbac;
+    }
+    warnings.accept(name + ": generated RBAC is invalid (" + problem.get() + "); denying all");
+    return closed;
+  }
+
+  /** Istio's name for a rule's RBAC policy. */
+  private static String key(ConfigEntry entry, int index) {
+    return "ns[%s]-policy[%s]-rule[%d]"
+        .formatted(entry.key().namespace(), entry.key().name(), index);
+  }
+
+  /** Istio's name for a CUSTOM rule turned into a DENY rule because its provider is unusable. */
+  private static String customKey(ConfigEntry entry, String provider, int index) {
+    return "istio-ext-authz-"
+        + (provider.isEmpty() ? "" : provider + "-")
+        + key(entry, index)
+        + "-deny-due-to-bad-CUSTOM-action";
+  }
+
+  private static <T> List<T> list(List<T> list) {
+    return list == null ? List.of() : list;
+  }
+}

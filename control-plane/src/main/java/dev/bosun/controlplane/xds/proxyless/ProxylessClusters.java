@@ -1,0 +1,97 @@
+package dev.bosun.controlplane.xds.proxyless;
+
+import com.google.protobuf.Message;
+import dev.bosun.controlplane.model.MeshService;
+import dev.bosun.controlplane.model.ServicePort;
+import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.envoy.EnvoyAddresses;
+import dev.bosun.controlplane.xds.envoy.EnvoyNames;
+import dev.bosun.controlplane.xds.policy.ClusterPolicies;
+import dev.bosun.controlplane.xds.policy.UpstreamTls;
+import dev.bosun.controlplane.xds.scope.MeshChange;
+import dev.bosun.controlplane.xds.scope.ProxyView;
+import dev.bosun.controlplane.xds.scope.TypeGenerator;
+import dev.bosun.crd.IstioKind;
+import dev.bosun.xds.XdsTypes;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/** Proxyless CDS: the EDS clusters a client names, mTLS as DestinationRules or auto mTLS say. */
+public final class ProxylessClusters implements TypeGenerator {
+  private final String trustDomain;
+
+  public ProxylessClusters(String trustDomain) {
+    this.trustDomain = trustDomain;
+  }
+
+  @Override
+  public String typeUrl() {
+    return XdsTypes.CLUSTER;
+  }
+
+  @Override
+  public Map<String, Message> generate(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+    return clusters(snapshot, proxy, names);
+  }
+
+  /** Clusters read services and endpoints, DestinationRules and PeerAuthentication. */
+  @Override
+  public boolean concerns(MeshChange change, ProxyView proxy) {
+    return change.everything()
+        || change.touches(IstioKind.DESTINATION_RULE)
+        || change.touches(IstioKind.PEER_AUTHENTICATION);
+  }
+
+  /** Clusters named by the client; each depends on its namespace alone and is shared by it. */
+  public Map<String, Message> clusters(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+    Map<String, Message> clusters = new TreeMap<>();
+    for (String name : names) {
+      snapshot
+          .derived(
+              List.of("grpc-cds", trustDomain, proxy.namespace(), name),
+              () -> cluster(snapshot, proxy, name))
+          .ifPresent(cluster -> clusters.put(name, cluster));
+    }
+    return clusters;
+  }
+
+  private Optional<Message> cluster(MeshSnapshot snapshot, ProxyView proxy, String name) {
+    Optional<EnvoyNames.OutboundCluster> parsed = EnvoyNames.parseOutboundCluster(name);
+    if (parsed.isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<MeshService> service = snapshot.service(parsed.get().host());
+    Optional<ServicePort> port = service.flatMap(s -> s.port(parsed.get().port()));
+    if (port.isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<ClusterPolicies.Policy> policy =
+        ClusterPolicies.policy(snapshot, proxy, parsed.get(), service.get().namespace());
+    if (policy.isEmpty()) {
+      return Optional.empty(); // a subset no DestinationRule defines
+    }
+    Cluster.Builder cluster =
+        Cluster.newBuilder()
+            .setName(name)
+            .setType(Cluster.DiscoveryType.EDS)
+            .setEdsClusterConfig(
+                Cluster.EdsClusterConfig.newBuilder()
+                    .setEdsConfig(EnvoyAddresses.ADS)
+                    .setServiceName(name))
+            .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
+    ClusterPolicies.apply(cluster, policy.get().traffic());
+    UpstreamTls.of(snapshot, service.get(), parsed.get(), policy.get().traffic(), trustDomain)
+        .applyToGrpc(
+            cluster,
+            snapshot,
+            snapshot.endpoints(
+                service.get().hostname(), port.get().name(), policy.get().subsetLabels()),
+            port.get(),
+            name + " for clients in namespace " + proxy.namespace());
+    return Optional.of(cluster.build());
+  }
+}

@@ -1,0 +1,83 @@
+package dev.bosun.controlplane.xds.scope;
+
+import dev.bosun.controlplane.config.ConfigEntry;
+import dev.bosun.controlplane.model.MeshService;
+import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import io.fabric8.istio.api.api.networking.v1alpha3.IstioEgressListener;
+import io.fabric8.istio.api.api.networking.v1alpha3.Sidecar;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The services a sidecar sees: those exported to its namespace, narrowed by the Sidecar resource
+ * that applies to it ({@code egress[].hosts} as {@code namespace/host}). Without a Sidecar, every
+ * visible service, as in Istio. Port-specific egress listeners are treated as one union of hosts.
+ */
+public record SidecarScope(List<MeshService> services, boolean registryOnly) {
+  public SidecarScope {
+    services = List.copyOf(services);
+  }
+
+  /** The scope of {@code proxy}, computed once per {@link OutboundKey} and snapshot. */
+  public static SidecarScope of(MeshSnapshot snapshot, ProxyView proxy) {
+    Optional<ConfigEntry> sidecar = snapshot.config().sidecar(proxy.namespace(), proxy.labels());
+    OutboundKey key = OutboundKey.of(snapshot, proxy, sidecar);
+    return snapshot.derived(
+        List.of("sidecar-scope", key.namespace(), key.sidecar()),
+        () -> compute(snapshot, proxy.namespace(), sidecar));
+  }
+
+  private static SidecarScope compute(
+      MeshSnapshot snapshot, String namespace, Optional<ConfigEntry> sidecar) {
+    List<MeshService> visible = snapshot.servicesVisibleFrom(namespace);
+    if (sidecar.isEmpty()) {
+      return new SidecarScope(visible, false);
+    }
+    Sidecar spec = sidecar.get().spec(Sidecar.class);
+    boolean registryOnly =
+        spec.getOutboundTrafficPolicy() != null
+            && spec.getOutboundTrafficPolicy().getMode() != null
+            && "REGISTRY_ONLY".equals(spec.getOutboundTrafficPolicy().getMode().name());
+    if (spec.getEgress() == null || spec.getEgress().isEmpty()) {
+      return new SidecarScope(visible, registryOnly);
+    }
+    List<String> hosts = new ArrayList<>();
+    for (IstioEgressListener egress : spec.getEgress()) {
+      if (egress.getHosts() != null) {
+        hosts.addAll(egress.getHosts());
+      }
+    }
+    List<MeshService> scoped = new ArrayList<>();
+    for (MeshService service : visible) {
+      if (hosts.stream().anyMatch(h -> imports(h, service, namespace))) {
+        scoped.add(service);
+      }
+    }
+    return new SidecarScope(scoped, registryOnly);
+  }
+
+  /** {@code namespace/host}: namespace ".", "*", "~" or a name; host "*", "*.suffix" or exact. */
+  static boolean imports(String egressHost, MeshService service, String proxyNamespace) {
+    int slash = egressHost.indexOf('/');
+    if (slash < 0) {
+      return false;
+    }
+    String namespace = egressHost.substring(0, slash);
+    String host = egressHost.substring(slash + 1);
+    boolean namespaceMatches =
+        namespace.equals("*")
+            || (namespace.equals(".") && service.namespace().equals(proxyNamespace))
+            || namespace.equals(service.namespace());
+    if (!namespaceMatches || namespace.equals("~")) {
+      return false;
+    }
+    if (host.equals("*")) {
+      return true;
+    }
+    if (host.startsWith("*.")) {
+      return service.hostname().endsWith(host.substring(1));
+    }
+    return service.hostname().equals(host);
+  }
+}

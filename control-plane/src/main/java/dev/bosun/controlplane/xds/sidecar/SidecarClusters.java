@@ -1,0 +1,284 @@
+package dev.bosun.controlplane.xds.sidecar;
+
+import com.google.protobuf.Duration;
+import com.google.protobuf.Message;
+import dev.bosun.controlplane.model.Endpoint;
+import dev.bosun.controlplane.model.MeshService;
+import dev.bosun.controlplane.model.MeshService.Resolution;
+import dev.bosun.controlplane.model.ServicePort;
+import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.envoy.EnvoyAddresses;
+import dev.bosun.controlplane.xds.envoy.EnvoyClusterSettings;
+import dev.bosun.controlplane.xds.envoy.EnvoyNames;
+import dev.bosun.controlplane.xds.envoy.EnvoyTlsBuilder;
+import dev.bosun.controlplane.xds.policy.ClusterPolicies;
+import dev.bosun.controlplane.xds.policy.UpstreamTls;
+import dev.bosun.controlplane.xds.scope.MeshChange;
+import dev.bosun.controlplane.xds.scope.OutboundKey;
+import dev.bosun.controlplane.xds.scope.ProxyView;
+import dev.bosun.controlplane.xds.scope.SidecarScope;
+import dev.bosun.controlplane.xds.scope.TypeGenerator;
+import dev.bosun.crd.IstioKind;
+import dev.bosun.xds.XdsTypes;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Sidecar CDS: outbound clusters {@code outbound|<port>|<subset>|<host>} for the services of the
+ * proxy's scope (mTLS as DestinationRules or auto mTLS say, {@link UpstreamTls}), inbound clusters
+ * {@code inbound|<port>||} for its own ports, {@code PassthroughCluster}, {@code
+ * InboundPassthroughCluster} and {@code BlackHoleCluster}.
+ */
+public final class SidecarClusters implements TypeGenerator {
+  static final String PASSTHROUGH = "PassthroughCluster";
+  static final String BLACKHOLE = "BlackHoleCluster";
+  static final String INBOUND_PASSTHROUGH = "InboundPassthroughCluster";
+  private static final Duration CONNECT_TIMEOUT = Duration.newBuilder().setSeconds(10).build();
+
+  private final String trustDomain;
+
+  public SidecarClusters(String trustDomain) {
+    this.trustDomain = trustDomain;
+  }
+
+  @Override
+  public String typeUrl() {
+    return XdsTypes.CLUSTER;
+  }
+
+  @Override
+  public Map<String, Message> generate(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+    return TypeGenerator.named(clusters(snapshot, proxy), names);
+  }
+
+  /**
+   * Clusters read services and endpoints (inbound ports), DestinationRules of the hosts in scope,
+   * PeerAuthentication (which endpoints accept mTLS) and the proxy's Sidecar; not VirtualServices
+   * or authorization.
+   */
+  @Override
+  public boolean concerns(MeshChange change, ProxyView proxy) {
+    return change.everything()
+        || change.touches(IstioKind.PEER_AUTHENTICATION)
+        || change.appliesIn(IstioKind.SIDECAR, proxy.namespace())
+        || change.sidecarSees(proxy, change.destinationRuleHosts());
+  }
+
+  /**
+   * Every cluster of the proxy. The outbound ones depend only on its namespace and Sidecar scope,
+   * so they are built once per scope and snapshot (each cluster once per namespace) and shared; the
+   * inbound ones are the proxy's own.
+   */
+  public Map<String, Message> clusters(MeshSnapshot snapshot, ProxyView proxy) {
+    OutboundKey key = OutboundKey.of(snapshot, proxy);
+    Map<Integer, ServicePort> inboundPorts = inboundPorts(snapshot, proxy);
+    // Inbound clusters depend only on the port numbers: proxies of one scope serving the same
+    // ports share the whole map.
+    return snapshot.derived(
+        List.of("cds", trustDomain, key.namespace(), key.sidecar(), inboundPorts.keySet()),
+        () ->
+            java.util.Collections.unmodifiableMap(
+                allClusters(snapshot, proxy, key, inboundPorts.keySet())));
+  }
+
+  private Map<String, Message> allClusters(
+      MeshSnapshot snapshot, ProxyView proxy, OutboundKey key, Set<Integer> inboundPorts) {
+    Map<String, Message> clusters = new TreeMap<>(outboundClusters(snapshot, proxy, key));
+    for (int inboundPort : inboundPorts) {
+      String name = "inbound|" + inboundPort + "||";
+      clusters.put(
+          name,
+          Cluster.newBuilder()
+              .setName(name)
+              .setType(Cluster.DiscoveryType.STATIC)
+              .setConnectTimeout(CONNECT_TIMEOUT)
+              .setLoadAssignment(staticAssignment(name, "127.0.0.1", inboundPort))
+              .build());
+    }
+    clusters.put(PASSTHROUGH, originalDst(PASSTHROUGH));
+    clusters.put(INBOUND_PASSTHROUGH, originalDst(INBOUND_PASSTHROUGH));
+    clusters.put(
+        BLACKHOLE,
+        Cluster.newBuilder()
+            .setName(BLACKHOLE)
+            .setType(Cluster.DiscoveryType.STATIC)
+            .setConnectTimeout(CONNECT_TIMEOUT)
+            .build());
+    return clusters;
+  }
+
+  /** The outbound clusters of the proxy's scope, shared by every proxy of that scope. */
+  private Map<String, Message> outboundClusters(
+      MeshSnapshot snapshot, ProxyView proxy, OutboundKey key) {
+    return snapshot.derived(
+        List.of("cds-outbound", trustDomain, key.namespace(), key.sidecar()),
+        () -> {
+          Map<String, Message> clusters = new TreeMap<>();
+          SidecarScope scope = SidecarScope.of(snapshot, proxy);
+          for (MeshService service : scope.services()) {
+            for (ServicePort port : service.ports()) {
+              for (String subset : subsets(snapshot, proxy, service)) {
+                String name = EnvoyNames.outboundCluster(port.port(), subset, service.hostname());
+                // A cluster depends on the proxy only through the DestinationRule it picks, so
+                // namespaces that pick the same rule (or none) share it.
+                Optional<ClusterPolicies.Policy> policy =
+                    ClusterPolicies.policy(
+                        snapshot,
+                        proxy,
+                        new EnvoyNames.OutboundCluster(port.port(), subset, service.hostname()),
+                        service.namespace());
+                if (policy.isEmpty()) {
+                  continue;
+                }
+                Optional<Message> cluster =
+                    snapshot.derived(
+                        List.of("cds-cluster", trustDomain, policy.get().ruleName(), name),
+                        () -> outboundCluster(snapshot, proxy, service, port, name));
+                cluster.ifPresent(c -> clusters.put(name, c));
+              }
+            }
+          }
+          return java.util.Collections.unmodifiableMap(clusters);
+        });
+  }
+
+  /** "" plus each subset the service's DestinationRule defines. */
+  private static List<String> subsets(MeshSnapshot snapshot, ProxyView proxy, MeshService service) {
+    List<String> subsets = new ArrayList<>();
+    subsets.add("");
+    snapshot
+        .config()
+        .destinationRule(service.hostname(), proxy.namespace(), service.namespace())
+        .map(e -> e.spec(io.fabric8.istio.api.api.networking.v1alpha3.DestinationRule.class))
+        .filter(dr -> dr.getSubsets() != null)
+        .ifPresent(dr -> dr.getSubsets().forEach(s -> subsets.add(s.getName())));
+    return subsets;
+  }
+
+  private Optional<Message> outboundCluster(
+      MeshSnapshot snapshot, ProxyView proxy, MeshService service, ServicePort port, String name) {
+    EnvoyNames.OutboundCluster parsed = EnvoyNames.parseOutboundCluster(name).orElseThrow();
+    Optional<ClusterPolicies.Policy> policy =
+        ClusterPolicies.policy(snapshot, proxy, parsed, service.namespace());
+    if (policy.isEmpty()) {
+      return Optional.empty();
+    }
+    Cluster.Builder cluster = Cluster.newBuilder().setName(name).setConnectTimeout(CONNECT_TIMEOUT);
+    UpstreamTls tls =
+        UpstreamTls.of(snapshot, service, parsed, policy.get().traffic(), trustDomain);
+    String where = name + " for proxies in namespace " + proxy.namespace();
+    if (service.resolution() == Resolution.PASSTHROUGH) {
+      cluster
+          .setType(Cluster.DiscoveryType.ORIGINAL_DST)
+          .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED);
+      tls.applyToSidecar(
+          cluster,
+          snapshot,
+          snapshot.endpoints(service.hostname(), port.name(), policy.get().subsetLabels()),
+          port,
+          port.protocol().isHttp2(),
+          where);
+      return Optional.of(cluster.build());
+    }
+    if (service.resolution() == Resolution.DNS
+        || service.resolution() == Resolution.DNS_ROUND_ROBIN) {
+      cluster.setType(
+          service.resolution() == Resolution.DNS
+              ? Cluster.DiscoveryType.STRICT_DNS
+              : Cluster.DiscoveryType.LOGICAL_DNS);
+      List<Endpoint> endpoints =
+          snapshot.endpoints(service.hostname(), port.name(), policy.get().subsetLabels());
+      ClusterLoadAssignment.Builder assignment =
+          ClusterLoadAssignment.newBuilder().setClusterName(name);
+      LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
+      if (endpoints.isEmpty()) {
+        locality.addLbEndpoints(lbEndpoint(service.hostname(), port.port()));
+      } else {
+        for (Endpoint e : endpoints) {
+          LbEndpoint.Builder endpoint =
+              lbEndpoint(e.address(), e.ports().getOrDefault(port.name(), port.port())).toBuilder();
+          if (UpstreamTls.acceptsMtls(snapshot, e, port)) {
+            endpoint.setMetadata(EnvoyTlsBuilder.istioMtlsEndpointMetadata());
+          }
+          locality.addLbEndpoints(endpoint);
+        }
+      }
+      cluster.setLoadAssignment(assignment.addEndpoints(locality));
+    } else {
+      cluster
+          .setType(Cluster.DiscoveryType.EDS)
+          .setEdsClusterConfig(
+              Cluster.EdsClusterConfig.newBuilder()
+                  .setEdsConfig(EnvoyAddresses.ADS)
+                  .setServiceName(name));
+    }
+    ClusterPolicies.apply(cluster, policy.get().traffic());
+    EnvoyClusterSettings.apply(cluster, policy.get().traffic(), port.protocol().isHttp2());
+    tls.applyToSidecar(
+        cluster,
+        snapshot,
+        snapshot.endpoints(service.hostname(), port.name(), policy.get().subsetLabels()),
+        port,
+        EnvoyClusterSettings.http2(policy.get().traffic(), port.protocol().isHttp2()),
+        where);
+    return Optional.of(cluster.build());
+  }
+
+  private static Cluster originalDst(String name) {
+    return Cluster.newBuilder()
+        .setName(name)
+        .setType(Cluster.DiscoveryType.ORIGINAL_DST)
+        .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
+        .setConnectTimeout(CONNECT_TIMEOUT)
+        .build();
+  }
+
+  /** The proxy's own service ports, by the port its workload listens on. */
+  static Map<Integer, ServicePort> inboundPorts(MeshSnapshot snapshot, ProxyView proxy) {
+    Map<Integer, ServicePort> ports = new TreeMap<>();
+    if (proxy.ip().isEmpty() && proxy.instanceIps().isEmpty()) {
+      return ports;
+    }
+    for (MeshService service : snapshot.services().values()) {
+      if (service.origin() != MeshService.Origin.KUBERNETES
+          || !service.namespace().equals(proxy.namespace())) {
+        continue;
+      }
+      for (Endpoint endpoint : snapshot.endpoints(service.hostname())) {
+        if (!proxy.hasAddress(endpoint.address())) {
+          continue;
+        }
+        for (ServicePort port : service.ports()) {
+          Integer target = endpoint.ports().get(port.name());
+          if (target != null) {
+            ports.putIfAbsent(target, port);
+          }
+        }
+      }
+    }
+    return ports;
+  }
+
+  private static LbEndpoint lbEndpoint(String address, int port) {
+    return LbEndpoint.newBuilder()
+        .setEndpoint(
+            io.envoyproxy.envoy.config.endpoint.v3.Endpoint.newBuilder()
+                .setAddress(EnvoyAddresses.socket(address, port)))
+        .build();
+  }
+
+  private static ClusterLoadAssignment staticAssignment(String name, String address, int port) {
+    return ClusterLoadAssignment.newBuilder()
+        .setClusterName(name)
+        .addEndpoints(LocalityLbEndpoints.newBuilder().addLbEndpoints(lbEndpoint(address, port)))
+        .build();
+  }
+}
