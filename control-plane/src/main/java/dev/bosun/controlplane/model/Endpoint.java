@@ -43,11 +43,6 @@ public record Endpoint(
 
   /** Whether every label of {@code selector} is on this endpoint. */
   public boolean matches(Map<String, String> selector) {
-    for (Map.Entry<String, String> label : selector.entrySet()) {
-      if (!label.getValue().equals(labels.get(label.getKey()))) {
-        return false;
-      }
-    }
-    return true;
+    return LabelSelector.selects(selector, labels);
   }
 }

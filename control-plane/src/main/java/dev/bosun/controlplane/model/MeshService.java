@@ -66,10 +66,6 @@ public record MeshService(
    * namespace, "*" everyone, "~" no one; empty means everyone).
    */
   public boolean visibleFrom(String namespace) {
-    if (exportTo.isEmpty() || exportTo.contains("*")) {
-      return true;
-    }
-    return exportTo.contains(namespace)
-        || (exportTo.contains(".") && this.namespace.equals(namespace));
+    return ExportTo.of(this.namespace, exportTo).visibleFrom(namespace);
   }
 }

@@ -215,6 +215,6 @@ public final class ServiceEntryServices {
   }
 
   private static boolean matches(Map<String, String> labels, Map<String, String> selector) {
-    return selector.entrySet().stream().allMatch(e -> e.getValue().equals(labels.get(e.getKey())));
+    return dev.bosun.controlplane.model.LabelSelector.selects(selector, labels);
   }
 }

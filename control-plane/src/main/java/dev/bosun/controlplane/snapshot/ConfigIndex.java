@@ -3,6 +3,9 @@ package dev.bosun.controlplane.snapshot;
 import dev.bosun.controlplane.config.ConfigEntry;
 import dev.bosun.controlplane.config.ConfigKey;
 import dev.bosun.controlplane.config.Conflict;
+import dev.bosun.controlplane.model.ExportTo;
+import dev.bosun.controlplane.model.HostPattern;
+import dev.bosun.controlplane.model.LabelSelector;
 import dev.bosun.crd.IstioKind;
 import io.fabric8.istio.api.api.networking.v1alpha3.DestinationRule;
 import io.fabric8.istio.api.api.networking.v1alpha3.Sidecar;
@@ -402,12 +405,7 @@ public final class ConfigIndex {
 
   /** Whether a namespace can see an object, by its spec's {@code exportTo} (default: everyone). */
   static boolean visible(ConfigEntry entry, String namespace) {
-    List<String> exportTo = exportTo(entry);
-    if (exportTo == null || exportTo.isEmpty() || exportTo.contains("*")) {
-      return true;
-    }
-    return exportTo.contains(namespace)
-        || (exportTo.contains(".") && entry.key().namespace().equals(namespace));
+    return exportTo(entry).visibleFrom(namespace);
   }
 
   /**
@@ -435,40 +433,25 @@ public final class ConfigIndex {
 
   /** The namespaces an object is exported to, or null for everyone. */
   private static Set<String> audience(ConfigEntry entry) {
-    List<String> exportTo = exportTo(entry);
-    if (exportTo == null || exportTo.isEmpty() || exportTo.contains("*")) {
-      return null;
-    }
-    Set<String> namespaces = new java.util.HashSet<>();
-    for (String value : exportTo) {
-      namespaces.add(value.equals(".") ? entry.key().namespace() : value);
-    }
-    return namespaces;
+    return exportTo(entry).audience().orElse(null);
   }
 
-  private static List<String> exportTo(ConfigEntry entry) {
+  private static ExportTo exportTo(ConfigEntry entry) {
     Object spec = entry.spec();
+    List<String> values = null;
     if (spec instanceof VirtualService vs) {
-      return vs.getExportTo();
+      values = vs.getExportTo();
+    } else if (spec instanceof DestinationRule dr) {
+      values = dr.getExportTo();
+    } else if (spec instanceof io.fabric8.istio.api.api.networking.v1alpha3.ServiceEntry se) {
+      values = se.getExportTo();
     }
-    if (spec instanceof DestinationRule dr) {
-      return dr.getExportTo();
-    }
-    if (spec instanceof io.fabric8.istio.api.api.networking.v1alpha3.ServiceEntry se) {
-      return se.getExportTo();
-    }
-    return null;
+    return ExportTo.of(entry.key().namespace(), values);
   }
 
   /** {@code *.example.com} matches {@code a.example.com}; a plain host only itself. */
   public static boolean hostMatches(String pattern, String host) {
-    if (pattern.equals("*")) {
-      return true;
-    }
-    if (pattern.startsWith("*.")) {
-      return host.endsWith(pattern.substring(1));
-    }
-    return pattern.equals(host);
+    return HostPattern.matches(pattern, host);
   }
 
   private static Map<String, String> selector(Sidecar sidecar) {
@@ -489,6 +472,6 @@ public final class ConfigIndex {
   }
 
   private static boolean matches(Map<String, String> labels, Map<String, String> selector) {
-    return selector.entrySet().stream().allMatch(e -> e.getValue().equals(labels.get(e.getKey())));
+    return LabelSelector.selects(selector, labels);
   }
 }

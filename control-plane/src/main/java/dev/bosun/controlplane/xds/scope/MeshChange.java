@@ -2,6 +2,7 @@ package dev.bosun.controlplane.xds.scope;
 
 import dev.bosun.controlplane.config.ConfigEntry;
 import dev.bosun.controlplane.config.ConfigKey;
+import dev.bosun.controlplane.model.HostPattern;
 import dev.bosun.controlplane.model.MeshService;
 import dev.bosun.controlplane.push.PushRequest;
 import dev.bosun.controlplane.snapshot.ConfigIndex;
@@ -156,7 +157,7 @@ public final class MeshChange {
         k -> {
           for (MeshService service : SidecarScope.of(current, proxy).services()) {
             for (String host : hosts) {
-              if (ConfigIndex.hostMatches(host, service.hostname())) {
+              if (HostPattern.matches(host, service.hostname())) {
                 return true;
               }
             }
@@ -187,7 +188,7 @@ public final class MeshChange {
       }
       String host = config.qualify(destination.getHost(), entry.key().namespace());
       for (String pattern : hosts) {
-        if (ConfigIndex.hostMatches(pattern, host) || ConfigIndex.hostMatches(host, pattern)) {
+        if (HostPattern.overlap(pattern, host)) {
           return true;
         }
       }

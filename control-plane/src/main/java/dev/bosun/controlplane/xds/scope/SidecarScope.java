@@ -1,6 +1,7 @@
 package dev.bosun.controlplane.xds.scope;
 
 import dev.bosun.controlplane.config.ConfigEntry;
+import dev.bosun.controlplane.model.HostPattern;
 import dev.bosun.controlplane.model.MeshService;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import io.fabric8.istio.api.api.networking.v1alpha3.IstioEgressListener;
@@ -72,12 +73,6 @@ public record SidecarScope(List<MeshService> services, boolean registryOnly) {
     if (!namespaceMatches || namespace.equals("~")) {
       return false;
     }
-    if (host.equals("*")) {
-      return true;
-    }
-    if (host.startsWith("*.")) {
-      return service.hostname().endsWith(host.substring(1));
-    }
-    return service.hostname().equals(host);
+    return HostPattern.matches(host, service.hostname());
   }
 }
