@@ -1,32 +1,53 @@
 package dev.bosun.xds;
 
+import io.github.bucket4j.Bandwidth;
+import io.github.bucket4j.Bucket;
+import io.github.bucket4j.TimeMeter;
+import java.time.Duration;
+import java.util.function.LongSupplier;
+
 /**
- * A token bucket for new streams, so a reconnect storm (every proxy after a restart) is spread out
- * instead of landing at once. Refused streams get RESOURCE_EXHAUSTED and retry with backoff.
+ * Admission of new streams, so a reconnect storm (every proxy after a restart) is spread out
+ * instead of landing at once: a token bucket of {@code burst} refilled at {@code perSecond}. As
+ * istiod does, a new stream that would get a token within {@link #MAX_WAIT} waits for it and is
+ * then served; only beyond that is it refused (RESOURCE_EXHAUSTED), to retry with backoff or try
+ * another replica.
  */
 final class StreamRateLimiter {
-  private final double perNano;
-  private final double burst;
-  private final java.util.function.LongSupplier ticker;
-  private double tokens;
-  private long last;
+  /** istiod waits up to one second for a request token before refusing. */
+  static final Duration MAX_WAIT = Duration.ofSeconds(1);
 
-  StreamRateLimiter(double perSecond, int burst, java.util.function.LongSupplier ticker) {
-    this.perNano = perSecond / 1e9;
-    this.burst = burst;
-    this.ticker = ticker;
-    this.tokens = burst;
-    this.last = ticker.getAsLong();
+  private final Bucket bucket;
+
+  StreamRateLimiter(double perSecond, int burst, LongSupplier ticker) {
+    Duration perToken = Duration.ofNanos(Math.max(1, Math.round(1e9 / perSecond)));
+    this.bucket =
+        Bucket.builder()
+            .addLimit(
+                Bandwidth.builder()
+                    .capacity(burst)
+                    .refillGreedy(1, perToken)
+                    .initialTokens(burst)
+                    .build())
+            .withCustomTimePrecision(
+                new TimeMeter() {
+                  @Override
+                  public long currentTimeNanos() {
+                    return ticker.getAsLong();
+                  }
+
+                  @Override
+                  public boolean isWallClockBased() {
+                    return false;
+                  }
+                })
+            .build();
   }
 
-  synchronized boolean tryAcquire() {
-    long now = ticker.getAsLong();
-    tokens = Math.min(burst, tokens + (now - last) * perNano);
-    last = now;
-    if (tokens >= 1) {
-      tokens -= 1;
-      return true;
-    }
-    return false;
+  /**
+   * Takes a token, waiting for it when one comes within {@link #MAX_WAIT}; false when none would.
+   */
+  boolean acquire() throws InterruptedException {
+    return bucket.asBlocking().tryConsume(1, MAX_WAIT);
   }
 }

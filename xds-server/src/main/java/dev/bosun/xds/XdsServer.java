@@ -439,7 +439,7 @@ public final class XdsServer implements AutoCloseable {
     if (!ready) {
       return Status.UNAVAILABLE.withDescription("control plane not ready yet; retry");
     }
-    if (!rateLimiter.tryAcquire()) {
+    if (!admitted()) {
       Counter.builder("pilot_xds_rejected_streams")
           .description("New streams refused by the rate limit")
           .register(meters)
@@ -447,6 +447,16 @@ public final class XdsServer implements AutoCloseable {
       return Status.RESOURCE_EXHAUSTED.withDescription("too many new streams; retry with backoff");
     }
     return null;
+  }
+
+  /** Whether the stream rate lets a new stream in, waiting briefly for a token if one is near. */
+  private boolean admitted() {
+    try {
+      return rateLimiter.acquire();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   private String nextId() {

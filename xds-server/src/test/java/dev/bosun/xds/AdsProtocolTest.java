@@ -380,6 +380,27 @@ class AdsProtocolTest {
   }
 
   @Test
+  void streamsJustBeyondTheBurst_waitForTheirTurn_insteadOfBeingRefused() throws Exception {
+    XdsServer limited =
+        startServer(
+            XdsServerSettings.defaults(new InetSocketAddress("127.0.0.1", 0))
+                .withStreamRate(10, 1));
+    List<AdsClient> clients = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      AdsClient client = new AdsClient(limited.port()).sotw();
+      closeables.add(client);
+      clients.add(client);
+      client.send(request(CLUSTER, "", "", List.of()));
+    }
+    for (AdsClient client : clients) {
+      Object first = client.received.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(first)
+          .as("a token comes within the wait, so the stream is served")
+          .isInstanceOf(DiscoveryResponse.class);
+    }
+  }
+
+  @Test
   void flood_beyondTheStreamRate_isResourceExhausted_andTheServerStaysHealthy() throws Exception {
     XdsServer limited =
         startServer(
