@@ -75,7 +75,7 @@ public final class MeshFixture {
     return "10." + (n >> 16 & 255) + "." + (n >> 8 & 255) + "." + (n & 255);
   }
 
-  private static Service service(String ns, String name) {
+  static Service service(String ns, String name) {
     return new ServiceBuilder()
         .withNewMetadata()
         .withNamespace(ns)
@@ -97,7 +97,7 @@ public final class MeshFixture {
         .build();
   }
 
-  private static Pod pod(String ns, String name, String ip, String version, String app) {
+  static Pod pod(String ns, String name, String ip, String version, String app) {
     return new PodBuilder()
         .withNewMetadata()
         .withNamespace(ns)
@@ -157,7 +157,14 @@ public final class MeshFixture {
         .build();
   }
 
-  private JsonNode virtualService(int i) {
+  JsonNode virtualService(int i) {
+    return virtualService(i, 90);
+  }
+
+  /**
+   * VirtualService {@code vs-i}: canary header to v2, else {@code v1Weight}% to v1, the rest v2.
+   */
+  JsonNode virtualService(int i, int v1Weight) {
     String host = host(i);
     return yaml(
         """
@@ -170,15 +177,15 @@ public final class MeshFixture {
           - match: [{headers: {x-canary: {exact: "true"}}}]
             route: [{destination: {host: %s, subset: v2}}]
           - route:
-            - {destination: {host: %s, subset: v1}, weight: 90}
-            - {destination: {host: %s, subset: v2}, weight: 10}
+            - {destination: {host: %s, subset: v1}, weight: %d}
+            - {destination: {host: %s, subset: v2}, weight: %d}
             timeout: 2s
             retries: {attempts: 2, perTryTimeout: 500ms, retryOn: 5xx}
         """
-            .formatted(i, namespace(i), host, host, host, host));
+            .formatted(i, namespace(i), host, host, host, v1Weight, host, 100 - v1Weight));
   }
 
-  private JsonNode destinationRule(int i) {
+  JsonNode destinationRule(int i) {
     return yaml(
         """
         apiVersion: networking.istio.io/v1

@@ -35,7 +35,7 @@ final class ConfigDump {
           EncodedResource resource = state.has(name);
           Map<String, Object> entry = new LinkedHashMap<>();
           entry.put("version", resource.version());
-          entry.put("acknowledged", state.acked.get(name) == resource);
+          entry.put("acknowledged", state.acked(name) == resource);
           entry.put("resource", json(resource.any()));
           resources.put(name, entry);
         }

@@ -51,11 +51,13 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
         state = new TypeState(type);
         types.put(type, state);
         state.wildcard = request.getResourceNamesSubscribeList().isEmpty();
-        for (Map.Entry<String, String> known : request.getInitialResourceVersionsMap().entrySet()) {
-          EncodedResource has =
-              new EncodedResource(known.getKey(), Any.getDefaultInstance(), known.getValue());
-          state.acked.put(known.getKey(), has);
-        }
+        Map<String, EncodedResource> known = new java.util.HashMap<>();
+        request
+            .getInitialResourceVersionsMap()
+            .forEach(
+                (name, version) ->
+                    known.put(name, new EncodedResource(name, Any.getDefaultInstance(), version)));
+        state.knownAtStart(known);
       } else if (!request.getResponseNonce().isEmpty()) {
         // A stale nonce is ignored for ACK/NACK, but subscription changes still apply.
         acknowledge(
@@ -90,11 +92,7 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
         }
       }
       if (first || added) {
-        long now = server.nanos();
-        useLatestSnapshot();
-        if (respond(state, now, false)) {
-          respond(state, now, true);
-        }
+        requestResponse(type);
       }
     }
   }
@@ -117,6 +115,7 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
     Map<String, EncodedResource> changed = changed(state, desired);
     Set<String> removed = new TreeSet<>(state.hasNames());
     removed.removeAll(desired.keySet());
+    boolean becomesExactlyDesired = removed.isEmpty() && changed.size() == desired.size();
     if (!state.wildcard) {
       removed.retainAll(state.partial() ? state.namesToGenerate() : state.subscribed);
     }
@@ -132,7 +131,11 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
       return false;
     }
     send(state, changed.values(), Set.of(), startNanos);
-    state.willHave(changed);
+    if (becomesExactlyDesired) {
+      state.willHaveExactly(desired); // shares the generated set instead of copying it
+    } else {
+      state.willHave(changed);
+    }
     if (removed.isEmpty()) {
       return false;
     }

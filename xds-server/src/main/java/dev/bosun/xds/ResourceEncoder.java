@@ -1,8 +1,13 @@
 package dev.bosun.xds;
 
+import com.google.common.cache.Cache;
+import com.google.common.cache.CacheBuilder;
 import com.google.common.hash.Hashing;
 import com.google.protobuf.Any;
 import com.google.protobuf.Message;
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -16,6 +21,10 @@ final class ResourceEncoder {
 
   private final ConcurrentHashMap<Message, Encoded> cache = new ConcurrentHashMap<>();
   private final EnvoyValidator validator = new EnvoyValidator();
+
+  /** Encoded sets by the identity of the generated map; gone once the generator forgets it. */
+  private final Cache<Map<String, ? extends Message>, Map<String, EncodedResource>> sets =
+      CacheBuilder.newBuilder().weakKeys().build();
 
   /**
    * The packed form, Envoy's objection to it if any, and the resource under the name it was first
@@ -47,6 +56,30 @@ final class ResourceEncoder {
     return resource.name().equals(name)
         ? resource
         : new EncodedResource(name, encoded.any(), encoded.version(), encoded.problem());
+  }
+
+  /**
+   * Every resource of {@code generated} encoded, as one immutable map shared by every caller that
+   * passes the same map instance (generators hand proxies of one scope the same map), so streams
+   * keep references to one copy. Null when one of them fails Envoy's constraints: the caller then
+   * handles them one by one.
+   */
+  Map<String, EncodedResource> encodeAll(Map<String, ? extends Message> generated) {
+    Map<String, EncodedResource> shared = sets.getIfPresent(generated);
+    if (shared != null) {
+      return shared;
+    }
+    Map<String, EncodedResource> encoded = new TreeMap<>();
+    for (Map.Entry<String, ? extends Message> entry : generated.entrySet()) {
+      EncodedResource resource = encode(entry.getKey(), entry.getValue());
+      if (resource.problem() != null) {
+        return null;
+      }
+      encoded.put(entry.getKey(), resource);
+    }
+    shared = Collections.unmodifiableMap(encoded);
+    sets.put(generated, shared);
+    return shared;
   }
 
   int size() {

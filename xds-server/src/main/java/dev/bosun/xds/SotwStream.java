@@ -57,12 +57,8 @@ final class SotwStream extends XdsStream<DiscoveryResponse>
       }
       Set<String> added = subscribe(state, request, first);
       if (first || !added.isEmpty()) {
-        long now = server.nanos();
-        useLatestSnapshot();
-        boolean removals = respond(state, now, false, first);
-        if (removals) {
-          respond(state, now, true, false);
-        }
+        state.mustRespond |= first;
+        requestResponse(state.typeUrl);
       }
     }
   }
@@ -116,7 +112,11 @@ final class SotwStream extends XdsStream<DiscoveryResponse>
 
   @Override
   boolean respond(TypeState state, long startNanos, boolean removals) {
-    return respond(state, startNanos, removals, false);
+    boolean force = !removals && state.mustRespond;
+    if (force) {
+      state.mustRespond = false;
+    }
+    return respond(state, startNanos, removals, force);
   }
 
   private boolean respond(TypeState state, long startNanos, boolean removals, boolean force) {

@@ -2,7 +2,6 @@ package dev.bosun.xds;
 
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
@@ -22,14 +21,14 @@ final class TypeState {
   long subscriptionFingerprint;
 
   /** What the proxy acknowledged last. */
-  final Map<String, EncodedResource> acked = new HashMap<>();
+  private ResourceView acked = ResourceView.EMPTY;
 
   /**
-   * Changes sent since the last acknowledgement (a null value is a removal). Applied to {@link
-   * #acked} they give what the proxy will have, the baseline of the next diff. Kept apart so a push
-   * that changes one resource costs one entry, not a copy of everything the proxy has.
+   * What the proxy will have once the responses in flight are applied: the baseline of the next
+   * diff. Both views share their maps with other streams where the same full set was sent, so a
+   * stream's state costs references, not copies.
    */
-  final Map<String, EncodedResource> pending = new HashMap<>();
+  private ResourceView current = ResourceView.EMPTY;
 
   /**
    * Versions of what the last rejected response changed: not sent again until something changes.
@@ -41,6 +40,9 @@ final class TypeState {
 
   /** Between the two passes of a delta push: names to remove once everything else is sent. */
   Set<String> deferredRemovals = Set.of();
+
+  /** A request asked for this type for the first time: answer it even when it is empty. */
+  boolean mustRespond;
 
   /** During a push: the only names that may have changed (null: any). */
   Set<String> hint;
@@ -97,76 +99,59 @@ final class TypeState {
 
   /** What the proxy has once everything sent is applied, by name (null: nothing). */
   EncodedResource has(String name) {
-    return pending.containsKey(name) ? pending.get(name) : acked.get(name);
+    return current.get(name);
+  }
+
+  /** What the proxy acknowledged last under {@code name} (null: nothing). */
+  EncodedResource acked(String name) {
+    return acked.get(name);
+  }
+
+  /** Whether what the proxy will have is exactly {@code resources}, the same shared map. */
+  boolean hasExactly(Map<String, EncodedResource> resources) {
+    return current.isExactly(resources);
   }
 
   /** Names the proxy has once everything sent is applied. */
   Set<String> hasNames() {
-    if (pending.isEmpty()) {
-      return acked.keySet();
-    }
-    Set<String> names = new HashSet<>(acked.keySet());
-    pending.forEach(
-        (name, resource) -> {
-          if (resource == null) {
-            names.remove(name);
-          } else {
-            names.add(name);
-          }
-        });
-    return names;
+    return current.names();
   }
 
   int size() {
-    return hasNames().size();
+    return current.size();
   }
 
   /** Records resources sent (added or changed). */
   void willHave(Map<String, EncodedResource> resources) {
-    pending.putAll(resources);
+    current = current.with(resources);
   }
 
   /** Records names removed. */
   void willNotHave(Collection<String> names) {
-    names.forEach(name -> pending.put(name, null));
+    current = current.without(names);
   }
 
-  /** Records a full state: exactly these resources. */
+  /** Records a full state: exactly these resources (a map nobody modifies any more). */
   void willHaveExactly(Map<String, EncodedResource> resources) {
-    for (String name : new HashSet<>(hasNames())) {
-      if (!resources.containsKey(name)) {
-        pending.put(name, null);
-      }
-    }
-    resources.forEach(
-        (name, resource) -> {
-          EncodedResource has = has(name);
-          if (has == null || !has.version().equals(resource.version())) {
-            pending.put(name, resource);
-          }
-        });
+    current = ResourceView.of(resources);
+  }
+
+  /** What a delta client said it already has when it opened the stream. */
+  void knownAtStart(Map<String, EncodedResource> resources) {
+    acked = ResourceView.of(resources);
+    current = acked;
   }
 
   /** Forgets names the proxy unsubscribed from. */
   void forget(Collection<String> names) {
-    for (String name : names) {
-      acked.remove(name);
-      pending.remove(name);
-    }
+    acked = acked.without(names);
+    current = current.without(names);
   }
 
   void ack(String nonce) {
     lastAckedNonce = nonce;
     lastAckedVersion = lastSentVersion;
-    pending.forEach(
-        (name, resource) -> {
-          if (resource == null) {
-            acked.remove(name);
-          } else {
-            acked.put(name, resource);
-          }
-        });
-    pending.clear();
+    acked = current;
     rejected = Map.of();
     nackError = null;
   }
@@ -176,13 +161,14 @@ final class TypeState {
     lastAckedNonce = nonce;
     nackError = error == null || error.isEmpty() ? "rejected without a message" : error;
     Map<String, String> changed = new HashMap<>();
-    pending.forEach(
-        (name, resource) -> {
-          if (resource != null) {
-            changed.put(name, resource.version());
-          }
-        });
+    for (String name : current.names()) {
+      EncodedResource resource = current.get(name);
+      EncodedResource before = acked.get(name);
+      if (before == null || !before.version().equals(resource.version())) {
+        changed.put(name, resource.version());
+      }
+    }
     rejected = changed;
-    pending.clear();
+    current = acked;
   }
 }

@@ -45,6 +45,7 @@ public final class XdsServer implements AutoCloseable {
   private final MeterRegistry meters;
   private final LongSupplier ticker;
   private final ResourceEncoder encoder = new ResourceEncoder();
+  private final PushThrottle throttle;
   private final com.google.common.collect.Interner<Set<String>> subscriptions =
       com.google.common.collect.Interners.newWeakInterner();
   private final Map<String, XdsStream<?>> streams = new ConcurrentHashMap<>();
@@ -72,6 +73,18 @@ public final class XdsServer implements AutoCloseable {
     this.ticker = ticker;
     this.rateLimiter =
         new StreamRateLimiter(settings.newStreamsPerSecond(), settings.newStreamBurst(), ticker);
+    this.throttle =
+        new PushThrottle(
+            settings.pushConcurrency(),
+            settings.ackTimeout(),
+            ticker,
+            stream -> schedule(stream::drain));
+    Gauge.builder("bosun_xds_sending_streams", throttle, PushThrottle::holding)
+        .description("Streams with responses in flight (sent, not yet acknowledged)")
+        .register(meters);
+    Gauge.builder("bosun_xds_waiting_streams", throttle, PushThrottle::waiting)
+        .description("Streams waiting for a turn to send")
+        .register(meters);
     this.pushes =
         Executors.newFixedThreadPool(
             settings.pushThreads(),
@@ -276,7 +289,12 @@ public final class XdsServer implements AutoCloseable {
         stream.delta() ? "delta" : "sotw");
   }
 
+  PushThrottle throttle() {
+    return throttle;
+  }
+
   void closed(XdsStream<?> stream, String why) {
+    throttle.release(stream);
     if (streams.remove(stream.id) != null) {
       log.info("{}: {} disconnected: {}", stream.id, stream.proxy.nodeId(), why);
     }

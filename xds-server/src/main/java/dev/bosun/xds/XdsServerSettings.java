@@ -7,7 +7,14 @@ import java.time.Duration;
 
 /**
  * Settings of the xDS server. Defaults follow istiod: keepalive pings every 30 s with a 10 s
- * timeout, a maximum connection age so replicas rebalance, 25 new streams per second.
+ * timeout, a maximum connection age so replicas rebalance, 25 new streams per second, and at most
+ * 100 streams sending at once ({@code PILOT_PUSH_THROTTLE}).
+ *
+ * @param pushConcurrency how many streams may have responses in flight (sent, not yet acknowledged)
+ *     at once; the others wait their turn in order, which bounds the memory a connect storm or a
+ *     mesh-wide push holds in send buffers
+ * @param ackTimeout how long a stream keeps its turn waiting for an acknowledgement before it is
+ *     passed on (a client that never acknowledges costs only itself)
  */
 public record XdsServerSettings(
     InetSocketAddress address,
@@ -18,9 +25,20 @@ public record XdsServerSettings(
     int maxInboundMessageBytes,
     double newStreamsPerSecond,
     int newStreamBurst,
-    int pushThreads) {
+    int pushThreads,
+    int pushConcurrency,
+    Duration ackTimeout) {
 
   public XdsServerSettings {
+    requireNonNull(ackTimeout, "ackTimeout");
+    if (pushConcurrency <= 0 || ackTimeout.isNegative() || ackTimeout.isZero()) {
+      throw new IllegalArgumentException(
+          "pushConcurrency, ackTimeout: "
+              + pushConcurrency
+              + ", "
+              + ackTimeout
+              + " (expected: both > 0)");
+    }
     requireNonNull(address, "address");
     requireNonNull(keepAliveTime, "keepAliveTime");
     requireNonNull(keepAliveTimeout, "keepAliveTimeout");
@@ -54,7 +72,9 @@ public record XdsServerSettings(
         4 * 1024 * 1024,
         25,
         100,
-        Math.max(2, Runtime.getRuntime().availableProcessors()));
+        Math.max(2, Runtime.getRuntime().availableProcessors()),
+        100,
+        Duration.ofSeconds(5));
   }
 
   public XdsServerSettings withStreamRate(double perSecond, int burst) {
@@ -67,7 +87,24 @@ public record XdsServerSettings(
         maxInboundMessageBytes,
         perSecond,
         burst,
-        pushThreads);
+        pushThreads,
+        pushConcurrency,
+        ackTimeout);
+  }
+
+  public XdsServerSettings withPushConcurrency(int streams, Duration ackTimeout) {
+    return new XdsServerSettings(
+        address,
+        keepAliveTime,
+        keepAliveTimeout,
+        maxConnectionAge,
+        maxConnectionAgeGrace,
+        maxInboundMessageBytes,
+        newStreamsPerSecond,
+        newStreamBurst,
+        pushThreads,
+        streams,
+        ackTimeout);
   }
 
   public XdsServerSettings withMaxConnectionAge(Duration age) {
@@ -80,6 +117,8 @@ public record XdsServerSettings(
         maxInboundMessageBytes,
         newStreamsPerSecond,
         newStreamBurst,
-        pushThreads);
+        pushThreads,
+        pushConcurrency,
+        ackTimeout);
   }
 }

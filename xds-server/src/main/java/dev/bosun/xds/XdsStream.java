@@ -47,6 +47,10 @@ abstract class XdsStream<R> {
 
   private boolean drainScheduled;
   private boolean closed;
+
+  /** Whether this stream has had a turn to send before (it then waits ahead of new streams). */
+  private boolean servedBefore;
+
   private long nonces;
   XdsProxy proxy;
 
@@ -147,7 +151,44 @@ abstract class XdsStream<R> {
       state.ack(nonce);
       server.acked(this, state);
     }
+    if (pending.isEmpty() && !awaitingAck()) {
+      server.throttle().release(this);
+    }
     return true;
+  }
+
+  /** Whether a response sent on this stream is not yet acknowledged or rejected. */
+  private boolean awaitingAck() {
+    for (TypeState state : types.values()) {
+      if (!state.lastSentNonce.isEmpty() && !state.lastSentNonce.equals(state.lastAckedNonce)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A request needs an answer for {@code typeUrl} (a new subscription or new names): it is sent by
+   * the next drain, from the latest snapshot, for every subscribed name, when this stream's turn
+   * comes.
+   */
+  final void requestResponse(String typeUrl) {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      pending.add(typeUrl);
+      pendingHints.remove(typeUrl);
+      long now = server.nanos();
+      if (pendingStartNanos == 0 || now < pendingStartNanos) {
+        pendingStartNanos = now;
+      }
+      if (drainScheduled) {
+        return;
+      }
+      drainScheduled = true;
+    }
+    server.schedule(this::drain);
   }
 
   /** The client closed its side: close ours. */
@@ -248,12 +289,33 @@ abstract class XdsStream<R> {
     }
   }
 
-  /** Sends every pending type in push order, removals last; stops while the client is not ready. */
+  /**
+   * Sends every pending type in push order, removals last; waits while the client is not ready or
+   * while the server's turns to send are all taken.
+   */
   final synchronized void drain() {
     drainScheduled = false;
-    if (closed || pending.isEmpty() || !responses.isReady()) {
+    if (closed) {
+      server.throttle().release(this);
       return;
     }
+    if (pending.isEmpty() || !responses.isReady()) {
+      return;
+    }
+    if (!server.throttle().tryHold(this, servedBefore)) {
+      return; // resumed when a turn is free
+    }
+    servedBefore = true;
+    try {
+      sendPending();
+    } finally {
+      if (pending.isEmpty() && !awaitingAck()) {
+        server.throttle().release(this);
+      }
+    }
+  }
+
+  private void sendPending() {
     List<String> order = XdsTypes.ordered(pending);
     Map<String, Set<String>> hints = new HashMap<>(pendingHints);
     long start = pendingStartNanos;
@@ -301,6 +363,10 @@ abstract class XdsStream<R> {
           e);
       return null;
     }
+    Map<String, EncodedResource> shared = server.encoder().encodeAll(generated);
+    if (shared != null) {
+      return shared;
+    }
     Map<String, EncodedResource> encoded = new TreeMap<>();
     generated.forEach(
         (name, message) -> {
@@ -320,11 +386,6 @@ abstract class XdsStream<R> {
     return encoded;
   }
 
-  /** Responses to a request (a new subscription) come from the latest snapshot. */
-  final void useLatestSnapshot() {
-    snapshot = server.latestSnapshot();
-  }
-
   /** Whether {@code changes} is exactly what the proxy rejected last: then it is not resent. */
   static boolean isRejectedAgain(TypeState state, Map<String, EncodedResource> changes) {
     if (state.rejected.isEmpty() || changes.size() != state.rejected.size()) {
@@ -342,6 +403,9 @@ abstract class XdsStream<R> {
   static Map<String, EncodedResource> changed(
       TypeState state, Map<String, EncodedResource> desired) {
     Map<String, EncodedResource> changed = new TreeMap<>();
+    if (state.hasExactly(desired)) {
+      return changed;
+    }
     desired.forEach(
         (name, resource) -> {
           EncodedResource has = state.has(name);

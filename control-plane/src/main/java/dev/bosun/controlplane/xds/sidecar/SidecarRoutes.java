@@ -62,8 +62,17 @@ public final class SidecarRoutes implements TypeGenerator {
    * Route configurations {@code <port>}: a virtual host per service on that port, plus a fallback.
    */
   public Map<String, Message> routes(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
-    Map<String, Message> configs = new TreeMap<>();
     OutboundKey key = OutboundKey.of(snapshot, proxy);
+    // Proxies of one scope asking for the same names get the same map, which the xDS server
+    // encodes once and shares between their streams.
+    return snapshot.derived(
+        List.of("rds-names", routes.domainSuffix(), key, names),
+        () -> java.util.Collections.unmodifiableMap(routes(snapshot, proxy, key, names)));
+  }
+
+  private Map<String, Message> routes(
+      MeshSnapshot snapshot, ProxyView proxy, OutboundKey key, Set<String> names) {
+    Map<String, Message> configs = new TreeMap<>();
     for (String name : names) {
       Optional<Message> config =
           snapshot.derived(

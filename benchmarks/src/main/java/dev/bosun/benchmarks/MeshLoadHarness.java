@@ -1,0 +1,837 @@
+package dev.bosun.benchmarks;
+
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import dev.bosun.crd.IstioJson;
+import dev.bosun.xds.XdsTypes;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.Predicate;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Load harness on Bosun's real pipeline: writes a mesh as YAML, runs {@code bosun local} on it in
+ * its own JVM, connects simulated Envoy sidecars over ADS that behave as Envoy does (wildcard CDS,
+ * EDS for the EDS clusters, wildcard LDS, RDS for the listeners' route names, ACKing every response
+ * with the full subscription), then adds endpoints and edits VirtualService weights and times each
+ * change until the last sidecar has it.
+ *
+ * <pre>
+ * mvn -B -q package -DskipTests
+ * java -Xmx6g -cp benchmarks/target/benchmarks.jar dev.bosun.benchmarks.MeshLoadHarness --proxies 2000
+ * </pre>
+ */
+@Command(
+    name = "mesh-load",
+    mixinStandardHelpOptions = true,
+    description = "Connects simulated Envoy sidecars to `bosun local` on a generated mesh.")
+public final class MeshLoadHarness implements Callable<Integer> {
+  private static final int[] TYPES = {0, 1, 2, 3};
+  private static final List<String> TYPE_URLS =
+      List.of(XdsTypes.CLUSTER, XdsTypes.ENDPOINT, XdsTypes.LISTENER, XdsTypes.ROUTE);
+  private static final int CDS = 0;
+  private static final int EDS = 1;
+  private static final int LDS = 2;
+  private static final int RDS = 3;
+  private static final String HCM = "envoy.filters.network.http_connection_manager";
+
+  @Option(names = "--proxies", defaultValue = "2000", description = "Simulated sidecars.")
+  int proxies;
+
+  @Option(names = "--services", defaultValue = "1000")
+  int services;
+
+  @Option(names = "--endpoints", defaultValue = "10", description = "Pods per service.")
+  int endpoints;
+
+  @Option(names = "--namespaces", defaultValue = "50")
+  int namespaces;
+
+  @Option(names = "--destination-rules", defaultValue = "500")
+  int destinationRules;
+
+  @Option(names = "--virtual-services", defaultValue = "250")
+  int virtualServices;
+
+  @Option(names = "--channels", defaultValue = "50", description = "Shared HTTP/2 connections.")
+  int channelCount;
+
+  @Option(
+      names = "--jar",
+      defaultValue = "control-plane/target/bosun.jar",
+      description = "The Bosun jar to run (copied first, so a rebuild cannot disturb the run).")
+  Path jar;
+
+  @Option(names = "--bosun-opts", defaultValue = "-Xmx2g", split = " ")
+  List<String> bosunOpts;
+
+  @Option(
+      names = "--stream-rate",
+      defaultValue = "500",
+      description = "Bosun's --xds-stream-rate (new streams admitted per second).")
+  double streamRate;
+
+  @Option(names = "--poll-interval", defaultValue = "100ms")
+  String pollInterval;
+
+  @Option(names = "--endpoint-edits", defaultValue = "20")
+  int endpointEdits;
+
+  @Option(names = "--route-edits", defaultValue = "10")
+  int routeEdits;
+
+  @Option(names = "--connect-timeout", defaultValue = "600", description = "Seconds.")
+  int connectTimeoutSeconds;
+
+  @Option(names = "--edit-timeout", defaultValue = "60", description = "Seconds per change.")
+  int editTimeoutSeconds;
+
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor();
+  private final AtomicInteger restarts = new AtomicInteger();
+  private MeshFixture mesh;
+  private Path directory;
+  private int monitoringPort;
+
+  public static void main(String[] args) {
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    System.exit(new CommandLine(new MeshLoadHarness()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    mesh = new MeshFixture(services, endpoints, namespaces, 0, 0);
+    directory = Files.createTempDirectory("bosun-mesh-load");
+    writeMesh();
+    Path bosunJar = directory.resolveSibling(directory.getFileName() + "-bosun.jar");
+    Files.copy(jar, bosunJar, StandardCopyOption.REPLACE_EXISTING);
+    int xdsPort = freePort();
+    monitoringPort = freePort();
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(bosunOpts);
+    command.addAll(
+        List.of(
+            "-jar",
+            bosunJar.toString(),
+            "local",
+            directory.resolve("mesh").toString(),
+            "--xds-port",
+            Integer.toString(xdsPort),
+            "--xds-address",
+            "127.0.0.1",
+            "--monitoring-port",
+            Integer.toString(monitoringPort),
+            "--monitoring-address",
+            "127.0.0.1",
+            "--poll-interval",
+            pollInterval,
+            "--xds-stream-rate",
+            Double.toString(streamRate)));
+    Path log = directory.resolveSibling(directory.getFileName() + "-bosun.log");
+    Process bosun =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Runtime.getRuntime().addShutdownHook(new Thread(bosun::destroyForcibly));
+    System.out.printf(
+        "mesh: %d services x %d endpoints in %d namespaces, %d DestinationRules, %d VirtualServices;"
+            + " bosun local (pid %d, %s, --xds-stream-rate %s, log %s)%n",
+        services,
+        endpoints,
+        namespaces,
+        destinationRules,
+        virtualServices,
+        bosun.pid(),
+        String.join(" ", bosunOpts),
+        streamRate,
+        log);
+    awaitReady(bosun);
+    long heapBefore = heapAfterGc(bosun);
+
+    ExecutorService callbacks = Executors.newFixedThreadPool(4);
+    List<ManagedChannel> channels = new ArrayList<>();
+    for (int i = 0; i < channelCount; i++) {
+      channels.add(
+          NettyChannelBuilder.forAddress("127.0.0.1", xdsPort)
+              .usePlaintext()
+              .executor(callbacks)
+              .maxInboundMessageSize(512 << 20)
+              .build());
+    }
+    CountDownLatch synced = new CountDownLatch(proxies);
+    List<Sidecar> sidecars = new ArrayList<>();
+    long cpuBefore = cpuNanos(bosun);
+    long start = System.nanoTime();
+    for (int p = 0; p < proxies; p++) {
+      Sidecar sidecar = new Sidecar(p, channels.get(p % channelCount), synced, start);
+      sidecars.add(sidecar);
+      sidecar.connect();
+    }
+    boolean all = synced.await(connectTimeoutSeconds, TimeUnit.SECONDS);
+    double connectSeconds = (System.nanoTime() - start) / 1e9;
+    double connectCpu = (cpuNanos(bosun) - cpuBefore) / 1e9;
+    long[] perProxy =
+        sidecars.stream().mapToLong(s -> s.syncedAt).filter(t -> t > 0).sorted().toArray();
+    System.out.printf(
+        "connect: %d of %d sidecars ACKed CDS+EDS+LDS+RDS in %.1f s%s; per sidecar p50 %.1f s,"
+            + " p99 %.1f s, max %.1f s; %d streams retried after RESOURCE_EXHAUSTED/UNAVAILABLE%n",
+        perProxy.length,
+        proxies,
+        connectSeconds,
+        all ? "" : " (timed out)",
+        percentile(perProxy, 0.5) / 1e3,
+        percentile(perProxy, 0.99) / 1e3,
+        perProxy.length == 0 ? 0 : perProxy[perProxy.length - 1] / 1e9,
+        restarts.get());
+    Sidecar first = sidecars.get(0);
+    System.out.printf(
+        "per sidecar: %d clusters (%d EDS), %d listeners, route configurations %s%n",
+        first.clusterCount, first.edsNames.size(), first.listenerCount, first.routeNames);
+    System.out.printf("bosun CPU during connect: %.1f CPU-s%n", connectCpu);
+    Thread.sleep(2000);
+    long heapConnected = heapAfterGc(bosun);
+    System.out.printf(
+        "bosun heap after GC: %.0f MB before sidecars, %.0f MB with %d connected: %.1f KB per"
+            + " sidecar; RSS %.0f MB%n",
+        heapBefore / 1e6,
+        heapConnected / 1e6,
+        perProxy.length,
+        (heapConnected - heapBefore) / 1e3 / Math.max(1, perProxy.length),
+        rssBytes(bosun) / 1e6);
+
+    List<Long> endpointLast = new ArrayList<>();
+    List<Integer> endpointUnrelated = new ArrayList<>();
+    for (int i = 0; i < endpointEdits; i++) {
+      int service = (i * 37 + 11) % services;
+      String cluster = "outbound|8080||" + mesh.host(service);
+      String address = MeshFixture.address(service, endpoints);
+      Change change =
+          change(
+              sidecars,
+              resource -> resource.cluster(cluster, address),
+              EDS,
+              () -> writeService(service, endpoints + 1));
+      endpointLast.add(change.lastNanos);
+      endpointUnrelated.add(change.unrelated(CDS, LDS, RDS));
+      writeService(service, endpoints);
+      settle();
+    }
+    long[] endpointSorted = endpointLast.stream().mapToLong(Long::longValue).sorted().toArray();
+    System.out.printf(
+        "add one endpoint -> last sidecar has it, over %d changes: p50 %.0f ms, p99 %.0f ms,"
+            + " max %.0f ms; sidecars sent a CDS/LDS/RDS response the change did not concern: %s%n",
+        endpointEdits,
+        percentile(endpointSorted, 0.5),
+        percentile(endpointSorted, 0.99),
+        endpointSorted[endpointSorted.length - 1] / 1e6,
+        endpointUnrelated);
+
+    List<Long> routeLast = new ArrayList<>();
+    List<Integer> routeUnrelated = new ArrayList<>();
+    List<Integer> routeListeners = new ArrayList<>();
+    for (int i = 0; i < routeEdits; i++) {
+      int vs = (i * 13 + 3) % Math.max(1, virtualServices);
+      int weight = i % 2 == 0 ? 80 : 70;
+      String host = mesh.host(vs);
+      Change change =
+          change(
+              sidecars,
+              resource -> resource.weight("8080", host, weight),
+              RDS,
+              () -> writeVirtualService(vs, weight));
+      routeLast.add(change.lastNanos);
+      routeUnrelated.add(change.unrelated(CDS, EDS));
+      routeListeners.add(change.unrelated(LDS));
+      writeVirtualService(vs, 90);
+      settle();
+    }
+    long[] routeSorted = routeLast.stream().mapToLong(Long::longValue).sorted().toArray();
+    System.out.printf(
+        "change one VirtualService weight -> last sidecar has it, over %d changes: p50 %.0f ms,"
+            + " p99 %.0f ms, max %.0f ms; sidecars sent CDS/EDS the change did not concern: %s;"
+            + " sidecars sent LDS: %s%n",
+        routeEdits,
+        percentile(routeSorted, 0.5),
+        percentile(routeSorted, 0.99),
+        routeSorted[routeSorted.length - 1] / 1e6,
+        routeUnrelated,
+        routeListeners);
+
+    channels.forEach(ManagedChannel::shutdownNow);
+    bosun.destroy();
+    bosun.waitFor(30, TimeUnit.SECONDS);
+    return 0;
+  }
+
+  /** What one change reached: the time its last sidecar had it and what each sidecar was sent. */
+  private record Change(long lastNanos, List<long[]> sent) {
+    int unrelated(int... types) {
+      int count = 0;
+      for (long[] counts : sent) {
+        for (int type : types) {
+          if (counts[type] > 0) {
+            count++;
+            break;
+          }
+        }
+      }
+      return count;
+    }
+  }
+
+  /**
+   * Applies {@code edit} and waits until every connected sidecar has received a resource of {@code
+   * type} that satisfies {@code arrived}; then, after a quiet second, counts what else each was
+   * sent.
+   */
+  private Change change(
+      List<Sidecar> sidecars, Predicate<Resource> arrived, int type, IoAction edit)
+      throws Exception {
+    List<Sidecar> live = sidecars.stream().filter(s -> s.syncedAt > 0).toList();
+    CountDownLatch reached = new CountDownLatch(live.size());
+    List<long[]> before = live.stream().map(Sidecar::received).toList();
+    long start = System.nanoTime();
+    live.forEach(s -> s.watch(type, arrived, start, reached));
+    edit.run();
+    if (!reached.await(editTimeoutSeconds, TimeUnit.SECONDS)) {
+      System.out.printf(
+          "  change not at %d of %d sidecars after %d s%n",
+          reached.getCount(), live.size(), editTimeoutSeconds);
+    }
+    long last = live.stream().mapToLong(s -> s.reachedNanos).max().orElse(0);
+    Thread.sleep(1000);
+    List<long[]> sent = new ArrayList<>();
+    for (int i = 0; i < live.size(); i++) {
+      long[] now = live.get(i).received();
+      long[] delta = new long[TYPES.length];
+      for (int t : TYPES) {
+        delta[t] = now[t] - before.get(i)[t];
+      }
+      sent.add(delta);
+    }
+    live.forEach(Sidecar::unwatch);
+    Decoding.WEIGHTS.clear();
+    return new Change(last, sent);
+  }
+
+  /** Waits for the reverting write to reach Bosun and its pushes to drain. */
+  private static void settle() throws InterruptedException {
+    Thread.sleep(1500);
+  }
+
+  @FunctionalInterface
+  private interface IoAction {
+    void run() throws IOException;
+  }
+
+  private void writeMesh() throws IOException {
+    Path root = directory.resolve("mesh");
+    Files.createDirectories(root);
+    for (int s = 0; s < services; s++) {
+      Files.writeString(root.resolve("svc-" + s + ".yaml"), serviceYaml(s, endpoints));
+    }
+    for (int i = 0; i < destinationRules; i++) {
+      Files.writeString(
+          root.resolve("dr-" + i + ".yaml"), writer().writeValueAsString(mesh.destinationRule(i)));
+    }
+    for (int i = 0; i < virtualServices; i++) {
+      Files.writeString(
+          root.resolve("vs-" + i + ".yaml"),
+          writer().writeValueAsString(mesh.virtualService(i, 90)));
+    }
+  }
+
+  private static ObjectWriter writer() {
+    return IstioJson.yaml().writer();
+  }
+
+  private String serviceYaml(int s, int count) throws IOException {
+    String ns = mesh.namespace(s);
+    String name = "svc-" + s;
+    List<Object> documents = new ArrayList<>();
+    documents.add(MeshFixture.service(ns, name));
+    for (int e = 0; e < count; e++) {
+      documents.add(
+          MeshFixture.pod(
+              ns, name + "-" + e, MeshFixture.address(s, e), e % 2 == 0 ? "v1" : "v2", name));
+    }
+    documents.add(mesh.slice(ns, name, s, count));
+    StringBuilder yaml = new StringBuilder();
+    for (Object document : documents) {
+      yaml.append("---\n").append(writer().writeValueAsString(document));
+    }
+    return yaml.toString();
+  }
+
+  private void writeService(int s, int count) throws IOException {
+    replace("svc-" + s + ".yaml", serviceYaml(s, count));
+  }
+
+  private void writeVirtualService(int i, int weight) throws IOException {
+    replace("vs-" + i + ".yaml", writer().writeValueAsString(mesh.virtualService(i, weight)));
+  }
+
+  /** Writes beside the file and renames over it, so a scan never reads half a file. */
+  private void replace(String file, String content) throws IOException {
+    Path target = directory.resolve("mesh").resolve(file);
+    Path staged = directory.resolve(file + ".tmp");
+    Files.writeString(staged, content, StandardCharsets.UTF_8);
+    Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  private void awaitReady(Process bosun) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+    while (System.nanoTime() < deadline) {
+      if (!bosun.isAlive()) {
+        throw new IllegalStateException("bosun exited with " + bosun.exitValue());
+      }
+      try {
+        if (get("/ready").statusCode() == 200) {
+          return;
+        }
+      } catch (IOException notYet) {
+        // not listening yet
+      }
+      Thread.sleep(200);
+    }
+    throw new IllegalStateException("bosun not ready after 3 minutes");
+  }
+
+  private HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + monitoringPort + path))
+            .timeout(Duration.ofSeconds(30))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Bosun's heap in use after a full GC, from its own {@code jvm_memory_used_bytes} meters. */
+  private long heapAfterGc(Process bosun) throws Exception {
+    Process gc =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(bosun.pid()),
+                "GC.run")
+            .redirectErrorStream(true)
+            .start();
+    gc.getInputStream().readAllBytes();
+    gc.waitFor(60, TimeUnit.SECONDS);
+    long used = 0;
+    for (String line : get("/metrics").body().split("\n")) {
+      if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
+        used += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return used;
+  }
+
+  private static long cpuNanos(Process process) {
+    return process.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+  }
+
+  private static long rssBytes(Process process) throws IOException {
+    for (String line :
+        Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+      }
+    }
+    return 0;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  /** Nearest-rank percentile of sorted nanosecond values, in milliseconds. */
+  private static double percentile(long[] sorted, double q) {
+    if (sorted.length == 0) {
+      return 0;
+    }
+    int index = (int) Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1);
+    return sorted[Math.max(0, index)] / 1e6;
+  }
+
+  /** One resource of a response, decoded only as far as a check needs. */
+  private record Resource(String typeUrl, ByteString value) {
+    /** Whether this is the named ClusterLoadAssignment and it holds {@code address}. */
+    boolean cluster(String cluster, String address) {
+      if (!cluster.equals(Decoding.firstString(value))) {
+        return false;
+      }
+      try {
+        ClusterLoadAssignment assignment = ClusterLoadAssignment.parseFrom(value);
+        for (LocalityLbEndpoints locality : assignment.getEndpointsList()) {
+          for (LbEndpoint endpoint : locality.getLbEndpointsList()) {
+            if (endpoint
+                .getEndpoint()
+                .getAddress()
+                .getSocketAddress()
+                .getAddress()
+                .equals(address)) {
+              return true;
+            }
+          }
+        }
+        return false;
+      } catch (InvalidProtocolBufferException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    /** Whether route configuration {@code route} sends {@code weight}% of {@code host} to v1. */
+    boolean weight(String route, String host, int weight) {
+      if (!route.equals(Decoding.firstString(value))) {
+        return false;
+      }
+      return Decoding.WEIGHTS.computeIfAbsent(
+          new WeightKey(value, host, weight), key -> Decoding.hasWeight(key));
+    }
+  }
+
+  private record WeightKey(ByteString config, String host, int weight) {}
+
+  /** Decoding shared by all sidecars: most of them are sent byte-identical resources. */
+  private static final class Decoding {
+    static final Map<ByteString, Set<String>> ROUTE_NAMES = new ConcurrentHashMap<>();
+    static final Map<ByteString, String[]> EDS_NAME = new ConcurrentHashMap<>();
+    static final Map<WeightKey, Boolean> WEIGHTS = new ConcurrentHashMap<>();
+
+    /** Field 1 of a message when it is a string (a Cluster's, assignment's or config's name). */
+    static String firstString(ByteString message) {
+      try {
+        CodedInputStream in = message.newCodedInput();
+        int tag = in.readTag();
+        return tag == (1 << 3 | 2) ? in.readStringRequireUtf8() : "";
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    /**
+     * A Cluster's name and, when its type is EDS, the name Envoy subscribes to (its
+     * eds_cluster_config.service_name, else its name); the second element is null otherwise.
+     */
+    static String[] edsName(ByteString cluster) {
+      return EDS_NAME.computeIfAbsent(cluster, Decoding::scanCluster);
+    }
+
+    private static String[] scanCluster(ByteString cluster) {
+      try {
+        CodedInputStream in = cluster.newCodedInput();
+        String name = "";
+        boolean eds = false;
+        String serviceName = "";
+        for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+          int field = tag >>> 3;
+          if (field == 1) {
+            name = in.readStringRequireUtf8();
+          } else if (field == 2) {
+            eds = in.readEnum() == 3;
+          } else if (field == 3) {
+            CodedInputStream config = in.readBytes().newCodedInput();
+            for (int t = config.readTag(); t != 0; t = config.readTag()) {
+              if (t >>> 3 == 2) {
+                serviceName = config.readStringRequireUtf8();
+              } else {
+                config.skipField(t);
+              }
+            }
+          } else if (field > 3) {
+            break;
+          } else {
+            in.skipField(tag);
+          }
+        }
+        return new String[] {name, eds ? (serviceName.isEmpty() ? name : serviceName) : null};
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    /** The RDS names of a listener's HTTP connection managers. */
+    static Set<String> routeNames(ByteString listener) {
+      return ROUTE_NAMES.computeIfAbsent(
+          listener,
+          bytes -> {
+            try {
+              Set<String> names = new HashSet<>();
+              for (FilterChain chain : Listener.parseFrom(bytes).getFilterChainsList()) {
+                for (Filter filter : chain.getFiltersList()) {
+                  if (HCM.equals(filter.getName()) && filter.hasTypedConfig()) {
+                    HttpConnectionManager hcm =
+                        filter.getTypedConfig().unpack(HttpConnectionManager.class);
+                    if (hcm.hasRds()) {
+                      names.add(hcm.getRds().getRouteConfigName());
+                    }
+                  }
+                }
+              }
+              return Set.copyOf(names);
+            } catch (InvalidProtocolBufferException e) {
+              throw new IllegalStateException(e);
+            }
+          });
+    }
+
+    static boolean hasWeight(WeightKey key) {
+      try {
+        RouteConfiguration config = RouteConfiguration.parseFrom(key.config());
+        String v1 = "outbound|8080|v1|" + key.host();
+        for (VirtualHost host : config.getVirtualHostsList()) {
+          if (!host.getDomainsList().contains(key.host())) {
+            continue;
+          }
+          for (Route route : host.getRoutesList()) {
+            for (WeightedCluster.ClusterWeight cluster :
+                route.getRoute().getWeightedClusters().getClustersList()) {
+              if (cluster.getName().equals(v1) && cluster.getWeight().getValue() == key.weight()) {
+                return true;
+              }
+            }
+          }
+        }
+        return false;
+      } catch (InvalidProtocolBufferException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  /** One Envoy-like sidecar on a shared channel. */
+  private final class Sidecar implements StreamObserver<DiscoveryResponse> {
+    private final int index;
+    private final ManagedChannel channel;
+    private final CountDownLatch synced;
+    private final long harnessStart;
+    private final Node node;
+    private final AtomicLongArray received = new AtomicLongArray(TYPES.length);
+    private StreamObserver<DiscoveryRequest> requests;
+    private final String[] versions = new String[TYPES.length];
+    private final String[] nonces = new String[TYPES.length];
+    private final boolean[] requested = new boolean[TYPES.length];
+    private final boolean[] acked = new boolean[TYPES.length];
+    volatile long syncedAt;
+    List<String> edsNames = List.of();
+    Set<String> routeNames = Set.of();
+    int clusterCount;
+    int listenerCount;
+    private volatile Watch watch;
+    volatile long reachedNanos;
+
+    private record Watch(int type, Predicate<Resource> arrived, long start, CountDownLatch done) {}
+
+    Sidecar(int index, ManagedChannel channel, CountDownLatch synced, long harnessStart) {
+      this.index = index;
+      this.channel = channel;
+      this.synced = synced;
+      this.harnessStart = harnessStart;
+      int service = index % services;
+      int pod = index / services % endpoints;
+      String ns = mesh.namespace(service);
+      String app = "svc-" + service;
+      String ip = MeshFixture.address(service, pod);
+      String podName = app + "-" + pod;
+      Struct.Builder labels =
+          Struct.newBuilder()
+              .putFields("app", text(app))
+              .putFields("version", text(pod % 2 == 0 ? "v1" : "v2"))
+              .putFields("security.istio.io/tlsMode", text("istio"))
+              .putFields("service.istio.io/canonical-name", text(app));
+      node =
+          Node.newBuilder()
+              .setId("sidecar~" + ip + "~" + podName + "." + ns + "~" + ns + ".svc.cluster.local")
+              .setCluster(app + "." + ns)
+              .setUserAgentName("envoy")
+              .setMetadata(
+                  Struct.newBuilder()
+                      .putFields("NAMESPACE", text(ns))
+                      .putFields("NAME", text(podName))
+                      .putFields("LABELS", Value.newBuilder().setStructValue(labels).build())
+                      .putFields("INSTANCE_IPS", text(ip))
+                      .putFields("SERVICE_ACCOUNT", text(app))
+                      .putFields("CLUSTER_ID", text("Kubernetes"))
+                      .putFields("MESH_ID", text("cluster.local"))
+                      .putFields("ISTIO_VERSION", text("1.28.0"))
+                      .putFields("INTERCEPTION_MODE", text("REDIRECT"))
+                      .putFields("WORKLOAD_NAME", text(app))
+                      .putFields("OWNER", text("kubernetes://apis/apps/v1/namespaces/" + ns)))
+              .build();
+    }
+
+    private static Value text(String value) {
+      return Value.newBuilder().setStringValue(value).build();
+    }
+
+    synchronized void connect() {
+      Arrays.fill(versions, "");
+      Arrays.fill(nonces, "");
+      Arrays.fill(requested, false);
+      Arrays.fill(acked, false);
+      edsNames = List.of();
+      routeNames = Set.of();
+      requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(this);
+      request(CDS, List.of(), true);
+    }
+
+    long[] received() {
+      long[] counts = new long[TYPES.length];
+      for (int t : TYPES) {
+        counts[t] = received.get(t);
+      }
+      return counts;
+    }
+
+    void watch(int type, Predicate<Resource> arrived, long start, CountDownLatch done) {
+      reachedNanos = 0;
+      watch = new Watch(type, arrived, start, done);
+    }
+
+    void unwatch() {
+      watch = null;
+    }
+
+    private void request(int type, List<String> names, boolean withNode) {
+      DiscoveryRequest.Builder request =
+          DiscoveryRequest.newBuilder()
+              .setTypeUrl(TYPE_URLS.get(type))
+              .setVersionInfo(versions[type])
+              .setResponseNonce(nonces[type])
+              .addAllResourceNames(names);
+      if (withNode) {
+        request.setNode(node);
+      }
+      requested[type] = true;
+      requests.onNext(request.build());
+    }
+
+    @Override
+    public synchronized void onNext(DiscoveryResponse response) {
+      int type = TYPE_URLS.indexOf(response.getTypeUrl());
+      if (type < 0) {
+        return;
+      }
+      received.incrementAndGet(type);
+      versions[type] = response.getVersionInfo();
+      nonces[type] = response.getNonce();
+      Watch current = watch;
+      if (current != null && current.type() == type && reachedNanos == 0) {
+        for (var any : response.getResourcesList()) {
+          if (current.arrived().test(new Resource(any.getTypeUrl(), any.getValue()))) {
+            reachedNanos = System.nanoTime() - current.start();
+            current.done().countDown();
+            break;
+          }
+        }
+      }
+      switch (type) {
+        case CDS -> {
+          List<String> names = new ArrayList<>();
+          for (var any : response.getResourcesList()) {
+            String eds = Decoding.edsName(any.getValue())[1];
+            if (eds != null) {
+              names.add(eds);
+            }
+          }
+          clusterCount = response.getResourcesCount();
+          request(CDS, List.of(), false);
+          if (!names.equals(edsNames) || !requested[EDS]) {
+            edsNames = List.copyOf(names);
+            request(EDS, edsNames, false);
+          }
+        }
+        case EDS -> {
+          request(EDS, edsNames, false);
+          if (!requested[LDS]) {
+            request(LDS, List.of(), false);
+          }
+        }
+        case LDS -> {
+          Set<String> names = new java.util.TreeSet<>();
+          for (var any : response.getResourcesList()) {
+            names.addAll(Decoding.routeNames(any.getValue()));
+          }
+          listenerCount = response.getResourcesCount();
+          request(LDS, List.of(), false);
+          if (!names.equals(routeNames) || !requested[RDS]) {
+            routeNames = Set.copyOf(names);
+            request(RDS, List.copyOf(names), false);
+          }
+        }
+        default -> request(RDS, List.copyOf(routeNames), false);
+      }
+      acked[type] = true;
+      if (syncedAt == 0 && acked[CDS] && acked[EDS] && acked[LDS] && acked[RDS]) {
+        syncedAt = System.nanoTime() - harnessStart;
+        synced.countDown();
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      Status status = Status.fromThrowable(t);
+      if (status.getCode() == Status.Code.RESOURCE_EXHAUSTED
+          || status.getCode() == Status.Code.UNAVAILABLE) {
+        restarts.incrementAndGet();
+        retries.schedule(
+            this::connect, 200 + ThreadLocalRandom.current().nextInt(800), TimeUnit.MILLISECONDS);
+      } else {
+        System.err.println(node.getId() + ": " + status);
+      }
+    }
+
+    @Override
+    public void onCompleted() {}
+  }
+}

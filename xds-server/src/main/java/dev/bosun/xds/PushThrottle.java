@@ -1,0 +1,148 @@
+package dev.bosun.xds;
+
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+
+/**
+ * Turns to send: at most {@code capacity} streams may have responses in flight (sent and not yet
+ * acknowledged) at once, like istiod's push throttle. gRPC queues a response in memory as soon as
+ * it is sent, so without this a connect storm of thousands of sidecars, or a push to all of them,
+ * holds every stream's full configuration in send buffers at once. A stream keeps its turn until
+ * its responses are acknowledged, it closes, or {@code ackTimeout} passes; streams waiting are
+ * served in order, those that have had a turn before ahead of new ones, so a proxy that started
+ * connecting finishes before the next one starts.
+ */
+final class PushThrottle {
+  private final int capacity;
+  private final long ackTimeoutNanos;
+  private final LongSupplier ticker;
+  private final Consumer<XdsStream<?>> resume;
+
+  /** Streams holding a turn, with when they took it. */
+  private final Map<XdsStream<?>, Long> holders = new HashMap<>();
+
+  private final LinkedHashSet<XdsStream<?>> returning = new LinkedHashSet<>();
+  private final LinkedHashSet<XdsStream<?>> fresh = new LinkedHashSet<>();
+  private long waits;
+
+  /**
+   * @param resume called (outside the throttle's lock) when a waiting stream gets its turn: it
+   *     should drain the stream
+   */
+  PushThrottle(
+      int capacity,
+      java.time.Duration ackTimeout,
+      LongSupplier ticker,
+      Consumer<XdsStream<?>> resume) {
+    this.capacity = capacity;
+    this.ackTimeoutNanos = ackTimeout.toNanos();
+    this.ticker = ticker;
+    this.resume = resume;
+  }
+
+  /**
+   * Takes (or keeps) a turn for {@code stream}; false when none is free, in which case the stream
+   * waits and is resumed when one is.
+   */
+  boolean tryHold(XdsStream<?> stream, boolean servedBefore) {
+    XdsStream<?> expired;
+    synchronized (this) {
+      long now = ticker.getAsLong();
+      if (holders.containsKey(stream)) {
+        holders.put(stream, now);
+        return true;
+      }
+      expired = holders.size() < capacity ? null : expireOne(now);
+      if (holders.size() < capacity && returning.isEmpty() && fresh.isEmpty()) {
+        holders.put(stream, now);
+        return true;
+      }
+      if (!returning.contains(stream) && !fresh.contains(stream)) {
+        (servedBefore ? returning : fresh).add(stream);
+        waits++;
+      }
+    }
+    handOn(expired);
+    return false;
+  }
+
+  /** {@code stream} has nothing in flight (or closed): its turn goes to the next one waiting. */
+  void release(XdsStream<?> stream) {
+    boolean held;
+    synchronized (this) {
+      held = holders.remove(stream) != null;
+      if (!held) {
+        returning.remove(stream);
+        fresh.remove(stream);
+      }
+    }
+    if (held) {
+      handOn(null);
+    }
+  }
+
+  /** Frees the turn of a stream that kept it past the timeout; null when none did. */
+  private XdsStream<?> expireOne(long now) {
+    Iterator<Map.Entry<XdsStream<?>, Long>> it = holders.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<XdsStream<?>, Long> holder = it.next();
+      if (now - holder.getValue() > ackTimeoutNanos) {
+        it.remove();
+        return holder.getKey();
+      }
+    }
+    return null;
+  }
+
+  /** Gives free turns to waiting streams, in order; resumes each outside the lock. */
+  private void handOn(XdsStream<?> expired) {
+    while (true) {
+      XdsStream<?> next;
+      synchronized (this) {
+        if (holders.size() >= capacity) {
+          break;
+        }
+        next = poll(returning);
+        if (next == null) {
+          next = poll(fresh);
+        }
+        if (next == null) {
+          break;
+        }
+        holders.put(next, ticker.getAsLong());
+      }
+      resume.accept(next);
+    }
+    if (expired != null) {
+      // It may still have more to send: it waits for a turn like any other.
+      resume.accept(expired);
+    }
+  }
+
+  private static XdsStream<?> poll(LinkedHashSet<XdsStream<?>> queue) {
+    Iterator<XdsStream<?>> it = queue.iterator();
+    if (!it.hasNext()) {
+      return null;
+    }
+    XdsStream<?> next = it.next();
+    it.remove();
+    return next;
+  }
+
+  synchronized int holding() {
+    return holders.size();
+  }
+
+  synchronized int waiting() {
+    return returning.size() + fresh.size();
+  }
+
+  /** How many times a stream had to wait for a turn. */
+  synchronized long waits() {
+    return waits;
+  }
+}
