@@ -16,7 +16,6 @@ import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.Route;
-import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
@@ -136,6 +135,11 @@ public final class MeshLoadHarness implements Callable<Integer> {
   @Option(names = "--edit-timeout", defaultValue = "60", description = "Seconds per change.")
   int editTimeoutSeconds;
 
+  @Option(
+      names = "--histogram",
+      description = "Print the top of Bosun's heap histogram once the sidecars are connected.")
+  boolean histogram;
+
   private final HttpClient http = HttpClient.newHttpClient();
   private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor();
   private final AtomicInteger restarts = new AtomicInteger();
@@ -248,6 +252,11 @@ public final class MeshLoadHarness implements Callable<Integer> {
         (heapConnected - heapBefore) / 1e3 / Math.max(1, perProxy.length),
         rssBytes(bosun) / 1e6);
 
+    if (histogram) {
+      System.out.println(
+          jcmd(bosun, "GC.class_histogram").lines().limit(28).reduce("", (a, b) -> a + b + "\n"));
+    }
+
     List<Long> endpointLast = new ArrayList<>();
     List<Integer> endpointUnrelated = new ArrayList<>();
     for (int i = 0; i < endpointEdits; i++) {
@@ -306,6 +315,25 @@ public final class MeshLoadHarness implements Callable<Integer> {
         routeUnrelated,
         routeListeners);
 
+    // The heap above includes the configuration shared by all sidecars; what each one adds is
+    // measured by closing half of them.
+    long heapAll = heapAfterGc(bosun);
+    List<Sidecar> leaving = sidecars.subList(0, sidecars.size() / 2);
+    leaving.forEach(Sidecar::disconnect);
+    Thread.sleep(3000);
+    long heapHalf = heapAfterGc(bosun);
+    System.out.printf(
+        "bosun heap after GC: %.0f MB with %d sidecars, %.0f MB after %d disconnected: %.1f KB"
+            + " per additional sidecar%n",
+        heapAll / 1e6,
+        sidecars.size(),
+        heapHalf / 1e6,
+        leaving.size(),
+        (heapAll - heapHalf) / 1e3 / Math.max(1, leaving.size()));
+    System.out.printf(
+        "this harness (the simulated sidecars) used %.1f CPU-s in all%n",
+        ProcessHandle.current().info().totalCpuDuration().map(Duration::toNanos).orElse(0L) / 1e9);
+
     channels.forEach(ManagedChannel::shutdownNow);
     bosun.destroy();
     bosun.waitFor(30, TimeUnit.SECONDS);
@@ -359,7 +387,6 @@ public final class MeshLoadHarness implements Callable<Integer> {
       sent.add(delta);
     }
     live.forEach(Sidecar::unwatch);
-    Decoding.WEIGHTS.clear();
     return new Change(last, sent);
   }
 
@@ -456,15 +483,7 @@ public final class MeshLoadHarness implements Callable<Integer> {
 
   /** Bosun's heap in use after a full GC, from its own {@code jvm_memory_used_bytes} meters. */
   private long heapAfterGc(Process bosun) throws Exception {
-    Process gc =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-                Long.toString(bosun.pid()),
-                "GC.run")
-            .redirectErrorStream(true)
-            .start();
-    gc.getInputStream().readAllBytes();
-    gc.waitFor(60, TimeUnit.SECONDS);
+    jcmd(bosun, "GC.run");
     long used = 0;
     for (String line : get("/metrics").body().split("\n")) {
       if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
@@ -472,6 +491,19 @@ public final class MeshLoadHarness implements Callable<Integer> {
       }
     }
     return used;
+  }
+
+  private static String jcmd(Process target, String command) throws Exception {
+    Process jcmd =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(target.pid()),
+                command)
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    jcmd.waitFor(60, TimeUnit.SECONDS);
+    return output;
   }
 
   private static long cpuNanos(Process process) {
@@ -535,18 +567,13 @@ public final class MeshLoadHarness implements Callable<Integer> {
       if (!route.equals(Decoding.firstString(value))) {
         return false;
       }
-      return Decoding.WEIGHTS.computeIfAbsent(
-          new WeightKey(value, host, weight), key -> Decoding.hasWeight(key));
+      return Decoding.hasWeight(value, host, weight);
     }
   }
-
-  private record WeightKey(ByteString config, String host, int weight) {}
 
   /** Decoding shared by all sidecars: most of them are sent byte-identical resources. */
   private static final class Decoding {
     static final Map<ByteString, Set<String>> ROUTE_NAMES = new ConcurrentHashMap<>();
-    static final Map<ByteString, String[]> EDS_NAME = new ConcurrentHashMap<>();
-    static final Map<WeightKey, Boolean> WEIGHTS = new ConcurrentHashMap<>();
 
     /** Field 1 of a message when it is a string (a Cluster's, assignment's or config's name). */
     static String firstString(ByteString message) {
@@ -564,10 +591,6 @@ public final class MeshLoadHarness implements Callable<Integer> {
      * eds_cluster_config.service_name, else its name); the second element is null otherwise.
      */
     static String[] edsName(ByteString cluster) {
-      return EDS_NAME.computeIfAbsent(cluster, Decoding::scanCluster);
-    }
-
-    private static String[] scanCluster(ByteString cluster) {
       try {
         CodedInputStream in = cluster.newCodedInput();
         String name = "";
@@ -625,27 +648,52 @@ public final class MeshLoadHarness implements Callable<Integer> {
           });
     }
 
-    static boolean hasWeight(WeightKey key) {
+    /**
+     * Walks the virtual hosts (field 2) of a route configuration without decoding them, and decodes
+     * only the one whose domains (field 2 of a virtual host) name {@code host}.
+     */
+    static boolean hasWeight(ByteString config, String host, int weight) {
       try {
-        RouteConfiguration config = RouteConfiguration.parseFrom(key.config());
-        String v1 = "outbound|8080|v1|" + key.host();
-        for (VirtualHost host : config.getVirtualHostsList()) {
-          if (!host.getDomainsList().contains(key.host())) {
+        CodedInputStream in = config.newCodedInput();
+        in.enableAliasing(true);
+        String v1 = "outbound|8080|v1|" + host;
+        for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+          if (tag != (2 << 3 | 2)) {
+            in.skipField(tag);
             continue;
           }
-          for (Route route : host.getRoutesList()) {
+          ByteString virtualHost = in.readBytes();
+          if (!hasDomain(virtualHost, host)) {
+            continue;
+          }
+          for (Route route : VirtualHost.parseFrom(virtualHost).getRoutesList()) {
             for (WeightedCluster.ClusterWeight cluster :
                 route.getRoute().getWeightedClusters().getClustersList()) {
-              if (cluster.getName().equals(v1) && cluster.getWeight().getValue() == key.weight()) {
+              if (cluster.getName().equals(v1) && cluster.getWeight().getValue() == weight) {
                 return true;
               }
             }
           }
+          return false;
         }
         return false;
-      } catch (InvalidProtocolBufferException e) {
+      } catch (IOException e) {
         throw new IllegalStateException(e);
       }
+    }
+
+    private static boolean hasDomain(ByteString virtualHost, String host) throws IOException {
+      CodedInputStream in = virtualHost.newCodedInput();
+      for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+        if (tag == (2 << 3 | 2)) {
+          if (in.readStringRequireUtf8().equals(host)) {
+            return true;
+          }
+        } else {
+          in.skipField(tag);
+        }
+      }
+      return false;
     }
   }
 
@@ -818,8 +866,18 @@ public final class MeshLoadHarness implements Callable<Integer> {
       }
     }
 
+    private volatile boolean leaving;
+
+    synchronized void disconnect() {
+      leaving = true;
+      requests.onCompleted();
+    }
+
     @Override
     public void onError(Throwable t) {
+      if (leaving) {
+        return;
+      }
       Status status = Status.fromThrowable(t);
       if (status.getCode() == Status.Code.RESOURCE_EXHAUSTED
           || status.getCode() == Status.Code.UNAVAILABLE) {

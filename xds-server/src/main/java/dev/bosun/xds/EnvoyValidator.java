@@ -1,15 +1,21 @@
 package dev.bosun.xds;
 
+import com.google.common.cache.Cache;
+import com.google.common.cache.CacheBuilder;
 import com.google.protobuf.Any;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
-import io.envoyproxy.pgv.ReflectiveValidatorIndex;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.pgv.ValidationException;
+import io.envoyproxy.pgv.Validator;
+import io.envoyproxy.pgv.ValidatorImpl;
 import io.envoyproxy.pgv.ValidatorIndex;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -21,7 +27,24 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class EnvoyValidator {
   private static final String TYPE_PREFIX = "type.googleapis.com/";
 
-  private final ValidatorIndex index = new ReflectiveValidatorIndex();
+  /**
+   * Messages that recur across many resources (the same virtual host or route in the route
+   * configurations of every namespace): once one has passed, an equal one is not checked again.
+   */
+  private static final Set<Class<?>> MEMOIZED = Set.of(VirtualHost.class, Route.class);
+
+  private final Cache<Message, Boolean> passedConstraints = passed();
+  private final Cache<Message, Boolean> passedPacked = passed();
+
+  /** Bounded by the encoded size of what it remembers, least recently used first out. */
+  private static Cache<Message, Boolean> passed() {
+    return CacheBuilder.newBuilder()
+        .maximumWeight(16L << 20)
+        .<Message, Boolean>weigher((message, passed) -> 64 + message.getSerializedSize())
+        .build();
+  }
+
+  private final ValidatorIndex index = new MemoizingIndex();
   private final Map<String, Optional<Class<? extends Message>>> types = new ConcurrentHashMap<>();
 
   /** The first violation, as {@code <field>: <reason>}, or empty when the resource is valid. */
@@ -77,7 +100,58 @@ public final class EnvoyValidator {
         }
       }
     } else if (value instanceof Message message && !(value instanceof com.google.protobuf.Struct)) {
+      boolean memoized = MEMOIZED.contains(message.getClass());
+      if (memoized && passedPacked.getIfPresent(message) != null) {
+        return;
+      }
       findPacked(message, path);
+      if (memoized) {
+        passedPacked.put(message, Boolean.TRUE);
+      }
+    }
+  }
+
+  /**
+   * PGV's validators, found as its reflective index finds them (the class {@code <top-level
+   * message>Validator} generated beside each message), with the recurring messages remembered once
+   * they pass. Nested messages are checked through this index too, so memoising reaches them.
+   */
+  private final class MemoizingIndex implements ValidatorIndex {
+    private final Map<Class<?>, Validator<?>> validators = new ConcurrentHashMap<>();
+
+    @Override
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    public <T> Validator<T> validatorFor(Class clazz) {
+      return (Validator<T>) validators.computeIfAbsent(clazz, this::find);
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private Validator<?> find(Class<?> clazz) {
+      Class<?> top = clazz;
+      while (top.getEnclosingClass() != null) {
+        top = top.getEnclosingClass();
+      }
+      ValidatorImpl impl;
+      try {
+        impl =
+            (ValidatorImpl)
+                clazz
+                    .getClassLoader()
+                    .loadClass(top.getName() + "Validator")
+                    .getDeclaredMethod("validatorFor", Class.class)
+                    .invoke(null, clazz);
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        return Validator.ALWAYS_VALID; // no constraints generated for this message
+      }
+      if (!MEMOIZED.contains(clazz)) {
+        return proto -> impl.assertValid(proto, this);
+      }
+      return proto -> {
+        if (passedConstraints.getIfPresent(proto) == null) {
+          impl.assertValid(proto, this);
+          passedConstraints.put((Message) proto, Boolean.TRUE);
+        }
+      };
     }
   }
 

@@ -1,24 +1,30 @@
 package dev.bosun.xds;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
- * Turns to send: at most {@code capacity} streams may have responses in flight (sent and not yet
- * acknowledged) at once, like istiod's push throttle. gRPC queues a response in memory as soon as
- * it is sent, so without this a connect storm of thousands of sidecars, or a push to all of them,
- * holds every stream's full configuration in send buffers at once. A stream keeps its turn until
- * its responses are acknowledged, it closes, or {@code ackTimeout} passes; streams waiting are
- * served in order, those that have had a turn before ahead of new ones, so a proxy that started
- * connecting finishes before the next one starts.
+ * Turns to send: at most {@code capacity} streams may be sending at once, like istiod's push
+ * throttle. gRPC queues a response in memory as soon as it is sent, so without this a connect storm
+ * of thousands of sidecars, or a push to all of them, holds every stream's full configuration in
+ * send buffers at once. A stream keeps its turn until gRPC has written out what it queued (the
+ * stream is ready again), it closes, or {@code turnTimeout} passes; streams waiting are served in
+ * order, those that have had a turn before ahead of new ones, so a proxy that started connecting
+ * finishes before the next one starts.
  */
 final class PushThrottle {
   private final int capacity;
-  private final long ackTimeoutNanos;
+  private final long turnTimeoutNanos;
   private final LongSupplier ticker;
   private final Consumer<XdsStream<?>> resume;
 
@@ -29,17 +35,28 @@ final class PushThrottle {
   private final LinkedHashSet<XdsStream<?>> fresh = new LinkedHashSet<>();
   private long waits;
 
+  /** Checks for expired turns while streams wait; daemon, one thread. */
+  private final ScheduledExecutorService sweeper =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread thread = new Thread(r, "bosun-xds-turns");
+            thread.setDaemon(true);
+            return thread;
+          });
+
+  private boolean sweepScheduled;
+
   /**
    * @param resume called (outside the throttle's lock) when a waiting stream gets its turn: it
    *     should drain the stream
    */
   PushThrottle(
       int capacity,
-      java.time.Duration ackTimeout,
+      java.time.Duration turnTimeout,
       LongSupplier ticker,
       Consumer<XdsStream<?>> resume) {
     this.capacity = capacity;
-    this.ackTimeoutNanos = ackTimeout.toNanos();
+    this.turnTimeoutNanos = turnTimeout.toNanos();
     this.ticker = ticker;
     this.resume = resume;
   }
@@ -65,9 +82,48 @@ final class PushThrottle {
         (servedBefore ? returning : fresh).add(stream);
         waits++;
       }
+      scheduleSweep();
     }
     handOn(expired);
     return false;
+  }
+
+  /** While streams wait, looks for turns held past the timeout (holders that stopped reading). */
+  private void scheduleSweep() {
+    if (sweepScheduled) {
+      return;
+    }
+    sweepScheduled = true;
+    try {
+      sweeper.schedule(this::sweep, turnTimeoutNanos / 2 + 1, TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException closed) {
+      sweepScheduled = false;
+    }
+  }
+
+  private void sweep() {
+    List<XdsStream<?>> expired = new ArrayList<>();
+    synchronized (this) {
+      sweepScheduled = false;
+      long now = ticker.getAsLong();
+      Iterator<Map.Entry<XdsStream<?>, Long>> it = holders.entrySet().iterator();
+      while (it.hasNext()) {
+        Map.Entry<XdsStream<?>, Long> holder = it.next();
+        if (now - holder.getValue() > turnTimeoutNanos) {
+          it.remove();
+          expired.add(holder.getKey());
+        }
+      }
+      if (!returning.isEmpty() || !fresh.isEmpty()) {
+        scheduleSweep();
+      }
+    }
+    handOn(null);
+    expired.forEach(resume);
+  }
+
+  void close() {
+    sweeper.shutdownNow();
   }
 
   /** {@code stream} has nothing in flight (or closed): its turn goes to the next one waiting. */
@@ -90,7 +146,7 @@ final class PushThrottle {
     Iterator<Map.Entry<XdsStream<?>, Long>> it = holders.entrySet().iterator();
     while (it.hasNext()) {
       Map.Entry<XdsStream<?>, Long> holder = it.next();
-      if (now - holder.getValue() > ackTimeoutNanos) {
+      if (now - holder.getValue() > turnTimeoutNanos) {
         it.remove();
         return holder.getKey();
       }

@@ -4,22 +4,27 @@ import com.google.common.cache.Cache;
 import com.google.common.cache.CacheBuilder;
 import com.google.common.hash.Hashing;
 import com.google.protobuf.Any;
+import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
 import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Checks generated messages against Envoy's field constraints and packs into {@link Any}s and
  * versions them by content. Equal messages (from any proxy's generation) are packed once and share
- * their bytes; the cache forgets everything when it grows past its bound, which only costs a
- * re-serialisation.
+ * their bytes. The cache is bounded by the encoded size it holds, least recently used first out
+ * (resources of superseded snapshots), which only costs a re-serialisation.
  */
 final class ResourceEncoder {
-  private static final int MAX_ENTRIES = 200_000;
+  /** Encoded bytes the cache may hold; the messages it is keyed by take a few times more. */
+  private static final long MAX_ENCODED_BYTES = 128L << 20;
 
-  private final ConcurrentHashMap<Message, Encoded> cache = new ConcurrentHashMap<>();
+  private final Cache<Message, Encoded> cache =
+      CacheBuilder.newBuilder()
+          .maximumWeight(MAX_ENCODED_BYTES)
+          .<Message, Encoded>weigher((message, encoded) -> 64 + encoded.any().getValue().size())
+          .build();
   private final EnvoyValidator validator = new EnvoyValidator();
 
   /** Encoded sets by the identity of the generated map; gone once the generator forgets it. */
@@ -33,9 +38,9 @@ final class ResourceEncoder {
   private record Encoded(Any any, String version, String problem, EncodedResource resource) {}
 
   EncodedResource encode(String name, Message message) {
-    Encoded encoded = cache.get(message);
+    Encoded encoded = cache.getIfPresent(message);
     if (encoded == null) {
-      Any any = Any.pack(message);
+      Any any = pack(message);
       String version =
           Hashing.murmur3_128()
               .hashBytes(any.getValue().asReadOnlyByteBuffer())
@@ -44,10 +49,7 @@ final class ResourceEncoder {
       String problem = validator.check(message).orElse(null);
       encoded =
           new Encoded(any, version, problem, new EncodedResource(name, any, version, problem));
-      if (cache.size() >= MAX_ENTRIES) {
-        cache.clear();
-      }
-      Encoded raced = cache.putIfAbsent(message, encoded);
+      Encoded raced = cache.asMap().putIfAbsent(message, encoded);
       if (raced != null) {
         encoded = raced;
       }
@@ -82,7 +84,21 @@ final class ResourceEncoder {
     return shared;
   }
 
+  /**
+   * Type URLs as bytes, so writing a response does not encode the same string once per resource.
+   */
+  private final Map<String, ByteString> typeUrls = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** As {@link Any#pack}, with the type URL held as bytes. */
+  private Any pack(Message message) {
+    ByteString typeUrl =
+        typeUrls.computeIfAbsent(
+            message.getDescriptorForType().getFullName(),
+            name -> ByteString.copyFromUtf8("type.googleapis.com/" + name));
+    return Any.newBuilder().setTypeUrlBytes(typeUrl).setValue(message.toByteString()).build();
+  }
+
   int size() {
-    return cache.size();
+    return (int) cache.size();
   }
 }

@@ -14,21 +14,25 @@ import java.util.Set;
  * private base only once they outnumber a quarter of it.
  */
 final class ResourceView {
-  static final ResourceView EMPTY = new ResourceView(Map.of(), Map.of());
+  static final ResourceView EMPTY = new ResourceView(Map.of(), Map.of(), 0);
 
   private final Map<String, EncodedResource> base;
 
   /** Changes on top of {@link #base}: a null value removes the name. */
   private final Map<String, EncodedResource> changes;
 
-  private ResourceView(Map<String, EncodedResource> base, Map<String, EncodedResource> changes) {
+  private final int size;
+
+  private ResourceView(
+      Map<String, EncodedResource> base, Map<String, EncodedResource> changes, int size) {
     this.base = base;
     this.changes = changes;
+    this.size = size;
   }
 
   /** Exactly {@code resources}, which the caller no longer modifies (it may be shared). */
   static ResourceView of(Map<String, EncodedResource> resources) {
-    return new ResourceView(resources, Map.of());
+    return new ResourceView(resources, Map.of(), resources.size());
   }
 
   EncodedResource get(String name) {
@@ -60,7 +64,7 @@ final class ResourceView {
   }
 
   int size() {
-    return changes.isEmpty() ? base.size() : names().size();
+    return size;
   }
 
   /** This view with {@code resources} added or replaced. */
@@ -69,26 +73,32 @@ final class ResourceView {
       return this;
     }
     Map<String, EncodedResource> next = new HashMap<>(changes);
-    next.putAll(resources);
-    return compacted(next);
+    int nextSize = size;
+    for (Map.Entry<String, EncodedResource> resource : resources.entrySet()) {
+      if (get(resource.getKey()) == null) {
+        nextSize++;
+      }
+      next.put(resource.getKey(), resource.getValue());
+    }
+    return compacted(next, nextSize);
   }
 
   /** This view without {@code names}. */
   ResourceView without(Collection<String> names) {
     Map<String, EncodedResource> next = new HashMap<>(changes);
-    boolean any = false;
+    int nextSize = size;
     for (String name : names) {
-      if (get(name) != null) {
+      if (next.containsKey(name) ? next.get(name) != null : base.get(name) != null) {
         next.put(name, null);
-        any = true;
+        nextSize--;
       }
     }
-    return any ? compacted(next) : this;
+    return nextSize == size ? this : compacted(next, nextSize);
   }
 
-  private ResourceView compacted(Map<String, EncodedResource> next) {
+  private ResourceView compacted(Map<String, EncodedResource> next, int nextSize) {
     if (next.size() <= Math.max(16, base.size() / 4)) {
-      return new ResourceView(base, next);
+      return new ResourceView(base, next, nextSize);
     }
     Map<String, EncodedResource> merged = new HashMap<>(base);
     next.forEach(
@@ -99,6 +109,6 @@ final class ResourceView {
             merged.put(name, resource);
           }
         });
-    return new ResourceView(merged, Map.of());
+    return new ResourceView(merged, Map.of(), merged.size());
   }
 }

@@ -161,7 +161,7 @@ final class SotwStream extends XdsStream<DiscoveryResponse>
       return false;
     }
     send(state, changed.values(), startNanos);
-    state.willHave(changed);
+    sent(state, desired, changed);
     return false;
   }
 

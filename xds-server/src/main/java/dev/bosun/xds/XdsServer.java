@@ -76,7 +76,7 @@ public final class XdsServer implements AutoCloseable {
     this.throttle =
         new PushThrottle(
             settings.pushConcurrency(),
-            settings.ackTimeout(),
+            settings.turnTimeout(),
             ticker,
             stream -> schedule(stream::drain));
     Gauge.builder("bosun_xds_sending_streams", throttle, PushThrottle::holding)
@@ -497,6 +497,7 @@ public final class XdsServer implements AutoCloseable {
   @Override
   public void close() {
     shuttingDown = true;
+    throttle.close();
     for (XdsStream<?> stream : List.copyOf(streams.values())) {
       stream.fail(Status.UNAVAILABLE.withDescription("server shutting down; reconnect"));
     }

@@ -10,11 +10,11 @@ import java.time.Duration;
  * timeout, a maximum connection age so replicas rebalance, 25 new streams per second, and at most
  * 100 streams sending at once ({@code PILOT_PUSH_THROTTLE}).
  *
- * @param pushConcurrency how many streams may have responses in flight (sent, not yet acknowledged)
- *     at once; the others wait their turn in order, which bounds the memory a connect storm or a
- *     mesh-wide push holds in send buffers
- * @param ackTimeout how long a stream keeps its turn waiting for an acknowledgement before it is
- *     passed on (a client that never acknowledges costs only itself)
+ * @param pushConcurrency how many streams may be sending at once (a response generated and not yet
+ *     written out by gRPC); the others wait their turn in order, which bounds the memory a connect
+ *     storm or a mesh-wide push holds in send buffers
+ * @param turnTimeout how long a stream keeps its turn while its client does not read before the
+ *     turn is passed on (a client that stops reading costs only itself)
  */
 public record XdsServerSettings(
     InetSocketAddress address,
@@ -27,16 +27,16 @@ public record XdsServerSettings(
     int newStreamBurst,
     int pushThreads,
     int pushConcurrency,
-    Duration ackTimeout) {
+    Duration turnTimeout) {
 
   public XdsServerSettings {
-    requireNonNull(ackTimeout, "ackTimeout");
-    if (pushConcurrency <= 0 || ackTimeout.isNegative() || ackTimeout.isZero()) {
+    requireNonNull(turnTimeout, "turnTimeout");
+    if (pushConcurrency <= 0 || turnTimeout.isNegative() || turnTimeout.isZero()) {
       throw new IllegalArgumentException(
-          "pushConcurrency, ackTimeout: "
+          "pushConcurrency, turnTimeout: "
               + pushConcurrency
               + ", "
-              + ackTimeout
+              + turnTimeout
               + " (expected: both > 0)");
     }
     requireNonNull(address, "address");
@@ -89,10 +89,10 @@ public record XdsServerSettings(
         burst,
         pushThreads,
         pushConcurrency,
-        ackTimeout);
+        turnTimeout);
   }
 
-  public XdsServerSettings withPushConcurrency(int streams, Duration ackTimeout) {
+  public XdsServerSettings withPushConcurrency(int streams, Duration turnTimeout) {
     return new XdsServerSettings(
         address,
         keepAliveTime,
@@ -104,7 +104,7 @@ public record XdsServerSettings(
         newStreamBurst,
         pushThreads,
         streams,
-        ackTimeout);
+        turnTimeout);
   }
 
   public XdsServerSettings withMaxConnectionAge(Duration age) {
@@ -119,6 +119,6 @@ public record XdsServerSettings(
         newStreamBurst,
         pushThreads,
         pushConcurrency,
-        ackTimeout);
+        turnTimeout);
   }
 }

@@ -151,20 +151,7 @@ abstract class XdsStream<R> {
       state.ack(nonce);
       server.acked(this, state);
     }
-    if (pending.isEmpty() && !awaitingAck()) {
-      server.throttle().release(this);
-    }
     return true;
-  }
-
-  /** Whether a response sent on this stream is not yet acknowledged or rejected. */
-  private boolean awaitingAck() {
-    for (TypeState state : types.values()) {
-      if (!state.lastSentNonce.isEmpty() && !state.lastSentNonce.equals(state.lastAckedNonce)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /**
@@ -278,10 +265,15 @@ abstract class XdsStream<R> {
     server.schedule(this::drain);
   }
 
+  /** gRPC has written what was queued: the turn is passed on, or the rest is sent. */
   private void onReady() {
     boolean schedule;
     synchronized (this) {
-      schedule = !pending.isEmpty() && !drainScheduled && !closed;
+      if (pending.isEmpty()) {
+        server.throttle().release(this);
+        return;
+      }
+      schedule = !drainScheduled && !closed;
       drainScheduled |= schedule;
     }
     if (schedule) {
@@ -309,7 +301,8 @@ abstract class XdsStream<R> {
     try {
       sendPending();
     } finally {
-      if (pending.isEmpty() && !awaitingAck()) {
+      // While gRPC still buffers what was sent, the stream keeps its turn (onReady passes it on).
+      if (pending.isEmpty() && responses.isReady()) {
         server.throttle().release(this);
       }
     }
@@ -402,10 +395,13 @@ abstract class XdsStream<R> {
   /** Resources of {@code desired} whose version differs from what the proxy has. */
   static Map<String, EncodedResource> changed(
       TypeState state, Map<String, EncodedResource> desired) {
-    Map<String, EncodedResource> changed = new TreeMap<>();
     if (state.hasExactly(desired)) {
-      return changed;
+      return Map.of();
     }
+    if (state.size() == 0) {
+      return desired; // everything is new
+    }
+    Map<String, EncodedResource> changed = new TreeMap<>();
     desired.forEach(
         (name, resource) -> {
           EncodedResource has = state.has(name);
@@ -414,6 +410,19 @@ abstract class XdsStream<R> {
           }
         });
     return changed;
+  }
+
+  /**
+   * Records that the proxy was sent {@code changed} of {@code desired}: when that leaves it with
+   * exactly {@code desired}, the (shared) desired set itself becomes its state, not a copy.
+   */
+  static void sent(
+      TypeState state, Map<String, EncodedResource> desired, Map<String, EncodedResource> changed) {
+    if (changed.size() == desired.size() && desired.keySet().containsAll(state.hasNames())) {
+      state.willHaveExactly(desired);
+    } else {
+      state.willHave(changed);
+    }
   }
 
   /** For debugging: every type's state. */

@@ -10,6 +10,11 @@ import io.envoyproxy.envoy.config.core.v3.ConfigSource;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
@@ -34,6 +39,35 @@ class EnvoyValidatorTest {
             .build();
     assertThat(validator.check(cluster))
         .hasValueSatisfying(problem -> assertThat(problem).contains("connect_timeout"));
+  }
+
+  @Test
+  void recurringVirtualHosts_areCheckedOnce_butAnInvalidOneIsStillCaught() {
+    VirtualHost valid =
+        VirtualHost.newBuilder()
+            .setName("a:80")
+            .addDomains("a")
+            .addRoutes(
+                Route.newBuilder()
+                    .setMatch(RouteMatch.newBuilder().setPrefix("/"))
+                    .setRoute(RouteAction.newBuilder().setCluster("outbound|80||a")))
+            .build();
+    VirtualHost noDomains = valid.toBuilder().setName("b:80").clearDomains().build();
+    RouteConfiguration first =
+        RouteConfiguration.newBuilder().setName("80").addVirtualHosts(valid).build();
+    RouteConfiguration second =
+        RouteConfiguration.newBuilder()
+            .setName("80")
+            .addVirtualHosts(valid.toBuilder().build())
+            .addVirtualHosts(noDomains)
+            .build();
+
+    assertThat(validator.check(first)).isEmpty();
+    assertThat(validator.check(second))
+        .hasValueSatisfying(problem -> assertThat(problem).contains("domains"));
+    assertThat(validator.check(RouteConfiguration.newBuilder().addVirtualHosts(noDomains).build()))
+        .as("a host that failed is not remembered as passed")
+        .isPresent();
   }
 
   private static Listener listenerWith(HttpConnectionManager manager) {

@@ -84,11 +84,21 @@ final class MeshOptions {
           "New xDS streams accepted per second; more get RESOURCE_EXHAUSTED and retry (default: ${DEFAULT-VALUE}).")
   double xdsStreamRate;
 
+  @Option(
+      names = "--xds-push-concurrency",
+      defaultValue = "100",
+      description =
+          "Streams that may be sending at once; the others wait their turn, which bounds the memory"
+              + " a connect storm or a mesh-wide push holds in send buffers (default: ${DEFAULT-VALUE},"
+              + " as istiod's PILOT_PUSH_THROTTLE).")
+  int xdsPushConcurrency;
+
   dev.bosun.xds.XdsServerSettings xdsSettings() {
     return dev.bosun.xds.XdsServerSettings.defaults(
             new java.net.InetSocketAddress(xdsAddress, xdsPort))
         .withMaxConnectionAge(maxConnectionAge)
-        .withStreamRate(xdsStreamRate, (int) Math.max(1, Math.ceil(xdsStreamRate * 4)));
+        .withStreamRate(xdsStreamRate, (int) Math.max(1, Math.ceil(xdsStreamRate * 4)))
+        .withPushConcurrency(xdsPushConcurrency, java.time.Duration.ofSeconds(5));
   }
 
   MeshSettings settings() {

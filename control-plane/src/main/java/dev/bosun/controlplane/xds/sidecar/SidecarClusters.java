@@ -25,6 +25,8 @@ import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -247,24 +249,51 @@ public final class SidecarClusters implements TypeGenerator {
     if (proxy.ip().isEmpty() && proxy.instanceIps().isEmpty()) {
       return ports;
     }
-    for (MeshService service : snapshot.services().values()) {
-      if (service.origin() != MeshService.Origin.KUBERNETES
-          || !service.namespace().equals(proxy.namespace())) {
+    Map<String, List<OwnEndpoint>> byAddress = endpointsByAddress(snapshot);
+    List<OwnEndpoint> own = new ArrayList<>(byAddress.getOrDefault(proxy.ip(), List.of()));
+    for (String address : proxy.instanceIps()) {
+      if (!address.equals(proxy.ip())) {
+        own.addAll(byAddress.getOrDefault(address, List.of()));
+      }
+    }
+    // In service order, then endpoint order: the first service to claim a target port wins.
+    own.sort(Comparator.comparingInt(OwnEndpoint::order));
+    for (OwnEndpoint entry : own) {
+      if (!entry.service().namespace().equals(proxy.namespace())) {
         continue;
       }
-      for (Endpoint endpoint : snapshot.endpoints(service.hostname())) {
-        if (!proxy.hasAddress(endpoint.address())) {
-          continue;
-        }
-        for (ServicePort port : service.ports()) {
-          Integer target = endpoint.ports().get(port.name());
-          if (target != null) {
-            ports.putIfAbsent(target, port);
-          }
+      for (ServicePort port : entry.service().ports()) {
+        Integer target = entry.endpoint().ports().get(port.name());
+        if (target != null) {
+          ports.putIfAbsent(target, port);
         }
       }
     }
     return ports;
+  }
+
+  /** An endpoint of a Kubernetes service, with its position in the snapshot's iteration order. */
+  private record OwnEndpoint(int order, MeshService service, Endpoint endpoint) {}
+
+  /** The endpoints of Kubernetes services by address, built once per snapshot. */
+  private static Map<String, List<OwnEndpoint>> endpointsByAddress(MeshSnapshot snapshot) {
+    return snapshot.derived(
+        List.of("kubernetes-endpoints-by-address"),
+        () -> {
+          Map<String, List<OwnEndpoint>> byAddress = new HashMap<>();
+          int order = 0;
+          for (MeshService service : snapshot.services().values()) {
+            if (service.origin() != MeshService.Origin.KUBERNETES) {
+              continue;
+            }
+            for (Endpoint endpoint : snapshot.endpoints(service.hostname())) {
+              byAddress
+                  .computeIfAbsent(endpoint.address(), a -> new ArrayList<>())
+                  .add(new OwnEndpoint(order++, service, endpoint));
+            }
+          }
+          return byAddress;
+        });
   }
 
   private static LbEndpoint lbEndpoint(String address, int port) {
