@@ -271,8 +271,12 @@ public final class MeshLoadHarness implements Callable<Integer> {
               () -> writeService(service, endpoints + 1));
       endpointLast.add(change.lastNanos);
       endpointUnrelated.add(change.unrelated(CDS, LDS, RDS));
-      writeService(service, endpoints);
-      settle();
+      // The next change starts once this one is undone everywhere, so their pushes never overlap.
+      change(
+          sidecars,
+          resource -> resource.clusterWithout(cluster, address),
+          EDS,
+          () -> writeService(service, endpoints));
     }
     long[] endpointSorted = endpointLast.stream().mapToLong(Long::longValue).sorted().toArray();
     System.out.printf(
@@ -300,8 +304,11 @@ public final class MeshLoadHarness implements Callable<Integer> {
       routeLast.add(change.lastNanos);
       routeUnrelated.add(change.unrelated(CDS, EDS));
       routeListeners.add(change.unrelated(LDS));
-      writeVirtualService(vs, 90);
-      settle();
+      change(
+          sidecars,
+          resource -> resource.weight("8080", host, 90),
+          RDS,
+          () -> writeVirtualService(vs, 90));
     }
     long[] routeSorted = routeLast.stream().mapToLong(Long::longValue).sorted().toArray();
     System.out.printf(
@@ -388,11 +395,6 @@ public final class MeshLoadHarness implements Callable<Integer> {
     }
     live.forEach(Sidecar::unwatch);
     return new Change(last, sent);
-  }
-
-  /** Waits for the reverting write to reach Bosun and its pushes to drain. */
-  private static void settle() throws InterruptedException {
-    Thread.sleep(1500);
   }
 
   @FunctionalInterface
@@ -539,8 +541,18 @@ public final class MeshLoadHarness implements Callable<Integer> {
   private record Resource(String typeUrl, ByteString value) {
     /** Whether this is the named ClusterLoadAssignment and it holds {@code address}. */
     boolean cluster(String cluster, String address) {
+      return Boolean.TRUE.equals(holds(cluster, address));
+    }
+
+    /** Whether this is the named ClusterLoadAssignment and it lacks {@code address}. */
+    boolean clusterWithout(String cluster, String address) {
+      return Boolean.FALSE.equals(holds(cluster, address));
+    }
+
+    /** Whether the named assignment holds {@code address}; null when this is another resource. */
+    private Boolean holds(String cluster, String address) {
       if (!cluster.equals(Decoding.firstString(value))) {
-        return false;
+        return null;
       }
       try {
         ClusterLoadAssignment assignment = ClusterLoadAssignment.parseFrom(value);
