@@ -93,12 +93,21 @@ final class MeshOptions {
               + " as istiod's PILOT_PUSH_THROTTLE).")
   int xdsPushConcurrency;
 
+  @Option(
+      names = "--xds-turn-timeout",
+      defaultValue = "5s",
+      converter = DurationConverter.class,
+      description =
+          "How long a stream whose client stops reading keeps its turn to send before the next"
+              + " stream gets it (default: ${DEFAULT-VALUE}).")
+  Duration xdsTurnTimeout;
+
   dev.bosun.xds.XdsServerSettings xdsSettings() {
     return dev.bosun.xds.XdsServerSettings.defaults(
             new java.net.InetSocketAddress(xdsAddress, xdsPort))
         .withMaxConnectionAge(maxConnectionAge)
         .withStreamRate(xdsStreamRate, (int) Math.max(1, Math.ceil(xdsStreamRate * 4)))
-        .withPushConcurrency(xdsPushConcurrency, java.time.Duration.ofSeconds(5));
+        .withPushConcurrency(xdsPushConcurrency, xdsTurnTimeout);
   }
 
   MeshSettings settings() {
