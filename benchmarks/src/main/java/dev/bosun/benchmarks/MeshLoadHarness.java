@@ -1,24 +1,11 @@
 package dev.bosun.benchmarks;
 
 import com.fasterxml.jackson.databind.ObjectWriter;
-import com.google.protobuf.ByteString;
-import com.google.protobuf.CodedInputStream;
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import dev.bosun.crd.IstioJson;
 import dev.bosun.xds.XdsTypes;
 import io.envoyproxy.envoy.config.core.v3.Node;
-import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
-import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
-import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
-import io.envoyproxy.envoy.config.listener.v3.Filter;
-import io.envoyproxy.envoy.config.listener.v3.FilterChain;
-import io.envoyproxy.envoy.config.listener.v3.Listener;
-import io.envoyproxy.envoy.config.route.v3.Route;
-import io.envoyproxy.envoy.config.route.v3.VirtualHost;
-import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
@@ -39,12 +26,9 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -82,7 +66,6 @@ public final class MeshLoadHarness implements Callable<Integer> {
   private static final int EDS = 1;
   private static final int LDS = 2;
   private static final int RDS = 3;
-  private static final String HCM = "envoy.filters.network.http_connection_manager";
 
   @Option(names = "--proxies", defaultValue = "2000", description = "Simulated sidecars.")
   int proxies;
@@ -369,7 +352,7 @@ public final class MeshLoadHarness implements Callable<Integer> {
    * sent.
    */
   private Change change(
-      List<Sidecar> sidecars, Predicate<Resource> arrived, int type, IoAction edit)
+      List<Sidecar> sidecars, Predicate<SentResource> arrived, int type, IoAction edit)
       throws Exception {
     List<Sidecar> live = sidecars.stream().filter(s -> s.syncedAt > 0).toList();
     CountDownLatch reached = new CountDownLatch(live.size());
@@ -537,178 +520,6 @@ public final class MeshLoadHarness implements Callable<Integer> {
     return sorted[Math.max(0, index)] / 1e6;
   }
 
-  /** One resource of a response, decoded only as far as a check needs. */
-  private record Resource(String typeUrl, ByteString value) {
-    /** Whether this is the named ClusterLoadAssignment and it holds {@code address}. */
-    boolean cluster(String cluster, String address) {
-      return Boolean.TRUE.equals(holds(cluster, address));
-    }
-
-    /** Whether this is the named ClusterLoadAssignment and it lacks {@code address}. */
-    boolean clusterWithout(String cluster, String address) {
-      return Boolean.FALSE.equals(holds(cluster, address));
-    }
-
-    /** Whether the named assignment holds {@code address}; null when this is another resource. */
-    private Boolean holds(String cluster, String address) {
-      if (!cluster.equals(Decoding.firstString(value))) {
-        return null;
-      }
-      try {
-        ClusterLoadAssignment assignment = ClusterLoadAssignment.parseFrom(value);
-        for (LocalityLbEndpoints locality : assignment.getEndpointsList()) {
-          for (LbEndpoint endpoint : locality.getLbEndpointsList()) {
-            if (endpoint
-                .getEndpoint()
-                .getAddress()
-                .getSocketAddress()
-                .getAddress()
-                .equals(address)) {
-              return true;
-            }
-          }
-        }
-        return false;
-      } catch (InvalidProtocolBufferException e) {
-        throw new IllegalStateException(e);
-      }
-    }
-
-    /** Whether route configuration {@code route} sends {@code weight}% of {@code host} to v1. */
-    boolean weight(String route, String host, int weight) {
-      if (!route.equals(Decoding.firstString(value))) {
-        return false;
-      }
-      return Decoding.hasWeight(value, host, weight);
-    }
-  }
-
-  /** Decoding shared by all sidecars: most of them are sent byte-identical resources. */
-  private static final class Decoding {
-    static final Map<ByteString, Set<String>> ROUTE_NAMES = new ConcurrentHashMap<>();
-
-    /** Field 1 of a message when it is a string (a Cluster's, assignment's or config's name). */
-    static String firstString(ByteString message) {
-      try {
-        CodedInputStream in = message.newCodedInput();
-        int tag = in.readTag();
-        return tag == (1 << 3 | 2) ? in.readStringRequireUtf8() : "";
-      } catch (IOException e) {
-        throw new IllegalStateException(e);
-      }
-    }
-
-    /**
-     * A Cluster's name and, when its type is EDS, the name Envoy subscribes to (its
-     * eds_cluster_config.service_name, else its name); the second element is null otherwise.
-     */
-    static String[] edsName(ByteString cluster) {
-      try {
-        CodedInputStream in = cluster.newCodedInput();
-        String name = "";
-        boolean eds = false;
-        String serviceName = "";
-        for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
-          int field = tag >>> 3;
-          if (field == 1) {
-            name = in.readStringRequireUtf8();
-          } else if (field == 2) {
-            eds = in.readEnum() == 3;
-          } else if (field == 3) {
-            CodedInputStream config = in.readBytes().newCodedInput();
-            for (int t = config.readTag(); t != 0; t = config.readTag()) {
-              if (t >>> 3 == 2) {
-                serviceName = config.readStringRequireUtf8();
-              } else {
-                config.skipField(t);
-              }
-            }
-          } else if (field > 3) {
-            break;
-          } else {
-            in.skipField(tag);
-          }
-        }
-        return new String[] {name, eds ? (serviceName.isEmpty() ? name : serviceName) : null};
-      } catch (IOException e) {
-        throw new IllegalStateException(e);
-      }
-    }
-
-    /** The RDS names of a listener's HTTP connection managers. */
-    static Set<String> routeNames(ByteString listener) {
-      return ROUTE_NAMES.computeIfAbsent(
-          listener,
-          bytes -> {
-            try {
-              Set<String> names = new HashSet<>();
-              for (FilterChain chain : Listener.parseFrom(bytes).getFilterChainsList()) {
-                for (Filter filter : chain.getFiltersList()) {
-                  if (HCM.equals(filter.getName()) && filter.hasTypedConfig()) {
-                    HttpConnectionManager hcm =
-                        filter.getTypedConfig().unpack(HttpConnectionManager.class);
-                    if (hcm.hasRds()) {
-                      names.add(hcm.getRds().getRouteConfigName());
-                    }
-                  }
-                }
-              }
-              return Set.copyOf(names);
-            } catch (InvalidProtocolBufferException e) {
-              throw new IllegalStateException(e);
-            }
-          });
-    }
-
-    /**
-     * Walks the virtual hosts (field 2) of a route configuration without decoding them, and decodes
-     * only the one whose domains (field 2 of a virtual host) name {@code host}.
-     */
-    static boolean hasWeight(ByteString config, String host, int weight) {
-      try {
-        CodedInputStream in = config.newCodedInput();
-        in.enableAliasing(true);
-        String v1 = "outbound|8080|v1|" + host;
-        for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
-          if (tag != (2 << 3 | 2)) {
-            in.skipField(tag);
-            continue;
-          }
-          ByteString virtualHost = in.readBytes();
-          if (!hasDomain(virtualHost, host)) {
-            continue;
-          }
-          for (Route route : VirtualHost.parseFrom(virtualHost).getRoutesList()) {
-            for (WeightedCluster.ClusterWeight cluster :
-                route.getRoute().getWeightedClusters().getClustersList()) {
-              if (cluster.getName().equals(v1) && cluster.getWeight().getValue() == weight) {
-                return true;
-              }
-            }
-          }
-          return false;
-        }
-        return false;
-      } catch (IOException e) {
-        throw new IllegalStateException(e);
-      }
-    }
-
-    private static boolean hasDomain(ByteString virtualHost, String host) throws IOException {
-      CodedInputStream in = virtualHost.newCodedInput();
-      for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
-        if (tag == (2 << 3 | 2)) {
-          if (in.readStringRequireUtf8().equals(host)) {
-            return true;
-          }
-        } else {
-          in.skipField(tag);
-        }
-      }
-      return false;
-    }
-  }
-
   /** One Envoy-like sidecar on a shared channel. */
   private final class Sidecar implements StreamObserver<DiscoveryResponse> {
     private final int index;
@@ -730,7 +541,8 @@ public final class MeshLoadHarness implements Callable<Integer> {
     private volatile Watch watch;
     volatile long reachedNanos;
 
-    private record Watch(int type, Predicate<Resource> arrived, long start, CountDownLatch done) {}
+    private record Watch(
+        int type, Predicate<SentResource> arrived, long start, CountDownLatch done) {}
 
     Sidecar(int index, ManagedChannel channel, CountDownLatch synced, long harnessStart) {
       this.index = index;
@@ -793,7 +605,7 @@ public final class MeshLoadHarness implements Callable<Integer> {
       return counts;
     }
 
-    void watch(int type, Predicate<Resource> arrived, long start, CountDownLatch done) {
+    void watch(int type, Predicate<SentResource> arrived, long start, CountDownLatch done) {
       reachedNanos = 0;
       watch = new Watch(type, arrived, start, done);
     }
@@ -828,7 +640,7 @@ public final class MeshLoadHarness implements Callable<Integer> {
       Watch current = watch;
       if (current != null && current.type() == type && reachedNanos == 0) {
         for (var any : response.getResourcesList()) {
-          if (current.arrived().test(new Resource(any.getTypeUrl(), any.getValue()))) {
+          if (current.arrived().test(new SentResource(any.getValue()))) {
             reachedNanos = System.nanoTime() - current.start();
             current.done().countDown();
             break;
@@ -839,7 +651,7 @@ public final class MeshLoadHarness implements Callable<Integer> {
         case CDS -> {
           List<String> names = new ArrayList<>();
           for (var any : response.getResourcesList()) {
-            String eds = Decoding.edsName(any.getValue())[1];
+            String eds = ResponseDecoding.edsName(any.getValue())[1];
             if (eds != null) {
               names.add(eds);
             }
@@ -860,7 +672,7 @@ public final class MeshLoadHarness implements Callable<Integer> {
         case LDS -> {
           Set<String> names = new java.util.TreeSet<>();
           for (var any : response.getResourcesList()) {
-            names.addAll(Decoding.routeNames(any.getValue()));
+            names.addAll(ResponseDecoding.routeNames(any.getValue()));
           }
           listenerCount = response.getResourcesCount();
           request(LDS, List.of(), false);

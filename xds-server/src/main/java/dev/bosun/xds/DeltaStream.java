@@ -115,7 +115,6 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
     Map<String, EncodedResource> changed = changed(state, desired);
     Set<String> removed = new TreeSet<>(state.hasNames());
     removed.removeAll(desired.keySet());
-    boolean becomesExactlyDesired = removed.isEmpty() && changed.size() == desired.size();
     if (!state.wildcard) {
       removed.retainAll(state.partial() ? state.namesToGenerate() : state.subscribed);
     }
@@ -131,11 +130,7 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
       return false;
     }
     send(state, changed.values(), Set.of(), startNanos);
-    if (becomesExactlyDesired) {
-      state.willHaveExactly(desired); // shares the generated set instead of copying it
-    } else {
-      state.willHave(changed);
-    }
+    sent(state, desired, changed);
     if (removed.isEmpty()) {
       return false;
     }

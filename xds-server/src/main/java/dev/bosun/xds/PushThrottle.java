@@ -65,26 +65,18 @@ final class PushThrottle {
    * Takes (or keeps) a turn for {@code stream}; false when none is free, in which case the stream
    * waits and is resumed when one is.
    */
-  boolean tryHold(XdsStream<?> stream, boolean servedBefore) {
-    XdsStream<?> expired;
-    synchronized (this) {
-      long now = ticker.getAsLong();
-      if (holders.containsKey(stream)) {
-        holders.put(stream, now);
-        return true;
-      }
-      expired = holders.size() < capacity ? null : expireOne(now);
-      if (holders.size() < capacity && returning.isEmpty() && fresh.isEmpty()) {
-        holders.put(stream, now);
-        return true;
-      }
-      if (!returning.contains(stream) && !fresh.contains(stream)) {
-        (servedBefore ? returning : fresh).add(stream);
-        waits++;
-      }
-      scheduleSweep();
+  synchronized boolean tryHold(XdsStream<?> stream, boolean servedBefore) {
+    long now = ticker.getAsLong();
+    if (holders.containsKey(stream)
+        || (holders.size() < capacity && returning.isEmpty() && fresh.isEmpty())) {
+      holders.put(stream, now);
+      return true;
     }
-    handOn(expired);
+    if (!returning.contains(stream) && !fresh.contains(stream)) {
+      (servedBefore ? returning : fresh).add(stream);
+      waits++;
+    }
+    scheduleSweep();
     return false;
   }
 
@@ -118,7 +110,8 @@ final class PushThrottle {
         scheduleSweep();
       }
     }
-    handOn(null);
+    handOn();
+    // They may still have more to send: each waits for a turn like any other.
     expired.forEach(resume);
   }
 
@@ -137,25 +130,12 @@ final class PushThrottle {
       }
     }
     if (held) {
-      handOn(null);
+      handOn();
     }
-  }
-
-  /** Frees the turn of a stream that kept it past the timeout; null when none did. */
-  private XdsStream<?> expireOne(long now) {
-    Iterator<Map.Entry<XdsStream<?>, Long>> it = holders.entrySet().iterator();
-    while (it.hasNext()) {
-      Map.Entry<XdsStream<?>, Long> holder = it.next();
-      if (now - holder.getValue() > turnTimeoutNanos) {
-        it.remove();
-        return holder.getKey();
-      }
-    }
-    return null;
   }
 
   /** Gives free turns to waiting streams, in order; resumes each outside the lock. */
-  private void handOn(XdsStream<?> expired) {
+  private void handOn() {
     while (true) {
       XdsStream<?> next;
       synchronized (this) {
@@ -172,10 +152,6 @@ final class PushThrottle {
         holders.put(next, ticker.getAsLong());
       }
       resume.accept(next);
-    }
-    if (expired != null) {
-      // It may still have more to send: it waits for a turn like any other.
-      resume.accept(expired);
     }
   }
 

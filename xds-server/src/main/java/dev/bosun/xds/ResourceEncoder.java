@@ -9,6 +9,7 @@ import com.google.protobuf.Message;
 import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Checks generated messages against Envoy's field constraints and packs into {@link Any}s and
@@ -30,6 +31,9 @@ final class ResourceEncoder {
   /** Encoded sets by the identity of the generated map; gone once the generator forgets it. */
   private final Cache<Map<String, ? extends Message>, Map<String, EncodedResource>> sets =
       CacheBuilder.newBuilder().weakKeys().build();
+
+  /** Type URLs as bytes, so writing a response does not encode one string per resource. */
+  private final Map<String, ByteString> typeUrls = new ConcurrentHashMap<>();
 
   /**
    * The packed form, Envoy's objection to it if any, and the resource under the name it was first
@@ -83,11 +87,6 @@ final class ResourceEncoder {
     sets.put(generated, shared);
     return shared;
   }
-
-  /**
-   * Type URLs as bytes, so writing a response does not encode the same string once per resource.
-   */
-  private final Map<String, ByteString> typeUrls = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** As {@link Any#pack}, with the type URL held as bytes. */
   private Any pack(Message message) {

@@ -80,7 +80,7 @@ public final class XdsServer implements AutoCloseable {
             ticker,
             stream -> schedule(stream::drain));
     Gauge.builder("bosun_xds_sending_streams", throttle, PushThrottle::holding)
-        .description("Streams with responses in flight (sent, not yet acknowledged)")
+        .description("Streams holding a turn to send (a response sent and not yet written out)")
         .register(meters);
     Gauge.builder("bosun_xds_waiting_streams", throttle, PushThrottle::waiting)
         .description("Streams waiting for a turn to send")

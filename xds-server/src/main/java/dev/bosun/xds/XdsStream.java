@@ -166,16 +166,23 @@ abstract class XdsStream<R> {
       }
       pending.add(typeUrl);
       pendingHints.remove(typeUrl);
-      long now = server.nanos();
-      if (pendingStartNanos == 0 || now < pendingStartNanos) {
-        pendingStartNanos = now;
-      }
-      if (drainScheduled) {
+      if (!needsDrain(server.nanos())) {
         return;
       }
-      drainScheduled = true;
     }
     server.schedule(this::drain);
+  }
+
+  /** Notes when pending work started; true when the caller must schedule a drain (unlocked). */
+  private boolean needsDrain(long startNanos) {
+    if (pendingStartNanos == 0 || startNanos < pendingStartNanos) {
+      pendingStartNanos = startNanos;
+    }
+    if (drainScheduled) {
+      return false;
+    }
+    drainScheduled = true;
+    return true;
   }
 
   /** The client closed its side: close ours. */
@@ -251,16 +258,9 @@ abstract class XdsStream<R> {
           }
         }
       }
-      if (!added) {
+      if (!added || !needsDrain(startNanos)) {
         return;
       }
-      if (pendingStartNanos == 0 || startNanos < pendingStartNanos) {
-        pendingStartNanos = startNanos;
-      }
-      if (drainScheduled) {
-        return;
-      }
-      drainScheduled = true;
     }
     server.schedule(this::drain);
   }

@@ -3,6 +3,7 @@ package dev.bosun.xds;
 import static dev.bosun.xds.AdsClient.request;
 import static dev.bosun.xds.FakeResources.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
@@ -84,13 +85,13 @@ class PushThrottleTest {
             CallOptions.DEFAULT);
     call.start(new ClientCall.Listener<>() {}, new Metadata()); // never asks for a message
     call.sendMessage(request(XdsTypes.CLUSTER, "", "", List.of()));
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (server.throttle().holding() == 0 && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    assertThat(server.throttle().holding())
-        .as("the silent client holds the only turn")
-        .isEqualTo(1);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(server.throttle().holding())
+                    .as("the silent client holds the only turn")
+                    .isEqualTo(1));
 
     AdsClient reader = new AdsClient(server.port()).sotw();
     closing.add(reader);
