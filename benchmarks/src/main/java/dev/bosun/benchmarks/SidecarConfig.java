@@ -29,17 +29,17 @@ final class SidecarConfig {
       MeshSnapshot snapshot,
       ProxyView proxy,
       Function<Map<String, Message>, Set<String>> edsSubscription) {
-    Map<String, Message> clusters = generator.clusters(snapshot, proxy);
+    Map<String, Message> clusters = generator.clusters(snapshot, proxy).resources();
     Set<String> eds = edsSubscription.apply(clusters);
-    Map<String, Message> listeners = generator.listeners(snapshot, proxy);
+    Map<String, Message> listeners = generator.listeners(snapshot, proxy).resources();
     Set<String> routes = new TreeSet<>();
     listeners.keySet().stream()
         .filter(n -> n.startsWith("0.0.0.0_"))
         .forEach(n -> routes.add(n.substring("0.0.0.0_".length())));
     List<Message> all = new ArrayList<>(clusters.values());
-    all.addAll(generator.endpoints(snapshot, proxy, eds).values());
+    all.addAll(generator.endpoints(snapshot, proxy, eds).resources().values());
     all.addAll(listeners.values());
-    all.addAll(generator.routes(snapshot, proxy, routes).values());
+    all.addAll(generator.routes(snapshot, proxy, routes).resources().values());
     return all;
   }
 

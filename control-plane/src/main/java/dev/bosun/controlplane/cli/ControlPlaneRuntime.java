@@ -5,6 +5,7 @@ import dev.bosun.controlplane.mesh.MeshSettings;
 import dev.bosun.controlplane.monitor.MonitoringServer;
 import dev.bosun.controlplane.push.Ticker;
 import dev.bosun.controlplane.xds.MeshXdsGenerator;
+import dev.bosun.controlplane.xds.WarningLog;
 import dev.bosun.controlplane.xds.XdsPushes;
 import dev.bosun.controlplane.xds.policy.UpstreamTlsChangeFilter;
 import dev.bosun.xds.XdsServer;
@@ -55,7 +56,8 @@ public final class ControlPlaneRuntime implements AutoCloseable {
             sources,
             new UpstreamTlsChangeFilter());
     MeshXdsGenerator generators =
-        new MeshXdsGenerator(mesh::snapshot, settings.domainSuffix(), settings.trustDomain());
+        new MeshXdsGenerator(
+            mesh::snapshot, settings.domainSuffix(), settings.trustDomain(), new WarningLog());
     xds = new XdsServer(xdsSettings, generators, meters, System::nanoTime).start();
     mesh.addListener(new XdsPushes(xds, generators));
     mesh.start();

@@ -3,6 +3,7 @@ package dev.bosun.controlplane.xds;
 import com.google.protobuf.Message;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import dev.bosun.controlplane.xds.proxyless.ProxylessGenerator;
+import dev.bosun.controlplane.xds.scope.Generated;
 import dev.bosun.controlplane.xds.scope.MeshChange;
 import dev.bosun.controlplane.xds.scope.ProxyView;
 import dev.bosun.controlplane.xds.scope.TypeGenerator;
@@ -33,6 +34,7 @@ public final class MeshXdsGenerator implements XdsGenerator {
   private final Supplier<MeshSnapshot> snapshots;
   private final Map<String, TypeGenerator> proxyless;
   private final Map<String, TypeGenerator> sidecars;
+  private final WarningLog warnings;
 
   /** A generator for a mesh whose trust domain is the default, {@code cluster.local}. */
   public MeshXdsGenerator(Supplier<MeshSnapshot> snapshots, String domainSuffix) {
@@ -41,7 +43,17 @@ public final class MeshXdsGenerator implements XdsGenerator {
 
   public MeshXdsGenerator(
       Supplier<MeshSnapshot> snapshots, String domainSuffix, String trustDomain) {
+    this(snapshots, domainSuffix, trustDomain, new WarningLog());
+  }
+
+  /** A generator whose generators' warnings (config sent with a loss) go to {@code warnings}. */
+  public MeshXdsGenerator(
+      Supplier<MeshSnapshot> snapshots,
+      String domainSuffix,
+      String trustDomain,
+      WarningLog warnings) {
     this.snapshots = snapshots;
+    this.warnings = warnings;
     this.proxyless = byType(new ProxylessGenerator(domainSuffix, trustDomain).types());
     this.sidecars = byType(new SidecarGenerator(domainSuffix, trustDomain).types());
   }
@@ -98,8 +110,12 @@ public final class MeshXdsGenerator implements XdsGenerator {
       // grpc-xds names every resource it wants; a wildcard request gets nothing.
       return Map.of();
     }
-    return generator(view, typeUrl)
-        .map(generator -> generator.generate(snapshot, view, names))
-        .orElse(Map.of());
+    Optional<TypeGenerator> generator = generator(view, typeUrl);
+    if (generator.isEmpty()) {
+      return Map.of();
+    }
+    Generated generated = generator.get().generate(snapshot, view, names);
+    warnings.report(generated.warnings());
+    return generated.resources();
   }
 }

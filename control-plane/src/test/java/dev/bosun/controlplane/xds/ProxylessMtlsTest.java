@@ -90,7 +90,8 @@ class ProxylessMtlsTest {
   private static final ProxyView CLIENT = proxy("10.0.0.99", Map.of("app", "client"));
 
   private Cluster cluster(MeshSnapshot snapshot) {
-    Message cluster = generator.clusters(snapshot, CLIENT, Set.of(CLUSTER)).get(CLUSTER);
+    Message cluster =
+        generator.clusters(snapshot, CLIENT, Set.of(CLUSTER)).resources().get(CLUSTER);
     assertThat(validator.check(cluster)).as("cluster violates Envoy's constraints").isEmpty();
     assertThat(((Cluster) cluster).getTransportSocketMatchesList())
         .as("grpc-xds rejects transport_socket_matches")
@@ -210,7 +211,8 @@ class ProxylessMtlsTest {
     MeshSnapshot snapshot = mesh(MESH_POD, MESH_POD, rule);
     cluster(snapshot);
     ClusterLoadAssignment assignment =
-        (ClusterLoadAssignment) generator.endpoints(snapshot, CLIENT, Set.of(CLUSTER)).get(CLUSTER);
+        (ClusterLoadAssignment)
+            generator.endpoints(snapshot, CLIENT, Set.of(CLUSTER)).resources().get(CLUSTER);
     assertThat(validator.check(assignment)).isEmpty();
     assertThat(assignment.getEndpointsList())
         .as("grpc-xds cannot originate this TLS, so nothing may be sent in plaintext")
@@ -219,6 +221,7 @@ class ProxylessMtlsTest {
         (ClusterLoadAssignment)
             new SidecarGenerator("cluster.local")
                 .endpoints(snapshot, CLIENT, Set.of(CLUSTER))
+                .resources()
                 .get(CLUSTER);
     assertThat(sidecars.getEndpoints(0).getLbEndpointsList())
         .as("sidecars originate the TLS themselves")
@@ -231,6 +234,7 @@ class ProxylessMtlsTest {
         (ClusterLoadAssignment)
             generator
                 .endpoints(mesh(MESH_POD, PLAIN_POD, ""), CLIENT, Set.of(CLUSTER))
+                .resources()
                 .get(CLUSTER);
     assertThat(validator.check(assignment)).isEmpty();
     var endpoints = assignment.getEndpoints(0).getLbEndpointsList();

@@ -42,7 +42,7 @@ class ProxylessServerListenersTest {
       new ProxylessGenerator("cluster.local", "example.org");
 
   private Optional<Listener> serverListener(MeshSnapshot snapshot, ProxyView proxy, String name) {
-    Message listener = generator.listeners(snapshot, proxy, Set.of(name)).get(name);
+    Message listener = generator.listeners(snapshot, proxy, Set.of(name)).resources().get(name);
     if (listener != null) {
       assertThat(validator.check(listener)).as("listener violates Envoy's constraints").isEmpty();
     }

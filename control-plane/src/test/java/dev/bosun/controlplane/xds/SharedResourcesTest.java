@@ -6,6 +6,7 @@ import com.google.protobuf.Message;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.scope.Generated;
 import dev.bosun.controlplane.xds.scope.ProxyView;
 import dev.bosun.controlplane.xds.sidecar.SidecarGenerator;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
@@ -110,18 +111,18 @@ class SharedResourcesTest {
     ProxyView one = proxy("10.2.0.1", "demo", Map.of("app", "client", "role", "tester"));
     ProxyView two = proxy("10.2.0.2", "demo", Map.of("app", "other"));
 
-    assertThat(generator.clusters(snapshot, one).get(V2))
+    assertThat(generator.clusters(snapshot, one).resources().get(V2))
         .isNotNull()
-        .isSameAs(generator.clusters(snapshot, two).get(V2));
-    assertThat(generator.endpoints(snapshot, one, Set.of(V2)).get(V2))
+        .isSameAs(generator.clusters(snapshot, two).resources().get(V2));
+    assertThat(generator.endpoints(snapshot, one, Set.of(V2)).resources().get(V2))
         .isNotNull()
-        .isSameAs(generator.endpoints(snapshot, two, Set.of(V2)).get(V2));
-    assertThat(generator.routes(snapshot, one, Set.of("8080")).get("8080"))
+        .isSameAs(generator.endpoints(snapshot, two, Set.of(V2)).resources().get(V2));
+    assertThat(generator.routes(snapshot, one, Set.of("8080")).resources().get("8080"))
         .isNotNull()
-        .isSameAs(generator.routes(snapshot, two, Set.of("8080")).get("8080"));
-    assertThat(generator.listeners(snapshot, one).get("0.0.0.0_8080"))
+        .isSameAs(generator.routes(snapshot, two, Set.of("8080")).resources().get("8080"));
+    assertThat(generator.listeners(snapshot, one).resources().get("0.0.0.0_8080"))
         .isNotNull()
-        .isSameAs(generator.listeners(snapshot, two).get("0.0.0.0_8080"));
+        .isSameAs(generator.listeners(snapshot, two).resources().get("0.0.0.0_8080"));
   }
 
   @Test
@@ -130,14 +131,15 @@ class SharedResourcesTest {
     ProxyView inDemo = proxy("10.2.0.1", "demo", Map.of());
     ProxyView elsewhere = proxy("10.3.0.1", "other", Map.of());
 
-    Cluster seenFromDemo = (Cluster) generator.clusters(snapshot, inDemo).get(CLUSTER);
-    Cluster seenFromOther = (Cluster) generator.clusters(snapshot, elsewhere).get(CLUSTER);
+    Cluster seenFromDemo = (Cluster) generator.clusters(snapshot, inDemo).resources().get(CLUSTER);
+    Cluster seenFromOther =
+        (Cluster) generator.clusters(snapshot, elsewhere).resources().get(CLUSTER);
 
     assertThat(seenFromDemo.hasOutlierDetection()).isTrue();
     assertThat(seenFromOther.hasOutlierDetection())
         .as("the rule is exported to demo only")
         .isFalse();
-    assertThat(generator.clusters(snapshot, elsewhere)).doesNotContainKey(V2);
+    assertThat(generator.clusters(snapshot, elsewhere).resources()).doesNotContainKey(V2);
   }
 
   @Test
@@ -171,8 +173,49 @@ class SharedResourcesTest {
     assertThat(routes(after, proxy).toString()).doesNotContain("value: 90").contains("value: 50");
   }
 
+  @Test
+  void warningsOfSharedResources_reachEveryProxyThatGetsThem() {
+    String lossy =
+        MESH.replace(
+                "trafficPolicy: {outlierDetection: {consecutive5xxErrors: 3}}",
+                "trafficPolicy: {tls: {mode: SIMPLE, credentialName: echo-ca}}")
+            + """
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: echo, namespace: demo}
+            spec:
+              hosts: [echo]
+              http:
+              - match: [{uri: {prefix: /admin}}]
+                delegate: {name: echo-admin, namespace: demo}
+              - route: [{destination: {host: echo}}]
+            """;
+    MeshSnapshot snapshot = TestSnapshots.of("mesh", lossy);
+    ProxyView first = proxy("10.2.0.1", "demo", Map.of());
+    ProxyView second = proxy("10.2.0.2", "demo", Map.of());
+
+    Generated firstRoutes = generator.routes(snapshot, first, Set.of("8080"));
+    Generated secondRoutes = generator.routes(snapshot, second, Set.of("8080"));
+    Generated firstClusters = generator.clusters(snapshot, first);
+    Generated secondClusters = generator.clusters(snapshot, second);
+
+    assertThat(secondRoutes.resources()).isSameAs(firstRoutes.resources());
+    assertThat(firstRoutes.warnings())
+        .containsExactly(
+            "VirtualService demo/echo spec.http[0]: delegate VirtualServices are not supported"
+                + " yet; route left out");
+    assertThat(secondRoutes.warnings()).isEqualTo(firstRoutes.warnings());
+    assertThat(firstClusters.warnings())
+        .isNotEmpty()
+        .allMatch(w -> w.startsWith("DestinationRule demo/echo (outbound|8080|"))
+        .allMatch(w -> w.contains("tls.credentialName echo-ca is honoured only by gateways"));
+    assertThat(secondClusters.warnings()).isEqualTo(firstClusters.warnings());
+    assertThat(generator.endpoints(snapshot, first, Set.of(CLUSTER)).warnings()).isEmpty();
+  }
+
   private RouteConfiguration routes(MeshSnapshot snapshot, ProxyView proxy) {
-    Message config = generator.routes(snapshot, proxy, Set.of("8080")).get("8080");
+    Message config = generator.routes(snapshot, proxy, Set.of("8080")).resources().get("8080");
     assertThat(config).isNotNull();
     return (RouteConfiguration) config;
   }

@@ -59,7 +59,7 @@ class SidecarGoldenTest {
     ProxyView proxy = ProxyView.of(node.build());
     SidecarGenerator generator = new SidecarGenerator("cluster.local");
 
-    Map<String, Message> clusters = generator.clusters(snapshot, proxy);
+    Map<String, Message> clusters = generator.clusters(snapshot, proxy).resources();
     Set<String> edsClusters = new TreeSet<>();
     clusters.forEach(
         (n, c) -> {
@@ -67,7 +67,7 @@ class SidecarGoldenTest {
             edsClusters.add(n);
           }
         });
-    Map<String, Message> listeners = generator.listeners(snapshot, proxy);
+    Map<String, Message> listeners = generator.listeners(snapshot, proxy).resources();
     Set<String> routeNames = new TreeSet<>();
     for (Message listener : listeners.values()) {
       for (var chain : ((Listener) listener).getFilterChainsList()) {
@@ -87,11 +87,11 @@ class SidecarGoldenTest {
             "cds",
             clusters,
             "eds",
-            generator.endpoints(snapshot, proxy, edsClusters),
+            generator.endpoints(snapshot, proxy, edsClusters).resources(),
             "lds",
             listeners,
             "rds",
-            generator.routes(snapshot, proxy, routeNames));
+            generator.routes(snapshot, proxy, routeNames).resources());
     for (Map.Entry<String, Map<String, Message>> type : byType.entrySet()) {
       for (Map.Entry<String, Message> resource : type.getValue().entrySet()) {
         assertThat(validator.check(resource.getValue()))

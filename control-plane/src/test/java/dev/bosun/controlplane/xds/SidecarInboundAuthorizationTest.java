@@ -85,7 +85,8 @@ class SidecarInboundAuthorizationTest {
   }
 
   private Listener inbound(MeshSnapshot snapshot) {
-    Listener listener = (Listener) generator.listeners(snapshot, DB).get("virtualInbound");
+    Listener listener =
+        (Listener) generator.listeners(snapshot, DB).resources().get("virtualInbound");
     assertThat(validator.check(listener)).as("Envoy's constraints").isEmpty();
     return listener;
   }

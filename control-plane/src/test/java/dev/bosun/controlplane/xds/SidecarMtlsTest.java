@@ -74,7 +74,8 @@ class SidecarMtlsTest {
   }
 
   private Listener inbound(MeshSnapshot snapshot) throws Exception {
-    Listener listener = (Listener) generator.listeners(snapshot, API).get("virtualInbound");
+    Listener listener =
+        (Listener) generator.listeners(snapshot, API).resources().get("virtualInbound");
     assertThat(validator.check(listener)).isEmpty();
     for (FilterChain chain : listener.getFilterChainsList()) {
       if (chain.hasTransportSocket()) {
@@ -296,7 +297,10 @@ class SidecarMtlsTest {
   void clusters_autoMtls_socketMatchesWithTrustDomainIdentities() throws Exception {
     Cluster cluster =
         (Cluster)
-            generator.clusters(mesh(""), API).get("outbound|8080||api.demo.svc.cluster.local");
+            generator
+                .clusters(mesh(""), API)
+                .resources()
+                .get("outbound|8080||api.demo.svc.cluster.local");
     assertThat(validator.check(cluster)).isEmpty();
     assertThat(cluster.getTransportSocketMatchesList())
         .extracting(m -> m.getName())
@@ -342,7 +346,10 @@ class SidecarMtlsTest {
   private UpstreamTlsContext originatedTls(MeshSnapshot snapshot) throws Exception {
     Cluster cluster =
         (Cluster)
-            generator.clusters(snapshot, API).get("outbound|8080||api.demo.svc.cluster.local");
+            generator
+                .clusters(snapshot, API)
+                .resources()
+                .get("outbound|8080||api.demo.svc.cluster.local");
     assertThat(validator.check(cluster)).isEmpty();
     assertThat(cluster.getTransportSocketMatchesList()).isEmpty();
     assertThat(cluster.getTransportSocket().getName()).isEqualTo("envoy.transport_sockets.tls");

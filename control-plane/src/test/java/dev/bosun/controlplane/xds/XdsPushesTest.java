@@ -314,7 +314,11 @@ class XdsPushesTest {
 
   private Map<String, ? extends Message> generate(
       MeshSnapshot snapshot, ProxyView proxy, String type, Set<String> names) {
-    return generators.generator(proxy, type).orElseThrow().generate(snapshot, proxy, names);
+    return generators
+        .generator(proxy, type)
+        .orElseThrow()
+        .generate(snapshot, proxy, names)
+        .resources();
   }
 
   /**

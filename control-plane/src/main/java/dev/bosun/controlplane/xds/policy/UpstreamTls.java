@@ -8,6 +8,7 @@ import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import dev.bosun.controlplane.xds.envoy.EnvoyNames;
 import dev.bosun.controlplane.xds.envoy.EnvoyTlsBuilder;
 import dev.bosun.controlplane.xds.envoy.GrpcTlsBuilder;
+import dev.bosun.controlplane.xds.scope.Warnings;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.TransportSocket;
 import io.fabric8.istio.api.api.networking.v1alpha3.ClientTLSSettings;
@@ -15,8 +16,6 @@ import io.fabric8.istio.api.api.networking.v1alpha3.ClientTLSSettingsTLSmode;
 import io.fabric8.istio.api.api.networking.v1alpha3.TrafficPolicy;
 import java.util.List;
 import java.util.TreeSet;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * How a client connects to the endpoints of one outbound cluster, decided as istiod does. A
@@ -38,7 +37,6 @@ import org.slf4j.LoggerFactory;
  */
 public record UpstreamTls(
     Kind kind, String sni, List<String> subjectAltNames, ClientTLSSettings settings) {
-  private static final Logger log = LoggerFactory.getLogger(UpstreamTls.class);
 
   /** What a client does. */
   enum Kind {
@@ -118,7 +116,8 @@ public record UpstreamTls(
    * nothing goes out in plaintext to a destination the user wants reached over TLS.
    *
    * @param endpoints the cluster's endpoints, every health state
-   * @param where the cluster and the proxy, for warnings
+   * @param where the cluster and the rule that configured it, for warnings
+   * @param warnings where settings it cannot honour are reported
    */
   public void applyToSidecar(
       Cluster.Builder cluster,
@@ -126,7 +125,8 @@ public record UpstreamTls(
       List<Endpoint> endpoints,
       ServicePort port,
       boolean http2,
-      String where) {
+      String where,
+      Warnings warnings) {
     switch (kind) {
       case PLAINTEXT -> {}
       case ISTIO_MUTUAL ->
@@ -143,8 +143,7 @@ public record UpstreamTls(
       }
       case FILES -> {
         if (settings.getCredentialName() != null && !settings.getCredentialName().isBlank()) {
-          ConfigWarnings.warn(
-              log,
+          warnings.add(
               "{}: tls.credentialName {} is honoured only by gateways; the sidecar uses the"
                   + " certificate files of the same settings",
               where,
@@ -152,8 +151,7 @@ public record UpstreamTls(
         }
         if (mode(settings) == ClientTLSSettingsTLSmode.MUTUAL
             && !EnvoyTlsBuilder.hasClientCertificate(settings)) {
-          ConfigWarnings.warn(
-              log,
+          warnings.add(
               "{}: tls.mode MUTUAL without clientCertificate and privateKey; TLS without a client"
                   + " certificate, which servers that require one refuse",
               where);
@@ -177,7 +175,8 @@ public record UpstreamTls(
       MeshSnapshot snapshot,
       List<Endpoint> endpoints,
       ServicePort port,
-      String where) {
+      String where,
+      Warnings warnings) {
     switch (kind) {
       case PLAINTEXT -> {}
       case ISTIO_MUTUAL ->
@@ -190,8 +189,7 @@ public record UpstreamTls(
         }
       }
       case FILES ->
-          ConfigWarnings.warn(
-              log,
+          warnings.add(
               "{}: tls.mode {} is not supported for proxyless gRPC clients; the cluster gets no"
                   + " endpoints rather than plaintext",
               where,

@@ -8,9 +8,11 @@ import dev.bosun.controlplane.xds.envoy.EnvoyAddresses;
 import dev.bosun.controlplane.xds.envoy.EnvoyNames;
 import dev.bosun.controlplane.xds.policy.ClusterPolicies;
 import dev.bosun.controlplane.xds.policy.UpstreamTls;
+import dev.bosun.controlplane.xds.scope.Generated;
 import dev.bosun.controlplane.xds.scope.MeshChange;
 import dev.bosun.controlplane.xds.scope.ProxyView;
 import dev.bosun.controlplane.xds.scope.TypeGenerator;
+import dev.bosun.controlplane.xds.scope.Warnings;
 import dev.bosun.crd.IstioKind;
 import dev.bosun.xds.XdsTypes;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
@@ -34,7 +36,7 @@ public final class ProxylessClusters implements TypeGenerator {
   }
 
   @Override
-  public Map<String, Message> generate(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+  public Generated generate(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
     return clusters(snapshot, proxy, names);
   }
 
@@ -47,19 +49,22 @@ public final class ProxylessClusters implements TypeGenerator {
   }
 
   /** Clusters named by the client; each depends on its namespace alone and is shared by it. */
-  public Map<String, Message> clusters(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+  public Generated clusters(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+    Warnings warnings = new Warnings();
     Map<String, Message> clusters = new TreeMap<>();
     for (String name : names) {
-      snapshot
+      warnings
           .derived(
+              snapshot,
               List.of("grpc-cds", trustDomain, proxy.namespace(), name),
-              () -> cluster(snapshot, proxy, name))
+              own -> cluster(snapshot, proxy, name, own))
           .ifPresent(cluster -> clusters.put(name, cluster));
     }
-    return clusters;
+    return Generated.of(clusters, warnings);
   }
 
-  private Optional<Message> cluster(MeshSnapshot snapshot, ProxyView proxy, String name) {
+  private Optional<Message> cluster(
+      MeshSnapshot snapshot, ProxyView proxy, String name, Warnings warnings) {
     Optional<EnvoyNames.OutboundCluster> parsed = EnvoyNames.parseOutboundCluster(name);
     if (parsed.isEmpty()) {
       return Optional.empty();
@@ -91,7 +96,8 @@ public final class ProxylessClusters implements TypeGenerator {
             snapshot.endpoints(
                 service.get().hostname(), port.get().name(), policy.get().subsetLabels()),
             port.get(),
-            name + " for clients in namespace " + proxy.namespace());
+            name + " for proxyless clients in namespace " + proxy.namespace(),
+            warnings);
     return Optional.of(cluster.build());
   }
 }

@@ -1,13 +1,12 @@
 package dev.bosun.controlplane.xds.proxyless;
 
-import com.google.protobuf.Message;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.scope.Generated;
 import dev.bosun.controlplane.xds.scope.MeshChange;
 import dev.bosun.controlplane.xds.scope.ProxyView;
 import dev.bosun.controlplane.xds.scope.TypeGenerator;
 import dev.bosun.controlplane.xds.traffic.EndpointAssignments;
 import dev.bosun.xds.XdsTypes;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -21,8 +20,8 @@ public final class ProxylessEndpoints implements TypeGenerator {
   }
 
   @Override
-  public Map<String, Message> generate(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
-    return EndpointAssignments.assignments(snapshot, proxy, names, true);
+  public Generated generate(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+    return Generated.of(EndpointAssignments.assignments(snapshot, proxy, names, true));
   }
 
   @Override

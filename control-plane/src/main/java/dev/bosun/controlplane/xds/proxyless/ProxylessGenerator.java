@@ -1,11 +1,10 @@
 package dev.bosun.controlplane.xds.proxyless;
 
-import com.google.protobuf.Message;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.scope.Generated;
 import dev.bosun.controlplane.xds.scope.ProxyView;
 import dev.bosun.controlplane.xds.scope.TypeGenerator;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -37,19 +36,19 @@ public final class ProxylessGenerator {
     return List.of(listeners, routes, clusters, endpoints);
   }
 
-  public Map<String, Message> listeners(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+  public Generated listeners(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
     return listeners.generate(snapshot, proxy, names);
   }
 
-  public Map<String, Message> routes(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+  public Generated routes(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
     return routes.generate(snapshot, proxy, names);
   }
 
-  public Map<String, Message> clusters(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+  public Generated clusters(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
     return clusters.generate(snapshot, proxy, names);
   }
 
-  public Map<String, Message> endpoints(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+  public Generated endpoints(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
     return endpoints.generate(snapshot, proxy, names);
   }
 }

@@ -5,9 +5,11 @@ import com.google.protobuf.Message;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import dev.bosun.controlplane.xds.envoy.EnvoyAddresses;
 import dev.bosun.controlplane.xds.envoy.EnvoyFilters;
+import dev.bosun.controlplane.xds.scope.Generated;
 import dev.bosun.controlplane.xds.scope.MeshChange;
 import dev.bosun.controlplane.xds.scope.ProxyView;
 import dev.bosun.controlplane.xds.scope.TypeGenerator;
+import dev.bosun.controlplane.xds.scope.Warnings;
 import dev.bosun.crd.IstioKind;
 import dev.bosun.xds.XdsTypes;
 import io.envoyproxy.envoy.config.listener.v3.ApiListener;
@@ -40,7 +42,7 @@ public final class ProxylessListeners implements TypeGenerator {
   }
 
   @Override
-  public Map<String, Message> generate(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+  public Generated generate(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
     return listeners(snapshot, proxy, names);
   }
 
@@ -59,11 +61,12 @@ public final class ProxylessListeners implements TypeGenerator {
    * Client listeners named as dialled ({@code host:port}) and server listeners ({@code
    * xds.istio.io/grpc/lds/inbound/<ip>:<port>}); names that resolve to neither are left out.
    */
-  public Map<String, Message> listeners(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+  public Generated listeners(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+    Warnings warnings = new Warnings();
     Map<String, Message> listeners = new TreeMap<>();
     for (String name : names) {
       if (ProxylessServerListeners.isServerListener(name)) {
-        ProxylessServerListeners.listener(snapshot, proxy, name, trustDomain)
+        ProxylessServerListeners.listener(snapshot, proxy, name, trustDomain, warnings)
             .ifPresent(listener -> listeners.put(name, listener));
         continue;
       }
@@ -71,7 +74,7 @@ public final class ProxylessListeners implements TypeGenerator {
           .resolve(snapshot, proxy, name)
           .ifPresent(target -> listeners.put(name, apiListener(name)));
     }
-    return listeners;
+    return Generated.of(listeners, warnings);
   }
 
   private static Listener apiListener(String name) {

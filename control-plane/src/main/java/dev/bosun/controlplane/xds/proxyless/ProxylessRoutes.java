@@ -2,10 +2,12 @@ package dev.bosun.controlplane.xds.proxyless;
 
 import com.google.protobuf.Message;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.scope.Generated;
 import dev.bosun.controlplane.xds.scope.MeshChange;
 import dev.bosun.controlplane.xds.scope.OutboundKey;
 import dev.bosun.controlplane.xds.scope.ProxyView;
 import dev.bosun.controlplane.xds.scope.TypeGenerator;
+import dev.bosun.controlplane.xds.scope.Warnings;
 import dev.bosun.controlplane.xds.traffic.HttpRoutes;
 import dev.bosun.crd.IstioKind;
 import dev.bosun.xds.XdsTypes;
@@ -36,7 +38,7 @@ public final class ProxylessRoutes implements TypeGenerator {
   }
 
   @Override
-  public Map<String, Message> generate(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+  public Generated generate(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
     return routes(snapshot, proxy, names);
   }
 
@@ -52,21 +54,23 @@ public final class ProxylessRoutes implements TypeGenerator {
    * Route configurations named as dialled. One depends on the client's namespace and, where a
    * VirtualService matches on source labels, its labels: it is built once per those and snapshot.
    */
-  public Map<String, Message> routes(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+  public Generated routes(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+    Warnings warnings = new Warnings();
     Map<String, Message> routes = new TreeMap<>();
     Map<String, String> labels = OutboundKey.usesSourceLabels(snapshot) ? proxy.labels() : Map.of();
     for (String name : names) {
-      snapshot
+      warnings
           .derived(
+              snapshot,
               List.of("grpc-rds", domainSuffix, proxy.namespace(), labels, name),
-              () -> routeConfiguration(snapshot, proxy, name))
+              own -> routeConfiguration(snapshot, proxy, name, own))
           .ifPresent(route -> routes.put(name, route));
     }
-    return routes;
+    return Generated.of(routes, warnings);
   }
 
   private Optional<Message> routeConfiguration(
-      MeshSnapshot snapshot, ProxyView proxy, String name) {
+      MeshSnapshot snapshot, ProxyView proxy, String name, Warnings warnings) {
     Optional<ProxylessTargets.Target> target = targets.resolve(snapshot, proxy, name);
     if (target.isEmpty()) {
       return Optional.empty();
@@ -76,7 +80,8 @@ public final class ProxylessRoutes implements TypeGenerator {
             .setName(target.get().service().hostname() + ":" + target.get().port().port())
             .addDomains(name);
     for (Route route :
-        routeBuilder.routes(snapshot, proxy, target.get().service(), target.get().port().port())) {
+        routeBuilder.routes(
+            snapshot, proxy, target.get().service(), target.get().port().port(), warnings)) {
       host.addRoutes(route);
     }
     return Optional.of(RouteConfiguration.newBuilder().setName(name).addVirtualHosts(host).build());

@@ -7,10 +7,10 @@ import dev.bosun.controlplane.xds.envoy.EnvoyNames;
 import dev.bosun.controlplane.xds.envoy.EnvoyTlsBuilder;
 import dev.bosun.controlplane.xds.envoy.GrpcTlsBuilder;
 import dev.bosun.controlplane.xds.policy.AuthorizationFilters;
-import dev.bosun.controlplane.xds.policy.ConfigWarnings;
 import dev.bosun.controlplane.xds.policy.PeerAuthenticationPolicy;
 import dev.bosun.controlplane.xds.policy.PeerAuthenticationPolicy.Mode;
 import dev.bosun.controlplane.xds.scope.ProxyView;
+import dev.bosun.controlplane.xds.scope.Warnings;
 import dev.bosun.crd.IstioKind;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
@@ -42,8 +42,6 @@ import java.util.Optional;
  * instead, since clients' auto mTLS will connect to it with mTLS.
  */
 public final class ProxylessServerListeners {
-  private static final org.slf4j.Logger log =
-      org.slf4j.LoggerFactory.getLogger(ProxylessServerListeners.class);
 
   private ProxylessServerListeners() {}
 
@@ -68,7 +66,7 @@ public final class ProxylessServerListeners {
    * endpoint at one of its addresses. No Service is needed: PeerAuthentication selects workloads.
    */
   static Optional<Listener> listener(
-      MeshSnapshot snapshot, ProxyView proxy, String name, String trustDomain) {
+      MeshSnapshot snapshot, ProxyView proxy, String name, String trustDomain, Warnings warnings) {
     String hostPort = name.substring(EnvoyNames.GRPC_SERVER_LISTENER_PREFIX.length());
     int colon = hostPort.lastIndexOf(':');
     if (colon <= 0) {
@@ -101,7 +99,8 @@ public final class ProxylessServerListeners {
                     .setSocketAddress(
                         SocketAddress.newBuilder().setAddress(host).setPortValue(port)))
             .setTrafficDirection(TrafficDirection.INBOUND)
-            .addFilterChains(chain(snapshot, workload, trustDomain, "inbound_" + host + "_" + port))
+            .addFilterChains(
+                chain(snapshot, workload, trustDomain, "inbound_" + host + "_" + port, warnings))
             .build());
   }
 
@@ -118,18 +117,22 @@ public final class ProxylessServerListeners {
    * of the AuthorizationPolicies that select the workload (DENY, then ALLOW).
    */
   static List<HttpFilter> authorizationFilters(
-      MeshSnapshot snapshot, ServerWorkload workload, String trustDomain) {
+      MeshSnapshot snapshot, ServerWorkload workload, String trustDomain, Warnings warnings) {
     return AuthorizationFilters.httpFilters(
         snapshot
             .config()
             .policies(IstioKind.AUTHORIZATION_POLICY, workload.namespace(), workload.labels()),
         trustDomain,
         true,
-        message -> ConfigWarnings.warn(log, message));
+        warnings);
   }
 
   private static FilterChain chain(
-      MeshSnapshot snapshot, ServerWorkload workload, String trustDomain, String statPrefix) {
+      MeshSnapshot snapshot,
+      ServerWorkload workload,
+      String trustDomain,
+      String statPrefix,
+      Warnings warnings) {
     HttpConnectionManager manager =
         HttpConnectionManager.newBuilder()
             .setStatPrefix(statPrefix)
@@ -145,7 +148,7 @@ public final class ProxylessServerListeners {
                                     .setMatch(RouteMatch.newBuilder().setPrefix("/"))
                                     .setNonForwardingAction(
                                         NonForwardingAction.getDefaultInstance()))))
-            .addAllHttpFilters(authorizationFilters(snapshot, workload, trustDomain))
+            .addAllHttpFilters(authorizationFilters(snapshot, workload, trustDomain, warnings))
             .addHttpFilters(
                 HttpFilter.newBuilder()
                     .setName("envoy.filters.http.router")

@@ -1,10 +1,7 @@
 package dev.bosun.controlplane.xds.scope;
 
-import com.google.protobuf.Message;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
-import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 
 /**
  * One xDS type for one kind of client: its resources for a proxy from one snapshot, and whether a
@@ -18,25 +15,11 @@ public interface TypeGenerator {
 
   /**
    * The proxy's resources of this type from {@code snapshot}: those named, or every one for a
-   * wildcard subscription (empty {@code names}) where the type allows it.
+   * wildcard subscription (empty {@code names}) where the type allows it, with the warnings about
+   * the config they were built from.
    */
-  Map<String, Message> generate(MeshSnapshot snapshot, ProxyView proxy, Set<String> names);
+  Generated generate(MeshSnapshot snapshot, ProxyView proxy, Set<String> names);
 
   /** Whether {@code change} may change this type's resources of {@code proxy}. */
   boolean concerns(MeshChange change, ProxyView proxy);
-
-  /** A wildcard subscription (no names) gets everything; a named one only what it names. */
-  static Map<String, Message> named(Map<String, Message> all, Set<String> names) {
-    if (names.isEmpty()) {
-      return all;
-    }
-    Map<String, Message> named = new TreeMap<>();
-    for (String name : names) {
-      Message message = all.get(name);
-      if (message != null) {
-        named.put(name, message);
-      }
-    }
-    return named;
-  }
 }

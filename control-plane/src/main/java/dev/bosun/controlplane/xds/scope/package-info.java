@@ -1,6 +1,7 @@
 /**
  * Who is asking and what changed: the proxy as its node describes it, the part of it its outbound
  * configuration depends on, its Sidecar scope, the change a push carries, and the contract every
- * per-type generator implements.
+ * per-type generator implements: resources and the warnings about the config they came from,
+ * returned together ({@link dev.bosun.controlplane.xds.scope.Generated}).
  */
 package dev.bosun.controlplane.xds.scope;

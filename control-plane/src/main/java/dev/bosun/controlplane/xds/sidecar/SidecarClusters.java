@@ -13,11 +13,13 @@ import dev.bosun.controlplane.xds.envoy.EnvoyNames;
 import dev.bosun.controlplane.xds.envoy.EnvoyTlsBuilder;
 import dev.bosun.controlplane.xds.policy.ClusterPolicies;
 import dev.bosun.controlplane.xds.policy.UpstreamTls;
+import dev.bosun.controlplane.xds.scope.Generated;
 import dev.bosun.controlplane.xds.scope.MeshChange;
 import dev.bosun.controlplane.xds.scope.OutboundKey;
 import dev.bosun.controlplane.xds.scope.ProxyView;
 import dev.bosun.controlplane.xds.scope.SidecarScope;
 import dev.bosun.controlplane.xds.scope.TypeGenerator;
+import dev.bosun.controlplane.xds.scope.Warnings;
 import dev.bosun.crd.IstioKind;
 import dev.bosun.xds.XdsTypes;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
@@ -57,8 +59,8 @@ public final class SidecarClusters implements TypeGenerator {
   }
 
   @Override
-  public Map<String, Message> generate(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
-    return TypeGenerator.named(clusters(snapshot, proxy), names);
+  public Generated generate(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+    return clusters(snapshot, proxy).named(names);
   }
 
   /**
@@ -79,21 +81,29 @@ public final class SidecarClusters implements TypeGenerator {
    * so they are built once per scope and snapshot (each cluster once per namespace) and shared; the
    * inbound ones are the proxy's own.
    */
-  public Map<String, Message> clusters(MeshSnapshot snapshot, ProxyView proxy) {
+  public Generated clusters(MeshSnapshot snapshot, ProxyView proxy) {
     OutboundKey key = OutboundKey.of(snapshot, proxy);
     Map<Integer, ServicePort> inboundPorts = inboundPorts(snapshot, proxy);
     // Inbound clusters depend only on the port numbers: proxies of one scope serving the same
     // ports share the whole map.
-    return snapshot.derived(
-        List.of("cds", trustDomain, key.namespace(), key.sidecar(), inboundPorts.keySet()),
-        () ->
-            java.util.Collections.unmodifiableMap(
-                allClusters(snapshot, proxy, key, inboundPorts.keySet())));
+    Warnings warnings = new Warnings();
+    Map<String, Message> clusters =
+        warnings.derived(
+            snapshot,
+            List.of("cds", trustDomain, key.namespace(), key.sidecar(), inboundPorts.keySet()),
+            own ->
+                java.util.Collections.unmodifiableMap(
+                    allClusters(snapshot, proxy, key, inboundPorts.keySet(), own)));
+    return Generated.of(clusters, warnings);
   }
 
   private Map<String, Message> allClusters(
-      MeshSnapshot snapshot, ProxyView proxy, OutboundKey key, Set<Integer> inboundPorts) {
-    Map<String, Message> clusters = new TreeMap<>(outboundClusters(snapshot, proxy, key));
+      MeshSnapshot snapshot,
+      ProxyView proxy,
+      OutboundKey key,
+      Set<Integer> inboundPorts,
+      Warnings warnings) {
+    Map<String, Message> clusters = new TreeMap<>(outboundClusters(snapshot, proxy, key, warnings));
     for (int inboundPort : inboundPorts) {
       String name = "inbound|" + inboundPort + "||";
       clusters.put(
@@ -119,10 +129,11 @@ public final class SidecarClusters implements TypeGenerator {
 
   /** The outbound clusters of the proxy's scope, shared by every proxy of that scope. */
   private Map<String, Message> outboundClusters(
-      MeshSnapshot snapshot, ProxyView proxy, OutboundKey key) {
-    return snapshot.derived(
+      MeshSnapshot snapshot, ProxyView proxy, OutboundKey key, Warnings warnings) {
+    return warnings.derived(
+        snapshot,
         List.of("cds-outbound", trustDomain, key.namespace(), key.sidecar()),
-        () -> {
+        scopeWarnings -> {
           Map<String, Message> clusters = new TreeMap<>();
           SidecarScope scope = SidecarScope.of(snapshot, proxy);
           for (MeshService service : scope.services()) {
@@ -141,9 +152,10 @@ public final class SidecarClusters implements TypeGenerator {
                   continue;
                 }
                 Optional<Message> cluster =
-                    snapshot.derived(
+                    scopeWarnings.derived(
+                        snapshot,
                         List.of("cds-cluster", trustDomain, policy.get().ruleName(), name),
-                        () -> outboundCluster(snapshot, proxy, service, port, name));
+                        own -> outboundCluster(snapshot, proxy, service, port, name, own));
                 cluster.ifPresent(c -> clusters.put(name, c));
               }
             }
@@ -166,7 +178,12 @@ public final class SidecarClusters implements TypeGenerator {
   }
 
   private Optional<Message> outboundCluster(
-      MeshSnapshot snapshot, ProxyView proxy, MeshService service, ServicePort port, String name) {
+      MeshSnapshot snapshot,
+      ProxyView proxy,
+      MeshService service,
+      ServicePort port,
+      String name,
+      Warnings warnings) {
     EnvoyNames.OutboundCluster parsed = EnvoyNames.parseOutboundCluster(name).orElseThrow();
     Optional<ClusterPolicies.Policy> policy =
         ClusterPolicies.policy(snapshot, proxy, parsed, service.namespace());
@@ -176,7 +193,8 @@ public final class SidecarClusters implements TypeGenerator {
     Cluster.Builder cluster = Cluster.newBuilder().setName(name).setConnectTimeout(CONNECT_TIMEOUT);
     UpstreamTls tls =
         UpstreamTls.of(snapshot, service, parsed, policy.get().traffic(), trustDomain);
-    String where = name + " for proxies in namespace " + proxy.namespace();
+    String where =
+        policy.get().ruleName().isEmpty() ? name : policy.get().ruleName() + " (" + name + ")";
     if (service.resolution() == Resolution.PASSTHROUGH) {
       cluster
           .setType(Cluster.DiscoveryType.ORIGINAL_DST)
@@ -187,7 +205,8 @@ public final class SidecarClusters implements TypeGenerator {
           snapshot.endpoints(service.hostname(), port.name(), policy.get().subsetLabels()),
           port,
           port.protocol().isHttp2(),
-          where);
+          where,
+          warnings);
       return Optional.of(cluster.build());
     }
     if (service.resolution() == Resolution.DNS
@@ -230,7 +249,8 @@ public final class SidecarClusters implements TypeGenerator {
         snapshot.endpoints(service.hostname(), port.name(), policy.get().subsetLabels()),
         port,
         EnvoyClusterSettings.http2(policy.get().traffic(), port.protocol().isHttp2()),
-        where);
+        where,
+        warnings);
     return Optional.of(cluster.build());
   }
 

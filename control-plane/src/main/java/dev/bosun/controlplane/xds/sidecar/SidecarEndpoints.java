@@ -1,14 +1,13 @@
 package dev.bosun.controlplane.xds.sidecar;
 
-import com.google.protobuf.Message;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.scope.Generated;
 import dev.bosun.controlplane.xds.scope.MeshChange;
 import dev.bosun.controlplane.xds.scope.ProxyView;
 import dev.bosun.controlplane.xds.scope.TypeGenerator;
 import dev.bosun.controlplane.xds.traffic.EndpointAssignments;
 import dev.bosun.crd.IstioKind;
 import dev.bosun.xds.XdsTypes;
-import java.util.Map;
 import java.util.Set;
 
 /** Sidecar EDS: the assignments of the EDS clusters the sidecar subscribes to. */
@@ -19,8 +18,8 @@ public final class SidecarEndpoints implements TypeGenerator {
   }
 
   @Override
-  public Map<String, Message> generate(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
-    return EndpointAssignments.assignments(snapshot, proxy, names, false);
+  public Generated generate(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+    return Generated.of(EndpointAssignments.assignments(snapshot, proxy, names, false));
   }
 
   /**

@@ -1,12 +1,11 @@
 package dev.bosun.controlplane.xds.sidecar;
 
-import com.google.protobuf.Message;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import dev.bosun.controlplane.xds.policy.UpstreamTls;
+import dev.bosun.controlplane.xds.scope.Generated;
 import dev.bosun.controlplane.xds.scope.ProxyView;
 import dev.bosun.controlplane.xds.scope.TypeGenerator;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -43,20 +42,20 @@ public final class SidecarGenerator {
   }
 
   /** Every cluster of the proxy. */
-  public Map<String, Message> clusters(MeshSnapshot snapshot, ProxyView proxy) {
+  public Generated clusters(MeshSnapshot snapshot, ProxyView proxy) {
     return clusters.generate(snapshot, proxy, Set.of());
   }
 
-  public Map<String, Message> endpoints(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+  public Generated endpoints(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
     return endpoints.generate(snapshot, proxy, names);
   }
 
   /** Every listener of the proxy. */
-  public Map<String, Message> listeners(MeshSnapshot snapshot, ProxyView proxy) {
+  public Generated listeners(MeshSnapshot snapshot, ProxyView proxy) {
     return listeners.generate(snapshot, proxy, Set.of());
   }
 
-  public Map<String, Message> routes(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+  public Generated routes(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
     return routes.generate(snapshot, proxy, names);
   }
 }

@@ -8,10 +8,10 @@ import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import dev.bosun.controlplane.xds.envoy.EnvoyFilters;
 import dev.bosun.controlplane.xds.envoy.EnvoyTlsBuilder;
 import dev.bosun.controlplane.xds.policy.AuthorizationFilters;
-import dev.bosun.controlplane.xds.policy.ConfigWarnings;
 import dev.bosun.controlplane.xds.policy.PeerAuthenticationPolicy;
 import dev.bosun.controlplane.xds.policy.PeerAuthenticationPolicy.Mode;
 import dev.bosun.controlplane.xds.scope.ProxyView;
+import dev.bosun.controlplane.xds.scope.Warnings;
 import dev.bosun.crd.IstioKind;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
@@ -45,8 +45,6 @@ import java.util.TreeMap;
  * network filters before the TCP proxy.
  */
 public final class SidecarInbound {
-  private static final org.slf4j.Logger log =
-      org.slf4j.LoggerFactory.getLogger(SidecarInbound.class);
 
   static final String NAME = "virtualInbound";
   static final int PORT = 15006;
@@ -60,7 +58,8 @@ public final class SidecarInbound {
       MeshSnapshot snapshot,
       ProxyView proxy,
       Map<Integer, ServicePort> inboundPorts,
-      String trustDomain) {
+      String trustDomain,
+      Warnings warnings) {
     PeerAuthenticationPolicy policy = PeerAuthenticationPolicy.forProxy(snapshot, proxy);
     Authorization authorization =
         Authorization.of(
@@ -71,7 +70,8 @@ public final class SidecarInbound {
                     proxy.namespace(),
                     PeerAuthenticationPolicy.workloadLabels(snapshot, proxy)),
             trustDomain,
-            inboundPorts.values().stream().anyMatch(p -> p.protocol().isHttp()));
+            inboundPorts.values().stream().anyMatch(p -> p.protocol().isHttp()),
+            warnings);
     Listener.Builder inbound =
         Listener.newBuilder()
             .setName(NAME)
@@ -133,16 +133,14 @@ public final class SidecarInbound {
    * ones for every other chain that reaches it.
    */
   private record Authorization(List<HttpFilter> http, List<Filter> tcp) {
-    static Authorization of(List<ConfigEntry> policies, String trustDomain, boolean anyHttp) {
+    static Authorization of(
+        List<ConfigEntry> policies, String trustDomain, boolean anyHttp, Warnings warnings) {
       List<HttpFilter> http =
           anyHttp
-              ? AuthorizationFilters.httpFilters(
-                  policies, trustDomain, false, message -> ConfigWarnings.warn(log, message))
+              ? AuthorizationFilters.httpFilters(policies, trustDomain, false, warnings)
               : List.of();
       return new Authorization(
-          http,
-          AuthorizationFilters.networkFilters(
-              policies, trustDomain, message -> ConfigWarnings.warn(log, message)));
+          http, AuthorizationFilters.networkFilters(policies, trustDomain, warnings));
     }
   }
 

@@ -8,11 +8,13 @@ import dev.bosun.controlplane.model.ServicePort;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import dev.bosun.controlplane.xds.envoy.EnvoyAddresses;
 import dev.bosun.controlplane.xds.envoy.EnvoyFilters;
+import dev.bosun.controlplane.xds.scope.Generated;
 import dev.bosun.controlplane.xds.scope.MeshChange;
 import dev.bosun.controlplane.xds.scope.OutboundKey;
 import dev.bosun.controlplane.xds.scope.ProxyView;
 import dev.bosun.controlplane.xds.scope.SidecarScope;
 import dev.bosun.controlplane.xds.scope.TypeGenerator;
+import dev.bosun.controlplane.xds.scope.Warnings;
 import dev.bosun.controlplane.xds.traffic.HttpRoutes;
 import dev.bosun.crd.IstioKind;
 import dev.bosun.xds.XdsTypes;
@@ -46,8 +48,8 @@ public final class SidecarListeners implements TypeGenerator {
   }
 
   @Override
-  public Map<String, Message> generate(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
-    return TypeGenerator.named(listeners(snapshot, proxy), names);
+  public Generated generate(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+    return listeners(snapshot, proxy).named(names);
   }
 
   /**
@@ -68,13 +70,14 @@ public final class SidecarListeners implements TypeGenerator {
    * Every listener of the proxy. The outbound ones depend only on its {@link OutboundKey}, so they
    * are built once per key and snapshot and shared; {@code virtualInbound} is the proxy's own.
    */
-  public Map<String, Message> listeners(MeshSnapshot snapshot, ProxyView proxy) {
+  public Generated listeners(MeshSnapshot snapshot, ProxyView proxy) {
+    Warnings warnings = new Warnings();
     Map<String, Message> listeners = new TreeMap<>(outboundListeners(snapshot, proxy));
     listeners.put(
         SidecarInbound.NAME,
         SidecarInbound.listener(
-            snapshot, proxy, SidecarClusters.inboundPorts(snapshot, proxy), trustDomain));
-    return listeners;
+            snapshot, proxy, SidecarClusters.inboundPorts(snapshot, proxy), trustDomain, warnings));
+    return Generated.of(listeners, warnings);
   }
 
   private Map<String, Message> outboundListeners(MeshSnapshot snapshot, ProxyView proxy) {

@@ -4,11 +4,13 @@ import com.google.protobuf.BoolValue;
 import com.google.protobuf.Message;
 import dev.bosun.controlplane.model.MeshService;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.scope.Generated;
 import dev.bosun.controlplane.xds.scope.MeshChange;
 import dev.bosun.controlplane.xds.scope.OutboundKey;
 import dev.bosun.controlplane.xds.scope.ProxyView;
 import dev.bosun.controlplane.xds.scope.SidecarScope;
 import dev.bosun.controlplane.xds.scope.TypeGenerator;
+import dev.bosun.controlplane.xds.scope.Warnings;
 import dev.bosun.controlplane.xds.traffic.HttpRoutes;
 import dev.bosun.crd.IstioKind;
 import dev.bosun.xds.XdsTypes;
@@ -42,7 +44,7 @@ public final class SidecarRoutes implements TypeGenerator {
   }
 
   @Override
-  public Map<String, Message> generate(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+  public Generated generate(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
     return routes(snapshot, proxy, names);
   }
 
@@ -61,23 +63,32 @@ public final class SidecarRoutes implements TypeGenerator {
   /**
    * Route configurations {@code <port>}: a virtual host per service on that port, plus a fallback.
    */
-  public Map<String, Message> routes(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+  public Generated routes(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
     OutboundKey key = OutboundKey.of(snapshot, proxy);
     // Proxies of one scope asking for the same names get the same map, which the xDS server
     // encodes once and shares between their streams.
-    return snapshot.derived(
-        List.of("rds-names", routes.domainSuffix(), key, names),
-        () -> java.util.Collections.unmodifiableMap(routes(snapshot, proxy, key, names)));
+    Warnings warnings = new Warnings();
+    Map<String, Message> configs =
+        warnings.derived(
+            snapshot,
+            List.of("rds-names", routes.domainSuffix(), key, names),
+            own -> java.util.Collections.unmodifiableMap(routes(snapshot, proxy, key, names, own)));
+    return Generated.of(configs, warnings);
   }
 
   private Map<String, Message> routes(
-      MeshSnapshot snapshot, ProxyView proxy, OutboundKey key, Set<String> names) {
+      MeshSnapshot snapshot,
+      ProxyView proxy,
+      OutboundKey key,
+      Set<String> names,
+      Warnings warnings) {
     Map<String, Message> configs = new TreeMap<>();
     for (String name : names) {
       Optional<Message> config =
-          snapshot.derived(
+          warnings.derived(
+              snapshot,
               List.of("rds", routes.domainSuffix(), key, name),
-              () -> routeConfiguration(snapshot, proxy, name));
+              own -> routeConfiguration(snapshot, proxy, name, own));
       config.ifPresent(c -> configs.put(name, c));
     }
     return configs;
@@ -85,7 +96,7 @@ public final class SidecarRoutes implements TypeGenerator {
 
   /** The route configuration {@code <port>}, shared by every proxy of one {@link OutboundKey}. */
   private Optional<Message> routeConfiguration(
-      MeshSnapshot snapshot, ProxyView proxy, String name) {
+      MeshSnapshot snapshot, ProxyView proxy, String name, Warnings warnings) {
     SidecarScope scope = SidecarScope.of(snapshot, proxy);
     int port;
     try {
@@ -103,7 +114,7 @@ public final class SidecarRoutes implements TypeGenerator {
           VirtualHost.newBuilder()
               .setName(service.hostname() + ":" + port)
               .addAllDomains(domains(service, port, proxy));
-      host.addAllRoutes(routes.routes(snapshot, proxy, service, port));
+      host.addAllRoutes(routes.routes(snapshot, proxy, service, port, warnings));
       config.addVirtualHosts(host);
     }
     String fallback =

@@ -11,8 +11,8 @@ import dev.bosun.controlplane.xds.envoy.EnvoyNames;
 import dev.bosun.controlplane.xds.envoy.EnvoyRouteActions;
 import dev.bosun.controlplane.xds.envoy.ProtoDurations;
 import dev.bosun.controlplane.xds.policy.ClusterPolicies;
-import dev.bosun.controlplane.xds.policy.ConfigWarnings;
 import dev.bosun.controlplane.xds.scope.ProxyView;
+import dev.bosun.controlplane.xds.scope.Warnings;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
 import io.envoyproxy.envoy.config.route.v3.RetryPolicy;
 import io.envoyproxy.envoy.config.route.v3.Route;
@@ -38,8 +38,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A VirtualService's HTTP routes as Envoy routes. For Envoy sidecars every route action applies:
@@ -49,8 +47,6 @@ import org.slf4j.LoggerFactory;
  * reported, never sent.
  */
 public final class HttpRoutes {
-  private static final Logger log = LoggerFactory.getLogger(HttpRoutes.class);
-
   private final String domainSuffix;
   private final boolean envoy;
 
@@ -68,8 +64,12 @@ public final class HttpRoutes {
     return domainSuffix;
   }
 
-  /** The routes for one service port: from its VirtualService, else the default route. */
-  public List<Route> routes(MeshSnapshot snapshot, ProxyView proxy, MeshService service, int port) {
+  /**
+   * The routes for one service port: from its VirtualService, else the default route. What cannot
+   * be sent as written is left out and reported to {@code warnings}.
+   */
+  public List<Route> routes(
+      MeshSnapshot snapshot, ProxyView proxy, MeshService service, int port, Warnings warnings) {
     Optional<ConfigEntry> entry =
         snapshot.config().virtualService(service.hostname(), proxy.namespace());
     if (entry.isEmpty()) {
@@ -81,7 +81,7 @@ public final class HttpRoutes {
     for (int i = 0; i < http.size(); i++) {
       HTTPRoute route = http.get(i);
       String where = entry.get().key() + " spec.http[" + i + "]";
-      Optional<Route.Builder> template = template(route, entry.get(), port, where, proxy);
+      Optional<Route.Builder> template = template(route, entry.get(), port, where, proxy, warnings);
       if (template.isEmpty()) {
         continue;
       }
@@ -90,7 +90,7 @@ public final class HttpRoutes {
               ? List.of(new HTTPMatchRequest())
               : route.getMatch();
       for (HTTPMatchRequest match : matches) {
-        Optional<RouteMatch> routeMatch = match(match, proxy, port);
+        Optional<RouteMatch> routeMatch = match(match, proxy, port, where, warnings);
         if (routeMatch.isPresent()) {
           routes.add(
               withHashPolicy(
@@ -103,13 +103,14 @@ public final class HttpRoutes {
 
   /** Everything of a route but its match, or empty when the route cannot be sent. */
   private Optional<Route.Builder> template(
-      HTTPRoute route, ConfigEntry entry, int port, String where, ProxyView proxy) {
+      HTTPRoute route,
+      ConfigEntry entry,
+      int port,
+      String where,
+      ProxyView proxy,
+      Warnings warnings) {
     if (route.getDelegate() != null) {
-      ConfigWarnings.warn(
-          log,
-          "{}: delegate VirtualServices are not supported yet; route left out for {}",
-          where,
-          proxy.id());
+      warnings.add("{}: delegate VirtualServices are not supported yet; route left out", where);
       return Optional.empty();
     }
     Route.Builder built = Route.newBuilder();
@@ -118,11 +119,10 @@ public final class HttpRoutes {
     }
     if (route.getRedirect() != null || route.getDirectResponse() != null) {
       if (!envoy) {
-        ConfigWarnings.warn(
-            log,
-            "{}: redirect and directResponse are not supported by proxyless gRPC clients; route left out for {}",
-            where,
-            proxy.id());
+        warnings.add(
+            "{}: redirect and directResponse are not supported by proxyless gRPC clients; route"
+                + " left out for them",
+            where);
         return Optional.empty();
       }
       if (route.getRedirect() != null) {
@@ -131,7 +131,7 @@ public final class HttpRoutes {
         built.setDirectResponse(EnvoyRouteActions.directResponse(route.getDirectResponse()));
       }
     } else if (route.getRoute() != null && !route.getRoute().isEmpty()) {
-      Optional<RouteAction.Builder> action = action(route, entry, port, where);
+      Optional<RouteAction.Builder> action = action(route, entry, port, where, warnings);
       if (action.isEmpty()) {
         return Optional.empty();
       }
@@ -194,7 +194,8 @@ public final class HttpRoutes {
   }
 
   /** A match for this proxy, or empty when the match cannot apply to it (other port or source). */
-  private Optional<RouteMatch> match(HTTPMatchRequest match, ProxyView proxy, int port) {
+  private Optional<RouteMatch> match(
+      HTTPMatchRequest match, ProxyView proxy, int port, String where, Warnings warnings) {
     if (match.getPort() != null && match.getPort() != port) {
       return Optional.empty();
     }
@@ -240,10 +241,10 @@ public final class HttpRoutes {
     if (match.getQueryParams() != null && !match.getQueryParams().isEmpty()) {
       if (!envoy) {
         // grpc-xds ignores routes with query matchers; dropping the matcher would widen the match.
-        ConfigWarnings.warn(
-            log,
-            "queryParams matches are not supported by proxyless gRPC clients; match left out for {}",
-            proxy.id());
+        warnings.add(
+            "{}: queryParams matches are not supported by proxyless gRPC clients; match left out"
+                + " for them",
+            where);
         return Optional.empty();
       }
       match
@@ -276,7 +277,7 @@ public final class HttpRoutes {
   }
 
   private Optional<RouteAction.Builder> action(
-      HTTPRoute route, ConfigEntry entry, int port, String where) {
+      HTTPRoute route, ConfigEntry entry, int port, String where, Warnings warnings) {
     RouteAction.Builder action = RouteAction.newBuilder();
     List<HTTPRouteDestination> destinations = route.getRoute();
     List<WeightedCluster.ClusterWeight> weighted = new ArrayList<>();
@@ -306,7 +307,7 @@ public final class HttpRoutes {
       }
     }
     if (weighted.isEmpty()) {
-      ConfigWarnings.warn(log, "{}: every destination has weight 0; route left out", where);
+      warnings.add("{}: every destination has weight 0; route left out", where);
       return Optional.empty();
     }
     WeightedCluster.ClusterWeight only = weighted.get(0);
@@ -358,8 +359,7 @@ public final class HttpRoutes {
             || route.getCorsPolicy() != null
             || route.getHeaders() != null
             || route.getRewrite() != null)) {
-      ConfigWarnings.warn(
-          log,
+      warnings.add(
           "{}: mirror, CORS, rewrite and header manipulation are not supported by proxyless gRPC clients; ignored for them",
           where);
     }

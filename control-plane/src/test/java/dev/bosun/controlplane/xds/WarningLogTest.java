@@ -2,15 +2,15 @@ package dev.bosun.controlplane.xds;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.bosun.controlplane.xds.policy.ConfigWarnings;
 import java.lang.reflect.Proxy;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 
 /** A warning repeated on every push and for every proxy is logged at WARN once, then at DEBUG. */
-class ConfigWarningsTest {
+class WarningLogTest {
 
   /** A Logger that records "LEVEL message" for warn and debug calls. */
   private static Logger recording(List<String> lines) {
@@ -32,16 +32,15 @@ class ConfigWarningsTest {
   void sameMessage_warnsOnce_thenDebug_otherMessagesStillWarn() {
     List<String> lines = new ArrayList<>();
     Logger log = recording(lines);
-    String unique = "reviews-" + System.nanoTime();
+    WarningLog warnings = new WarningLog(log, Duration.ofMinutes(10));
 
-    ConfigWarnings.warn(log, "{}: header operations left out", unique);
-    ConfigWarnings.warn(log, "{}: header operations left out", unique);
-    ConfigWarnings.warn(log, "{}: mirrors left out", unique);
+    warnings.report(List.of("reviews: header operations left out"));
+    warnings.report(List.of("reviews: header operations left out", "reviews: mirrors left out"));
 
     assertThat(lines)
         .containsExactly(
-            "WARN " + unique + ": header operations left out",
-            "DEBUG " + unique + ": header operations left out",
-            "WARN " + unique + ": mirrors left out");
+            "WARN reviews: header operations left out",
+            "DEBUG reviews: header operations left out",
+            "WARN reviews: mirrors left out");
   }
 }
