@@ -1,6 +1,5 @@
 package dev.bosun.xds;
 
-import com.google.protobuf.ByteString;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Status;
@@ -65,20 +64,19 @@ final class SotwStream extends XdsStream<DiscoveryResponse>
 
   /**
    * Applies the request's names; returns names newly subscribed. Envoy repeats its whole list on
-   * every ACK, so an unchanged list (recognised by a fingerprint of its undecoded bytes) is not
-   * decoded again.
+   * every ACK, so an unchanged list (recognised by a fingerprint of its names) is not applied
+   * again. The names are read as the parser left them, strings: asking for their bytes would encode
+   * every one of them again.
    */
   private Set<String> subscribe(TypeState state, DiscoveryRequest request, boolean first) {
-    List<ByteString> raw = request.getResourceNamesList().asByteStringList();
+    List<String> raw = request.getResourceNamesList();
     long fingerprint = fingerprint(raw);
     if (!first && fingerprint == state.subscriptionFingerprint) {
       return Set.of();
     }
     state.subscriptionFingerprint = fingerprint;
     Set<String> names = new LinkedHashSet<>();
-    for (ByteString name : raw) {
-      names.add(name.toStringUtf8());
-    }
+    names.addAll(raw);
     if (first) {
       state.wildcard = names.isEmpty() || names.contains("*");
     } else if (names.contains("*")) {
@@ -99,10 +97,10 @@ final class SotwStream extends XdsStream<DiscoveryResponse>
     return added;
   }
 
-  private static long fingerprint(List<ByteString> names) {
+  private static long fingerprint(List<String> names) {
     long ordered = names.size();
     long unordered = 0;
-    for (ByteString name : names) {
+    for (String name : names) {
       int hash = name.hashCode();
       ordered = ordered * 1_000_003L + hash;
       unordered += (long) hash * hash + hash;

@@ -418,7 +418,11 @@ abstract class XdsStream<R> {
    */
   static void sent(
       TypeState state, Map<String, EncodedResource> desired, Map<String, EncodedResource> changed) {
-    if (changed.size() == desired.size() && desired.keySet().containsAll(state.hasNames())) {
+    // Size first: a proxy holding more names than desired cannot end up with exactly desired,
+    // and listing the names of a view with changes costs a set of all of them.
+    if (changed.size() == desired.size()
+        && state.size() <= desired.size()
+        && desired.keySet().containsAll(state.hasNames())) {
       state.willHaveExactly(desired);
     } else {
       state.willHave(changed);
