@@ -19,6 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 class LocalDirectorySourceTest {
   @TempDir Path dir;
 
+  /** Where linked manifests live, outside the scanned directory. */
+  @TempDir Path elsewhere;
+
   private final List<String> events = new ArrayList<>();
   private final MeshEvents recorder =
       new MeshEvents() {
@@ -176,5 +179,26 @@ class LocalDirectorySourceTest {
       source.start(java.time.Duration.ofHours(1));
       assertThat(events).containsExactly("upsert Service reviews", "synced");
     }
+  }
+
+  @Test
+  void filesAreAppliedInPathOrder_andLinkedFilesAreRead_untilTheLinkGoes() throws IOException {
+    Files.writeString(elsewhere.resolve("vs.yaml"), vs("2s"));
+    write("z.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n");
+    write("a.yaml", SERVICE);
+    Files.createSymbolicLink(dir.resolve("m.yaml"), elsewhere.resolve("vs.yaml"));
+    Files.createSymbolicLink(dir.resolve("dangling.yaml"), elsewhere.resolve("missing.yaml"));
+    LocalDirectorySource source = new LocalDirectorySource(dir, recorder);
+    source.scan();
+    assertThat(events)
+        .containsExactly(
+            "upsert Service reviews",
+            "upsert VirtualService reviews @/m.yaml:1 (document 1)",
+            "upsert Namespace shop");
+    events.clear();
+
+    Files.delete(dir.resolve("m.yaml"));
+    source.scan();
+    assertThat(events).containsExactly("delete VirtualService shop/reviews");
   }
 }
