@@ -8,6 +8,7 @@ import com.google.protobuf.Value;
 import dev.bosun.controlplane.config.ConfigKey;
 import dev.bosun.controlplane.push.PushRequest;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.scope.CarriedRoutes;
 import dev.bosun.controlplane.xds.scope.MeshChange;
 import dev.bosun.controlplane.xds.scope.ProxyView;
 import dev.bosun.crd.IstioKind;
@@ -15,8 +16,11 @@ import dev.bosun.xds.XdsTypes;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -283,19 +287,89 @@ class XdsPushesTest {
     }
   }
 
-  /** What an edit concerns, checked against what it really changed. */
+  @Test
+  void virtualServiceEdit_rebuildsOnlyTheVirtualHostsOfItsHost() {
+    MeshSnapshot old = TestSnapshots.of("before", BASE);
+    MeshSnapshot current =
+        TestSnapshots.of(
+            "after", BASE.replace("weight: 90", "weight: 80").replace("weight: 10", "weight: 20"));
+    RouteConfiguration before = routes(old, IN_SHOP);
+    CarriedRoutes.carryOver(
+        old,
+        current,
+        MeshChange.of(
+            PushRequest.config(key(IstioKind.VIRTUAL_SERVICE, "demo", "echo"), "edit", 1),
+            old,
+            current));
+    RouteConfiguration after = routes(current, IN_SHOP);
+
+    assertThat(virtualHost(after, "web.shop.svc.cluster.local:8080"))
+        .as("web's routes read nothing the edit changed: carried, not rebuilt")
+        .isSameAs(virtualHost(before, "web.shop.svc.cluster.local:8080"));
+    assertThat(virtualHost(after, "echo.demo.svc.cluster.local:8080").toString())
+        .contains("value: 80")
+        .doesNotContain("value: 90");
+    assertThat(CarriedRoutes.size(current)).isEqualTo(CarriedRoutes.size(old));
+  }
+
+  @Test
+  void serviceChange_carriesNoRoutePieces() {
+    MeshSnapshot old = TestSnapshots.of("before", BASE);
+    MeshSnapshot current = TestSnapshots.of("after", BASE);
+    routes(old, IN_SHOP);
+    CarriedRoutes.carryOver(
+        old,
+        current,
+        MeshChange.of(
+            PushRequest.services(Set.of("web.shop.svc.cluster.local"), "service", 1),
+            old,
+            current));
+
+    assertThat(CarriedRoutes.size(old)).isPositive();
+    assertThat(CarriedRoutes.size(current)).isZero();
+  }
+
+  private RouteConfiguration routes(MeshSnapshot snapshot, ProxyView proxy) {
+    return (RouteConfiguration)
+        generate(snapshot, proxy, XdsTypes.ROUTE, Set.of("8080")).get("8080");
+  }
+
+  private static VirtualHost virtualHost(RouteConfiguration config, String name) {
+    return config.getVirtualHostsList().stream()
+        .filter(host -> host.getName().equals(name))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no virtual host " + name + " in " + config));
+  }
+
+  /**
+   * What an edit concerns, checked against what it really changed; and the route pieces carried
+   * into the edited snapshot ({@link CarriedRoutes}) checked against a generation afresh.
+   */
   private Concerned edit(ConfigKey key, String before, String after) {
     MeshSnapshot old = TestSnapshots.of("before", before);
     MeshSnapshot current = TestSnapshots.of("after", after);
+    MeshSnapshot fresh = TestSnapshots.of("after", after);
     MeshChange change = MeshChange.of(PushRequest.config(key, "edit", 1), old, current);
+    Map<List<String>, Set<String>> names = new HashMap<>();
+    Map<List<String>, Map<String, ? extends Message>> was = new HashMap<>();
+    for (ProxyView proxy : PROXIES) {
+      for (String type : TYPES) {
+        List<String> at = List.of(proxy.id(), type);
+        names.put(at, names(proxy, type, old, fresh));
+        was.put(at, generate(old, proxy, type, names.get(at)));
+      }
+    }
+    CarriedRoutes.carryOver(old, current, change);
     Concerned concerned = new Concerned();
     for (ProxyView proxy : PROXIES) {
       for (String type : TYPES) {
+        List<String> at = List.of(proxy.id(), type);
         boolean concerns = concerns(change, proxy, type);
-        Set<String> names = names(proxy, type, old, current);
-        Map<String, ? extends Message> was = generate(old, proxy, type, names);
-        Map<String, ? extends Message> is = generate(current, proxy, type, names);
-        if (!was.equals(is)) {
+        Map<String, ? extends Message> is = generate(current, proxy, type, names.get(at));
+        assertThat(is)
+            .as("%s of %s with pieces carried over %s: as generated afresh", type, proxy.id(), key)
+            .isEqualTo(generate(fresh, proxy, type, names.get(at)));
+        if (!was.get(at).equals(is)) {
           assertThat(concerns)
               .as("%s changed %s of %s, so it must concern them", key, type, proxy.id())
               .isTrue();

@@ -144,6 +144,20 @@ public final class MeshChange {
   }
 
   /**
+   * The hosts (or host patterns) whose routes this change may alter: those of the changed
+   * VirtualServices and those that read a changed DestinationRule ({@link
+   * #destinationRuleRouteHosts}). Empty for {@link #everything}, which alters every route.
+   */
+  public Set<String> routeHosts() {
+    if (destinationRuleRouteHosts.isEmpty()) {
+      return virtualServiceHosts;
+    }
+    Set<String> hosts = new LinkedHashSet<>(virtualServiceHosts);
+    hosts.addAll(destinationRuleRouteHosts);
+    return hosts;
+  }
+
+  /**
    * Whether a sidecar's scope holds a service that one of {@code hosts} (exact or {@code *.}
    * patterns) names; decided once per scope.
    */

@@ -41,16 +41,30 @@ public final class Warnings implements Consumer<String> {
    * time; those warnings are added here on every call.
    */
   public <T> T derived(MeshSnapshot snapshot, Object key, Function<Warnings, T> compute) {
-    Built<T> built =
-        snapshot.derived(
-            key,
-            () -> {
-              Warnings own = new Warnings();
-              T value = compute.apply(own);
-              return new Built<>(value, own.messages());
-            });
+    Built<T> built = snapshot.derived(key, () -> built(compute));
     messages.addAll(built.warnings());
     return built.value();
+  }
+
+  /**
+   * As {@link #derived}, for a piece of route configuration that {@link CarriedRoutes} carries from
+   * snapshot to snapshot while no change touches {@code host}.
+   */
+  public <T> T carried(
+      MeshSnapshot snapshot,
+      Object scope,
+      String host,
+      Object part,
+      Function<Warnings, T> compute) {
+    Built<T> built = CarriedRoutes.get(snapshot, scope, host, part, () -> built(compute));
+    messages.addAll(built.warnings());
+    return built.value();
+  }
+
+  private static <T> Built<T> built(Function<Warnings, T> compute) {
+    Warnings own = new Warnings();
+    T value = compute.apply(own);
+    return new Built<>(value, own.messages());
   }
 
   private record Built<T>(T value, List<String> warnings) {}

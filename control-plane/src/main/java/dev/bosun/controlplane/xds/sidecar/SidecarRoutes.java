@@ -4,6 +4,7 @@ import com.google.protobuf.BoolValue;
 import com.google.protobuf.Message;
 import dev.bosun.controlplane.model.MeshService;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.scope.CarriedRoutes;
 import dev.bosun.controlplane.xds.scope.Generated;
 import dev.bosun.controlplane.xds.scope.MeshChange;
 import dev.bosun.controlplane.xds.scope.OutboundKey;
@@ -88,15 +89,19 @@ public final class SidecarRoutes implements TypeGenerator {
           warnings.derived(
               snapshot,
               List.of("rds", routes.domainSuffix(), key, name),
-              own -> routeConfiguration(snapshot, proxy, name, own));
+              own -> routeConfiguration(snapshot, proxy, key, name, own));
       config.ifPresent(c -> configs.put(name, c));
     }
     return configs;
   }
 
-  /** The route configuration {@code <port>}, shared by every proxy of one {@link OutboundKey}. */
+  /**
+   * The route configuration {@code <port>}, shared by every proxy of one {@link OutboundKey}. Its
+   * virtual hosts are carried from snapshot to snapshot ({@link CarriedRoutes}) while no change
+   * touches their host.
+   */
   private Optional<Message> routeConfiguration(
-      MeshSnapshot snapshot, ProxyView proxy, String name, Warnings warnings) {
+      MeshSnapshot snapshot, ProxyView proxy, OutboundKey key, String name, Warnings warnings) {
     SidecarScope scope = SidecarScope.of(snapshot, proxy);
     int port;
     try {
@@ -110,11 +115,13 @@ public final class SidecarRoutes implements TypeGenerator {
       if (service.port(port).filter(p -> p.protocol().isHttp()).isEmpty()) {
         continue;
       }
-      VirtualHost.Builder host =
-          VirtualHost.newBuilder()
-              .setName(service.hostname() + ":" + port)
-              .addAllDomains(domains(service, port, proxy));
-      host.addAllRoutes(routes.routes(snapshot, proxy, service, port, warnings));
+      VirtualHost host =
+          warnings.carried(
+              snapshot,
+              List.of(routes.domainSuffix(), key),
+              service.hostname(),
+              port,
+              own -> virtualHost(snapshot, proxy, service, port, own));
       config.addVirtualHosts(host);
     }
     String fallback =
@@ -128,6 +135,20 @@ public final class SidecarRoutes implements TypeGenerator {
                     .setMatch(RouteMatch.newBuilder().setPrefix("/"))
                     .setRoute(RouteAction.newBuilder().setCluster(fallback))));
     return Optional.of(config.build());
+  }
+
+  /**
+   * The virtual host of {@code service} on {@code port}: it reads the service, its VirtualService
+   * and the DestinationRules of where it routes, as {@link CarriedRoutes} requires.
+   */
+  private VirtualHost virtualHost(
+      MeshSnapshot snapshot, ProxyView proxy, MeshService service, int port, Warnings warnings) {
+    return CarriedRoutes.shared(
+        VirtualHost.newBuilder()
+            .setName(service.hostname() + ":" + port)
+            .addAllDomains(domains(service, port, proxy))
+            .addAllRoutes(routes.routes(snapshot, proxy, service, port, warnings))
+            .build());
   }
 
   /** The names a client may use for a service: FQDN, and short forms from its own namespace. */
