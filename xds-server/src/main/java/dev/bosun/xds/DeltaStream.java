@@ -64,32 +64,39 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
             state, request.getResponseNonce(), request.getErrorDetail(), request.hasErrorDetail());
       }
       boolean added = false;
+      // One new subscription set per request, not one per name: a first request names thousands.
+      Set<String> names = null;
       for (String name : request.getResourceNamesSubscribeList()) {
         if (name.equals("*")) {
           added |= !state.wildcard;
           state.wildcard = true;
-        } else {
-          if (!state.subscribed.contains(name)) {
-            Set<String> names = new java.util.LinkedHashSet<>(state.subscribed);
-            names.add(name);
-            state.subscribed = server.internSubscription(names);
-            added = true;
+        } else if (!(names == null ? state.subscribed : names).contains(name)) {
+          if (names == null) {
+            names = new java.util.LinkedHashSet<>(state.subscribed);
           }
+          names.add(name);
+          added = true;
         }
       }
+      java.util.List<String> forgotten = new java.util.ArrayList<>();
       for (String name : request.getResourceNamesUnsubscribeList()) {
         if (name.equals("*")) {
           state.wildcard = false;
         } else {
-          if (state.subscribed.contains(name)) {
-            Set<String> names = new java.util.LinkedHashSet<>(state.subscribed);
+          if ((names == null ? state.subscribed : names).contains(name)) {
+            if (names == null) {
+              names = new java.util.LinkedHashSet<>(state.subscribed);
+            }
             names.remove(name);
-            state.subscribed = server.internSubscription(names);
           }
-          if (!state.wildcard) {
-            state.forget(java.util.List.of(name));
-          }
+          forgotten.add(name);
         }
+      }
+      if (names != null) {
+        state.subscribed = server.internSubscription(names);
+      }
+      if (!state.wildcard && !forgotten.isEmpty()) {
+        state.forget(forgotten);
       }
       if (first || added) {
         requestResponse(type);

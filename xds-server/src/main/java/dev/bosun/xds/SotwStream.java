@@ -8,7 +8,6 @@ import io.grpc.stub.StreamObserver;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -18,8 +17,7 @@ import java.util.TreeMap;
  * removal; removals go out after the other types, make before break); other types carry only what
  * changed. A request whose nonce is not the last one sent is stale and ignored.
  */
-final class SotwStream extends XdsStream<DiscoveryResponse>
-    implements StreamObserver<DiscoveryRequest> {
+final class SotwStream extends XdsStream<DiscoveryResponse> implements StreamObserver<SotwRequest> {
 
   SotwStream(
       String id,
@@ -36,7 +34,8 @@ final class SotwStream extends XdsStream<DiscoveryResponse>
   }
 
   @Override
-  public void onNext(DiscoveryRequest request) {
+  public void onNext(SotwRequest received) {
+    DiscoveryRequest request = received.request();
     synchronized (this) {
       TypeState state = typeState(request.getNode(), request.getTypeUrl());
       if (isClosed()) {
@@ -54,7 +53,15 @@ final class SotwStream extends XdsStream<DiscoveryResponse>
               request.hasErrorDetail())) {
         return;
       }
-      Set<String> added = subscribe(state, request, first);
+      Set<String> added;
+      try {
+        added = subscribe(state, received, first);
+      } catch (java.io.UncheckedIOException e) {
+        fail(
+            Status.INVALID_ARGUMENT.withDescription(
+                "unreadable resource_names: " + e.getMessage()));
+        return;
+      }
       if (first || !added.isEmpty()) {
         state.mustRespond |= first;
         requestResponse(state.typeUrl);
@@ -64,19 +71,15 @@ final class SotwStream extends XdsStream<DiscoveryResponse>
 
   /**
    * Applies the request's names; returns names newly subscribed. Envoy repeats its whole list on
-   * every ACK, so an unchanged list (recognised by a fingerprint of its names) is not applied
-   * again. The names are read as the parser left them, strings: asking for their bytes would encode
-   * every one of them again.
+   * every ACK, so an unchanged list (recognised by the fingerprint of its bytes) is not even
+   * decoded.
    */
-  private Set<String> subscribe(TypeState state, DiscoveryRequest request, boolean first) {
-    List<String> raw = request.getResourceNamesList();
-    long fingerprint = fingerprint(raw);
-    if (!first && fingerprint == state.subscriptionFingerprint) {
+  private Set<String> subscribe(TypeState state, SotwRequest request, boolean first) {
+    if (!first && request.sameNamesAs(state.subscriptionFingerprint)) {
       return Set.of();
     }
-    state.subscriptionFingerprint = fingerprint;
-    Set<String> names = new LinkedHashSet<>();
-    names.addAll(raw);
+    Set<String> names = new LinkedHashSet<>(request.names());
+    state.subscriptionFingerprint = request.fingerprint();
     if (first) {
       state.wildcard = names.isEmpty() || names.contains("*");
     } else if (names.contains("*")) {
@@ -95,17 +98,6 @@ final class SotwStream extends XdsStream<DiscoveryResponse>
       state.forget(dropped);
     }
     return added;
-  }
-
-  private static long fingerprint(List<String> names) {
-    long ordered = names.size();
-    long unordered = 0;
-    for (String name : names) {
-      int hash = name.hashCode();
-      ordered = ordered * 1_000_003L + hash;
-      unordered += (long) hash * hash + hash;
-    }
-    return ordered ^ Long.rotateLeft(unordered, 29);
   }
 
   @Override

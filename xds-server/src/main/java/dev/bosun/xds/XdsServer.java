@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
-import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Metadata;
 import io.grpc.Server;
@@ -125,7 +124,7 @@ public final class XdsServer implements AutoCloseable {
   public XdsServer start() throws IOException {
     server =
         configure(NettyServerBuilder.forAddress(settings.address()))
-            .addService(new AdsService(null))
+            .addService(new AdsService(null).definition())
             .build()
             .start();
     log.info("xDS on {}", server.getListenSockets());
@@ -385,6 +384,11 @@ public final class XdsServer implements AutoCloseable {
   /** The call's headers, for the authorizer of a secure port. */
   private static final io.grpc.Context.Key<Metadata> HEADERS = io.grpc.Context.key("xds-headers");
 
+  /**
+   * Envoy's aggregated discovery service. Its state-of-the-world method reads requests as {@link
+   * SotwRequest}s (same wire format) so that repeated subscriptions are not decoded; the delta
+   * method is the generated one.
+   */
   private final class AdsService
       extends AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase {
     private final StreamAuthorizer authorizer;
@@ -416,12 +420,19 @@ public final class XdsServer implements AutoCloseable {
                   io.grpc.Context.current().withValue(HEADERS, headers), call, headers, next);
             }
           };
-      return io.grpc.ServerInterceptors.intercept(bindService(), captureHeaders);
+      var sotw = AggregatedDiscoveryServiceGrpc.getStreamAggregatedResourcesMethod();
+      var delta = AggregatedDiscoveryServiceGrpc.getDeltaAggregatedResourcesMethod();
+      io.grpc.ServerServiceDefinition ads =
+          io.grpc.ServerServiceDefinition.builder(AggregatedDiscoveryServiceGrpc.SERVICE_NAME)
+              .addMethod(
+                  sotw.toBuilder(SotwRequest.MARSHALLER, sotw.getResponseMarshaller()).build(),
+                  io.grpc.stub.ServerCalls.asyncBidiStreamingCall(this::sotw))
+              .addMethod(bindService().getMethod(delta.getFullMethodName()))
+              .build();
+      return io.grpc.ServerInterceptors.intercept(ads, captureHeaders);
     }
 
-    @Override
-    public StreamObserver<DiscoveryRequest> streamAggregatedResources(
-        StreamObserver<DiscoveryResponse> responses) {
+    private StreamObserver<SotwRequest> sotw(StreamObserver<DiscoveryResponse> responses) {
       Status refusal = admit();
       if (refusal != null) {
         responses.onError(refusal.asRuntimeException());

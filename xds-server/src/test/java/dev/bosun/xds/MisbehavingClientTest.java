@@ -110,4 +110,27 @@ class MisbehavingClientTest {
     assertThat(status.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
     assertStillServing();
   }
+
+  @Test
+  void resourceNameThatIsNotUtf8_failsThatStreamWithInvalidArgument() throws Exception {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    com.google.protobuf.CodedOutputStream out =
+        com.google.protobuf.CodedOutputStream.newInstance(bytes);
+    out.writeMessage(
+        io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest.NODE_FIELD_NUMBER,
+        AdsClient.NODE);
+    out.writeBytes(
+        io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest.RESOURCE_NAMES_FIELD_NUMBER,
+        com.google.protobuf.ByteString.copyFrom(new byte[] {(byte) 0xC3}));
+    out.writeString(
+        io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest.TYPE_URL_FIELD_NUMBER,
+        XdsTypes.ENDPOINT);
+    out.flush();
+
+    Status status = sendRaw(bytes.toByteArray());
+
+    assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(status.getDescription()).contains("resource_names");
+    assertStillServing();
+  }
 }
