@@ -1,14 +1,18 @@
 package dev.bosun.benchmarks;
 
 import com.fasterxml.jackson.databind.ObjectWriter;
+import com.google.protobuf.ByteString;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import dev.bosun.crd.IstioJson;
 import dev.bosun.xds.XdsTypes;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.envoyproxy.envoy.service.discovery.v3.Resource;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -26,7 +30,10 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -46,8 +53,10 @@ import picocli.CommandLine.Option;
  * Load harness on Bosun's real pipeline: writes a mesh as YAML, runs {@code bosun local} on it in
  * its own JVM, connects simulated Envoy sidecars over ADS that behave as Envoy does (wildcard CDS,
  * EDS for the EDS clusters, wildcard LDS, RDS for the listeners' route names, ACKing every response
- * with the full subscription), then adds endpoints and edits VirtualService weights and times each
- * change until the last sidecar has it.
+ * with the full subscription; or, with {@code --delta}, over delta ADS, subscribing and
+ * unsubscribing names as clusters and listeners come and go and ACKing with the nonce alone), then
+ * adds endpoints and edits VirtualService weights and times each change until the last sidecar has
+ * it.
  *
  * <pre>
  * mvn -B -q package -DskipTests
@@ -119,6 +128,13 @@ public final class MeshLoadHarness implements Callable<Integer> {
   int editTimeoutSeconds;
 
   @Option(
+      names = "--delta",
+      description =
+          "Sidecars use delta (incremental) ADS, as Istio's proxies do by default"
+              + " (ISTIO_DELTA_XDS), instead of state of the world.")
+  boolean delta;
+
+  @Option(
       names = "--histogram",
       description = "Print the top of Bosun's heap histogram once the sidecars are connected.")
   boolean histogram;
@@ -171,7 +187,7 @@ public final class MeshLoadHarness implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(new Thread(bosun::destroyForcibly));
     System.out.printf(
         "mesh: %d services x %d endpoints in %d namespaces, %d DestinationRules, %d VirtualServices;"
-            + " bosun local (pid %d, %s, --xds-stream-rate %s, log %s)%n",
+            + " bosun local (pid %d, %s, --xds-stream-rate %s, log %s); sidecars over %s ADS%n",
         services,
         endpoints,
         namespaces,
@@ -180,7 +196,8 @@ public final class MeshLoadHarness implements Callable<Integer> {
         bosun.pid(),
         String.join(" ", bosunOpts),
         streamRate,
-        log);
+        log,
+        delta ? "delta" : "state-of-the-world");
     awaitReady(bosun);
     long heapBefore = heapAfterGc(bosun);
 
@@ -194,36 +211,15 @@ public final class MeshLoadHarness implements Callable<Integer> {
               .maxInboundMessageSize(512 << 20)
               .build());
     }
-    CountDownLatch synced = new CountDownLatch(proxies);
     List<Sidecar> sidecars = new ArrayList<>();
-    long cpuBefore = cpuNanos(bosun);
-    long start = System.nanoTime();
     for (int p = 0; p < proxies; p++) {
-      Sidecar sidecar = new Sidecar(p, channels.get(p % channelCount), synced, start);
-      sidecars.add(sidecar);
-      sidecar.connect();
+      sidecars.add(new Sidecar(p, channels.get(p % channelCount)));
     }
-    boolean all = synced.await(connectTimeoutSeconds, TimeUnit.SECONDS);
-    double connectSeconds = (System.nanoTime() - start) / 1e9;
-    double connectCpu = (cpuNanos(bosun) - cpuBefore) / 1e9;
-    long[] perProxy =
-        sidecars.stream().mapToLong(s -> s.syncedAt).filter(t -> t > 0).sorted().toArray();
-    System.out.printf(
-        "connect: %d of %d sidecars ACKed CDS+EDS+LDS+RDS in %.1f s%s; per sidecar p50 %.1f s,"
-            + " p99 %.1f s, max %.1f s; %d streams retried after RESOURCE_EXHAUSTED/UNAVAILABLE%n",
-        perProxy.length,
-        proxies,
-        connectSeconds,
-        all ? "" : " (timed out)",
-        percentile(perProxy, 0.5) / 1e3,
-        percentile(perProxy, 0.99) / 1e3,
-        perProxy.length == 0 ? 0 : perProxy[perProxy.length - 1] / 1e9,
-        restarts.get());
+    connectAll(sidecars, bosun, "connect");
     Sidecar first = sidecars.get(0);
     System.out.printf(
         "per sidecar: %d clusters (%d EDS), %d listeners, route configurations %s%n",
         first.clusterCount, first.edsNames.size(), first.listenerCount, first.routeNames);
-    System.out.printf("bosun CPU during connect: %.1f CPU-s%n", connectCpu);
     Thread.sleep(2000);
     long heapConnected = heapAfterGc(bosun);
     System.out.printf(
@@ -231,8 +227,8 @@ public final class MeshLoadHarness implements Callable<Integer> {
             + " sidecar; RSS %.0f MB%n",
         heapBefore / 1e6,
         heapConnected / 1e6,
-        perProxy.length,
-        (heapConnected - heapBefore) / 1e3 / Math.max(1, perProxy.length),
+        sidecars.size(),
+        (heapConnected - heapBefore) / 1e3 / Math.max(1, sidecars.size()),
         rssBytes(bosun) / 1e6);
 
     if (histogram) {
@@ -241,6 +237,7 @@ public final class MeshLoadHarness implements Callable<Integer> {
     }
 
     List<Long> endpointLast = new ArrayList<>();
+    List<Long> endpointFirst = new ArrayList<>();
     List<Integer> endpointUnrelated = new ArrayList<>();
     for (int i = 0; i < endpointEdits; i++) {
       int service = (i * 37 + 11) % services;
@@ -253,6 +250,7 @@ public final class MeshLoadHarness implements Callable<Integer> {
               EDS,
               () -> writeService(service, endpoints + 1));
       endpointLast.add(change.lastNanos);
+      endpointFirst.add(change.firstNanos);
       endpointUnrelated.add(change.unrelated(CDS, LDS, RDS));
       // The next change starts once this one is undone everywhere, so their pushes never overlap.
       change(
@@ -264,14 +262,17 @@ public final class MeshLoadHarness implements Callable<Integer> {
     long[] endpointSorted = endpointLast.stream().mapToLong(Long::longValue).sorted().toArray();
     System.out.printf(
         "add one endpoint -> last sidecar has it, over %d changes: p50 %.0f ms, p99 %.0f ms,"
-            + " max %.0f ms; sidecars sent a CDS/LDS/RDS response the change did not concern: %s%n",
+            + " max %.0f ms (first sidecar: p50 %.0f ms); sidecars sent a CDS/LDS/RDS response the"
+            + " change did not concern: %s%n",
         endpointEdits,
         percentile(endpointSorted, 0.5),
         percentile(endpointSorted, 0.99),
         endpointSorted[endpointSorted.length - 1] / 1e6,
+        percentile(endpointFirst.stream().mapToLong(Long::longValue).sorted().toArray(), 0.5),
         endpointUnrelated);
 
     List<Long> routeLast = new ArrayList<>();
+    List<Long> routeFirst = new ArrayList<>();
     List<Integer> routeUnrelated = new ArrayList<>();
     List<Integer> routeListeners = new ArrayList<>();
     for (int i = 0; i < routeEdits; i++) {
@@ -285,6 +286,7 @@ public final class MeshLoadHarness implements Callable<Integer> {
               RDS,
               () -> writeVirtualService(vs, weight));
       routeLast.add(change.lastNanos);
+      routeFirst.add(change.firstNanos);
       routeUnrelated.add(change.unrelated(CDS, EDS));
       routeListeners.add(change.unrelated(LDS));
       change(
@@ -296,14 +298,21 @@ public final class MeshLoadHarness implements Callable<Integer> {
     long[] routeSorted = routeLast.stream().mapToLong(Long::longValue).sorted().toArray();
     System.out.printf(
         "change one VirtualService weight -> last sidecar has it, over %d changes: p50 %.0f ms,"
-            + " p99 %.0f ms, max %.0f ms; sidecars sent CDS/EDS the change did not concern: %s;"
-            + " sidecars sent LDS: %s%n",
+            + " p99 %.0f ms, max %.0f ms (first sidecar: p50 %.0f ms); sidecars sent CDS/EDS the"
+            + " change did not concern: %s; sidecars sent LDS: %s%n",
         routeEdits,
         percentile(routeSorted, 0.5),
         percentile(routeSorted, 0.99),
         routeSorted[routeSorted.length - 1] / 1e6,
+        percentile(routeFirst.stream().mapToLong(Long::longValue).sorted().toArray(), 0.5),
         routeUnrelated,
         routeListeners);
+
+    // A connect storm on a warm replica (as when another replica goes away): the same sidecars
+    // reconnect to the same snapshot, with the JIT done.
+    sidecars.forEach(Sidecar::disconnect);
+    Thread.sleep(3000);
+    connectAll(sidecars, bosun, "reconnect of all to a warm Bosun");
 
     // The heap above includes the configuration shared by all sidecars; what each one adds is
     // measured by closing half of them.
@@ -330,8 +339,37 @@ public final class MeshLoadHarness implements Callable<Integer> {
     return 0;
   }
 
+  /** Connects every sidecar at once and prints how long until all have ACKed every type. */
+  private void connectAll(List<Sidecar> sidecars, Process bosun, String label) throws Exception {
+    CountDownLatch synced = new CountDownLatch(sidecars.size());
+    int retriedBefore = restarts.get();
+    long cpuBefore = cpuNanos(bosun);
+    long start = System.nanoTime();
+    for (Sidecar sidecar : sidecars) {
+      sidecar.connect(synced, start);
+    }
+    boolean all = synced.await(connectTimeoutSeconds, TimeUnit.SECONDS);
+    double connectSeconds = (System.nanoTime() - start) / 1e9;
+    double connectCpu = (cpuNanos(bosun) - cpuBefore) / 1e9;
+    long[] perProxy =
+        sidecars.stream().mapToLong(s -> s.syncedAt).filter(t -> t > 0).sorted().toArray();
+    System.out.printf(
+        "%s: %d of %d sidecars ACKed CDS+EDS+LDS+RDS in %.1f s%s; per sidecar p50 %.1f s,"
+            + " p99 %.1f s, max %.1f s; %d streams retried after RESOURCE_EXHAUSTED/UNAVAILABLE%n",
+        label,
+        perProxy.length,
+        sidecars.size(),
+        connectSeconds,
+        all ? "" : " (timed out)",
+        percentile(perProxy, 0.5) / 1e3,
+        percentile(perProxy, 0.99) / 1e3,
+        perProxy.length == 0 ? 0 : perProxy[perProxy.length - 1] / 1e9,
+        restarts.get() - retriedBefore);
+    System.out.printf("bosun CPU during %s: %.1f CPU-s%n", label, connectCpu);
+  }
+
   /** What one change reached: the time its last sidecar had it and what each sidecar was sent. */
-  private record Change(long lastNanos, List<long[]> sent) {
+  private record Change(long firstNanos, long lastNanos, List<long[]> sent) {
     int unrelated(int... types) {
       int count = 0;
       for (long[] counts : sent) {
@@ -366,6 +404,7 @@ public final class MeshLoadHarness implements Callable<Integer> {
           reached.getCount(), live.size(), editTimeoutSeconds);
     }
     long last = live.stream().mapToLong(s -> s.reachedNanos).max().orElse(0);
+    long first = live.stream().mapToLong(s -> s.reachedNanos).filter(t -> t > 0).min().orElse(0);
     Thread.sleep(1000);
     List<long[]> sent = new ArrayList<>();
     for (int i = 0; i < live.size(); i++) {
@@ -377,7 +416,7 @@ public final class MeshLoadHarness implements Callable<Integer> {
       sent.add(delta);
     }
     live.forEach(Sidecar::unwatch);
-    return new Change(last, sent);
+    return new Change(first, last, sent);
   }
 
   @FunctionalInterface
@@ -524,11 +563,17 @@ public final class MeshLoadHarness implements Callable<Integer> {
   private final class Sidecar implements StreamObserver<DiscoveryResponse> {
     private final int index;
     private final ManagedChannel channel;
-    private final CountDownLatch synced;
-    private final long harnessStart;
+    private CountDownLatch synced;
+    private long harnessStart;
     private final Node node;
     private final AtomicLongArray received = new AtomicLongArray(TYPES.length);
     private StreamObserver<DiscoveryRequest> requests;
+    private StreamObserver<DeltaDiscoveryRequest> deltaRequests;
+
+    /** Delta only: the EDS name of each EDS cluster held, and the route names of each listener. */
+    private final Map<String, String> edsByCluster = new HashMap<>();
+
+    private final Map<String, Set<String>> routesByListener = new HashMap<>();
     private final String[] versions = new String[TYPES.length];
     private final String[] nonces = new String[TYPES.length];
     private final boolean[] requested = new boolean[TYPES.length];
@@ -544,11 +589,9 @@ public final class MeshLoadHarness implements Callable<Integer> {
     private record Watch(
         int type, Predicate<SentResource> arrived, long start, CountDownLatch done) {}
 
-    Sidecar(int index, ManagedChannel channel, CountDownLatch synced, long harnessStart) {
+    Sidecar(int index, ManagedChannel channel) {
       this.index = index;
       this.channel = channel;
-      this.synced = synced;
-      this.harnessStart = harnessStart;
       int service = index % services;
       int pod = index / services % endpoints;
       String ns = mesh.namespace(service);
@@ -586,15 +629,142 @@ public final class MeshLoadHarness implements Callable<Integer> {
       return Value.newBuilder().setStringValue(value).build();
     }
 
-    synchronized void connect() {
+    /** Opens the stream; {@code synced} counts down once all four types are ACKed. */
+    synchronized void connect(CountDownLatch synced, long harnessStart) {
+      this.synced = synced;
+      this.harnessStart = harnessStart;
+      syncedAt = 0;
+      leaving = false;
+      connect();
+    }
+
+    private synchronized void connect() {
       Arrays.fill(versions, "");
       Arrays.fill(nonces, "");
       Arrays.fill(requested, false);
       Arrays.fill(acked, false);
       edsNames = List.of();
       routeNames = Set.of();
+      if (delta) {
+        edsByCluster.clear();
+        routesByListener.clear();
+        deltaRequests =
+            AggregatedDiscoveryServiceGrpc.newStub(channel)
+                .deltaAggregatedResources(new DeltaResponses());
+        subscribe(CDS, List.of(), List.of(), true);
+        return;
+      }
       requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(this);
       request(CDS, List.of(), true);
+    }
+
+    /** A delta request: names newly subscribed and unsubscribed, or an ACK when both are empty. */
+    private void subscribe(
+        int type, List<String> subscribe, List<String> unsubscribe, boolean withNode) {
+      DeltaDiscoveryRequest.Builder request =
+          DeltaDiscoveryRequest.newBuilder()
+              .setTypeUrl(TYPE_URLS.get(type))
+              .addAllResourceNamesSubscribe(subscribe)
+              .addAllResourceNamesUnsubscribe(unsubscribe);
+      if (withNode) {
+        request.setNode(node);
+      }
+      requested[type] = true;
+      deltaRequests.onNext(request.build());
+    }
+
+    private void ack(int type, String nonce) {
+      deltaRequests.onNext(
+          DeltaDiscoveryRequest.newBuilder()
+              .setTypeUrl(TYPE_URLS.get(type))
+              .setResponseNonce(nonce)
+              .build());
+    }
+
+    /**
+     * As Envoy over delta ADS: a cluster added or removed subscribes or unsubscribes its EDS name,
+     * a listener its route names; every response is ACKed with its nonce alone.
+     */
+    private synchronized void onDelta(DeltaDiscoveryResponse response) {
+      int type = TYPE_URLS.indexOf(response.getTypeUrl());
+      if (type < 0) {
+        return;
+      }
+      received.incrementAndGet(type);
+      List<ByteString> values = new ArrayList<>();
+      for (Resource resource : response.getResourcesList()) {
+        values.add(resource.getResource().getValue());
+      }
+      watched(type, values);
+      ack(type, response.getNonce());
+      switch (type) {
+        case CDS -> {
+          Set<String> before = new HashSet<>(edsByCluster.values());
+          for (ByteString cluster : values) {
+            String[] names = ResponseDecoding.edsName(cluster);
+            if (names[1] != null) {
+              edsByCluster.put(names[0], names[1]);
+            } else {
+              edsByCluster.remove(names[0]);
+            }
+          }
+          response.getRemovedResourcesList().forEach(edsByCluster::remove);
+          Set<String> after = new HashSet<>(edsByCluster.values());
+          clusterCount += values.size() - response.getRemovedResourcesCount();
+          List<String> added = after.stream().filter(n -> !before.contains(n)).sorted().toList();
+          List<String> gone = before.stream().filter(n -> !after.contains(n)).sorted().toList();
+          if (!added.isEmpty() || !gone.isEmpty() || !requested[EDS]) {
+            edsNames = List.copyOf(after);
+            subscribe(EDS, added, gone, false);
+          }
+        }
+        case EDS -> {
+          if (!requested[LDS]) {
+            subscribe(LDS, List.of(), List.of(), false);
+          }
+        }
+        case LDS -> {
+          Set<String> before = union(routesByListener.values());
+          for (Resource resource : response.getResourcesList()) {
+            routesByListener.put(
+                resource.getName(), ResponseDecoding.routeNames(resource.getResource().getValue()));
+          }
+          response.getRemovedResourcesList().forEach(routesByListener::remove);
+          Set<String> after = union(routesByListener.values());
+          listenerCount = routesByListener.size();
+          List<String> added = after.stream().filter(n -> !before.contains(n)).sorted().toList();
+          List<String> gone = before.stream().filter(n -> !after.contains(n)).sorted().toList();
+          if (!added.isEmpty() || !gone.isEmpty() || !requested[RDS]) {
+            routeNames = Set.copyOf(after);
+            subscribe(RDS, added, gone, false);
+          }
+        }
+        default -> {}
+      }
+      acked[type] = true;
+      countSynced();
+    }
+
+    private static Set<String> union(java.util.Collection<Set<String>> sets) {
+      Set<String> all = new HashSet<>();
+      sets.forEach(all::addAll);
+      return all;
+    }
+
+    /** The delta stream's responses, handled by the same sidecar. */
+    private final class DeltaResponses implements StreamObserver<DeltaDiscoveryResponse> {
+      @Override
+      public void onNext(DeltaDiscoveryResponse response) {
+        onDelta(response);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        Sidecar.this.onError(t);
+      }
+
+      @Override
+      public void onCompleted() {}
     }
 
     long[] received() {
@@ -614,13 +784,29 @@ public final class MeshLoadHarness implements Callable<Integer> {
       watch = null;
     }
 
+    /**
+     * The names of the last request of each type, and as UTF-8: Envoy repeats the same list in
+     * every ACK, and encoding thousands of strings per ACK would make the simulated sidecars, not
+     * Bosun, the busiest process on the machine.
+     */
+    private final List<?>[] lastNames = new List<?>[TYPES.length];
+
+    private final List<?>[] lastNameBytes = new List<?>[TYPES.length];
+
+    @SuppressWarnings("unchecked")
     private void request(int type, List<String> names, boolean withNode) {
+      if (names != lastNames[type] && !names.equals(lastNames[type])) {
+        lastNames[type] = names;
+        lastNameBytes[type] = names.stream().map(ByteString::copyFromUtf8).toList();
+      }
       DiscoveryRequest.Builder request =
           DiscoveryRequest.newBuilder()
               .setTypeUrl(TYPE_URLS.get(type))
               .setVersionInfo(versions[type])
-              .setResponseNonce(nonces[type])
-              .addAllResourceNames(names);
+              .setResponseNonce(nonces[type]);
+      for (ByteString name : (List<ByteString>) lastNameBytes[type]) {
+        request.addResourceNamesBytes(name);
+      }
       if (withNode) {
         request.setNode(node);
       }
@@ -637,16 +823,11 @@ public final class MeshLoadHarness implements Callable<Integer> {
       received.incrementAndGet(type);
       versions[type] = response.getVersionInfo();
       nonces[type] = response.getNonce();
-      Watch current = watch;
-      if (current != null && current.type() == type && reachedNanos == 0) {
-        for (var any : response.getResourcesList()) {
-          if (current.arrived().test(new SentResource(any.getValue()))) {
-            reachedNanos = System.nanoTime() - current.start();
-            current.done().countDown();
-            break;
-          }
-        }
+      List<ByteString> values = new ArrayList<>();
+      for (var any : response.getResourcesList()) {
+        values.add(any.getValue());
       }
+      watched(type, values);
       switch (type) {
         case CDS -> {
           List<String> names = new ArrayList<>();
@@ -684,6 +865,24 @@ public final class MeshLoadHarness implements Callable<Integer> {
         default -> request(RDS, List.copyOf(routeNames), false);
       }
       acked[type] = true;
+      countSynced();
+    }
+
+    /** Marks the change being watched as arrived when one of {@code values} shows it. */
+    private void watched(int type, List<ByteString> values) {
+      Watch current = watch;
+      if (current != null && current.type() == type && reachedNanos == 0) {
+        for (ByteString value : values) {
+          if (current.arrived().test(new SentResource(value))) {
+            reachedNanos = System.nanoTime() - current.start();
+            current.done().countDown();
+            break;
+          }
+        }
+      }
+    }
+
+    private void countSynced() {
       if (syncedAt == 0 && acked[CDS] && acked[EDS] && acked[LDS] && acked[RDS]) {
         syncedAt = System.nanoTime() - harnessStart;
         synced.countDown();
@@ -694,7 +893,11 @@ public final class MeshLoadHarness implements Callable<Integer> {
 
     synchronized void disconnect() {
       leaving = true;
-      requests.onCompleted();
+      if (delta) {
+        deltaRequests.onCompleted();
+      } else {
+        requests.onCompleted();
+      }
     }
 
     @Override
@@ -707,7 +910,7 @@ public final class MeshLoadHarness implements Callable<Integer> {
           || status.getCode() == Status.Code.UNAVAILABLE) {
         restarts.incrementAndGet();
         retries.schedule(
-            this::connect, 200 + ThreadLocalRandom.current().nextInt(800), TimeUnit.MILLISECONDS);
+            () -> connect(), 200 + ThreadLocalRandom.current().nextInt(800), TimeUnit.MILLISECONDS);
       } else {
         System.err.println(node.getId() + ": " + status);
       }

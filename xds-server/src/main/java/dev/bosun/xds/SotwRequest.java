@@ -66,7 +66,9 @@ final class SotwRequest {
     this.fingerprint =
         names != null
             ? 0
-            : Hashing.murmur3_128().hashBytes(bytes, namesFrom, namesTo - namesFrom).asLong()
+            : Hashing.farmHashFingerprint64()
+                    .hashBytes(bytes, namesFrom, namesTo - namesFrom)
+                    .asLong()
                 ^ (namesTo - namesFrom);
   }
 
