@@ -3,7 +3,6 @@ package dev.bosun.xds;
 import com.google.protobuf.Any;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
-import io.envoyproxy.envoy.service.discovery.v3.Resource;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -120,11 +119,7 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
       return false;
     }
     Map<String, EncodedResource> changed = changed(state, desired);
-    Set<String> removed = new TreeSet<>(state.hasNames());
-    removed.removeAll(desired.keySet());
-    if (!state.wildcard) {
-      removed.retainAll(state.partial() ? state.namesToGenerate() : state.subscribed);
-    }
+    Set<String> removed = removed(state, desired);
     if (changed.isEmpty() && removed.isEmpty()) {
       return false;
     }
@@ -145,6 +140,24 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
     return true;
   }
 
+  /**
+   * Names the proxy has that it must no longer have: not desired, and (unless it subscribed by
+   * wildcard) among the names this response is about. A push that concerns a few names of a proxy
+   * holding thousands looks at those few only.
+   */
+  private static Set<String> removed(TypeState state, Map<String, EncodedResource> desired) {
+    boolean partial = !state.wildcard && state.partial();
+    Set<String> removed = new TreeSet<>();
+    for (String name : partial ? state.namesToGenerate() : state.hasNames()) {
+      if (!desired.containsKey(name)
+          && state.has(name) != null
+          && (state.wildcard || partial || state.subscribed.contains(name))) {
+        removed.add(name);
+      }
+    }
+    return removed;
+  }
+
   private void send(
       TypeState state,
       Collection<EncodedResource> resources,
@@ -160,11 +173,7 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
             .setNonce(nonce)
             .addAllRemovedResources(removed);
     for (EncodedResource resource : resources) {
-      response.addResources(
-          Resource.newBuilder()
-              .setName(resource.name())
-              .setVersion(resource.version())
-              .setResource(resource.any()));
+      response.addResources(resource.delta());
     }
     responses.onNext(response.build());
     state.lastSentNonce = nonce;
