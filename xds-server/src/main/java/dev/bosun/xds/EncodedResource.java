@@ -3,6 +3,7 @@ package dev.bosun.xds;
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.Any;
+import com.google.protobuf.ByteString;
 import io.envoyproxy.envoy.service.discovery.v3.Resource;
 
 /**
@@ -20,7 +21,8 @@ record EncodedResource(String name, Any any, String version, String problem, Res
 
   /**
    * {@code delta} is the resource as a delta response carries it, built once here rather than for
-   * every stream it is sent on.
+   * every stream it is sent on, with its name and version held as bytes so that writing it does not
+   * encode them again.
    */
   EncodedResource(String name, Any any, String version, String problem) {
     this(
@@ -28,7 +30,11 @@ record EncodedResource(String name, Any any, String version, String problem, Res
         any,
         version,
         problem,
-        Resource.newBuilder().setName(name).setVersion(version).setResource(any).build());
+        Resource.newBuilder()
+            .setNameBytes(ByteString.copyFromUtf8(name))
+            .setVersionBytes(ByteString.copyFromUtf8(version))
+            .setResource(any)
+            .build());
   }
 
   EncodedResource(String name, Any any, String version) {
