@@ -128,6 +128,12 @@ public final class MeshLoadHarness implements Callable<Integer> {
   int editTimeoutSeconds;
 
   @Option(
+      names = "--client-threads",
+      defaultValue = "4",
+      description = "Threads that run the simulated sidecars' response handling (and their ACKs).")
+  int clientThreads;
+
+  @Option(
       names = "--delta",
       description =
           "Sidecars use delta (incremental) ADS, as Istio's proxies do by default"
@@ -201,7 +207,7 @@ public final class MeshLoadHarness implements Callable<Integer> {
     awaitReady(bosun);
     long heapBefore = heapAfterGc(bosun);
 
-    ExecutorService callbacks = Executors.newFixedThreadPool(4);
+    ExecutorService callbacks = Executors.newFixedThreadPool(clientThreads);
     List<ManagedChannel> channels = new ArrayList<>();
     for (int i = 0; i < channelCount; i++) {
       channels.add(
