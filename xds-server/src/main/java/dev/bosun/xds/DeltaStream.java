@@ -6,6 +6,7 @@ import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
@@ -63,35 +64,29 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryResponse>
             state, request.getResponseNonce(), request.getErrorDetail(), request.hasErrorDetail());
       }
       boolean added = false;
-      // One new subscription set per request, not one per name: a first request names thousands.
-      Set<String> names = null;
+      List<String> subscribing = new ArrayList<>();
       for (String name : request.getResourceNamesSubscribeList()) {
         if (name.equals("*")) {
           added |= !state.wildcard;
           state.wildcard = true;
-        } else if (!(names == null ? state.subscribed : names).contains(name)) {
-          if (names == null) {
-            names = new java.util.LinkedHashSet<>(state.subscribed);
-          }
-          names.add(name);
-          added = true;
+        } else if (!state.subscribed.contains(name)) {
+          subscribing.add(name);
         }
       }
-      java.util.List<String> forgotten = new java.util.ArrayList<>();
+      List<String> forgotten = new ArrayList<>();
       for (String name : request.getResourceNamesUnsubscribeList()) {
         if (name.equals("*")) {
           state.wildcard = false;
         } else {
-          if ((names == null ? state.subscribed : names).contains(name)) {
-            if (names == null) {
-              names = new java.util.LinkedHashSet<>(state.subscribed);
-            }
-            names.remove(name);
-          }
           forgotten.add(name);
         }
       }
-      if (names != null) {
+      added |= !subscribing.isEmpty();
+      // One new subscription set per request, not one per name: a first request names thousands.
+      if (!subscribing.isEmpty() || forgotten.stream().anyMatch(state.subscribed::contains)) {
+        Set<String> names = new java.util.LinkedHashSet<>(state.subscribed);
+        names.addAll(subscribing);
+        forgotten.forEach(names::remove);
         state.subscribed = server.internSubscription(names);
       }
       if (!state.wildcard && !forgotten.isEmpty()) {

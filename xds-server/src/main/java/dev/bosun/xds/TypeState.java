@@ -17,7 +17,10 @@ final class TypeState {
   /** The names subscribed to: an immutable set, shared between streams with equal subscriptions. */
   Set<String> subscribed = Set.of();
 
-  /** A fingerprint of the names of the last request, to skip applying an unchanged list. */
+  /**
+   * A fingerprint of the names of the last request, to skip decoding and applying an unchanged
+   * list.
+   */
   long subscriptionFingerprint;
 
   /** What the proxy acknowledged last. */

@@ -78,27 +78,26 @@ public final class CarriedRoutes {
     if (previous == null || previous == current || change.everything()) {
       return;
     }
-    CarriedRoutes before = of(previous);
-    Set<String> touched = change.routeHosts();
-    if (touched.isEmpty()) {
-      CarriedRoutes now = current.derived(KEY, () -> before);
-      if (now != before) {
-        before.pieces.forEach(now.pieces::putIfAbsent);
-      }
-      return;
+    CarriedRoutes kept = without(of(previous), change.routeHosts());
+    CarriedRoutes now = current.derived(KEY, () -> kept);
+    if (now != kept) {
+      kept.pieces.forEach(now.pieces::putIfAbsent); // current computed some pieces first
     }
-    ConcurrentHashMap<Key, Object> kept = new ConcurrentHashMap<>();
-    before.pieces.forEach(
+  }
+
+  /** {@code store} less the pieces of the hosts {@code touched} names; itself when none. */
+  private static CarriedRoutes without(CarriedRoutes store, Set<String> touched) {
+    if (touched.isEmpty()) {
+      return store;
+    }
+    CarriedRoutes kept = new CarriedRoutes(new ConcurrentHashMap<>());
+    store.pieces.forEach(
         (key, piece) -> {
           if (!touches(touched, key.host())) {
-            kept.put(key, piece);
+            kept.pieces.put(key, piece);
           }
         });
-    CarriedRoutes fresh = new CarriedRoutes(kept);
-    CarriedRoutes now = current.derived(KEY, () -> fresh);
-    if (now != fresh) {
-      kept.forEach(now.pieces::putIfAbsent);
-    }
+    return kept;
   }
 
   private static boolean touches(Set<String> patterns, String host) {
