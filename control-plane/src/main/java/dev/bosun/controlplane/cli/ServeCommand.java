@@ -4,6 +4,8 @@ import dev.bosun.ca.CaConfigurationException;
 import dev.bosun.controlplane.mesh.MeshSettings;
 import dev.bosun.controlplane.security.MeshCertificateAuthority;
 import dev.bosun.controlplane.source.KubernetesSource;
+import dev.bosun.controlplane.webhook.ValidationWebhook;
+import dev.bosun.controlplane.webhook.WebhookServer;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -38,6 +40,15 @@ final class ServeCommand implements Callable<Integer> {
       paramLabel = "PATH",
       description = "kubeconfig file (default: in-cluster, then $KUBECONFIG, then ~/.kube/config).")
   Path kubeconfig;
+
+  @Option(
+      names = "--webhook-port",
+      defaultValue = "15017",
+      description =
+          "HTTPS port of the admission webhooks (/validate), with the CA's serving certificate"
+              + " (default: ${DEFAULT-VALUE}; 0 picks a free port; -1 disables them; off when the"
+              + " CA is off).")
+  int webhookPort;
 
   @Override
   public Integer call() throws Exception {
@@ -102,6 +113,31 @@ final class ServeCommand implements Callable<Integer> {
         spec.commandLine()
             .getOut()
             .println("xDS and the certificate service over TLS on port " + authority.securePort());
+        if (webhookPort >= 0) {
+          WebhookServer webhooks;
+          try {
+            webhooks =
+                runtime.own(
+                    new WebhookServer(
+                            new InetSocketAddress(options.xdsAddress, webhookPort),
+                            authority.servingKeys(),
+                            new ValidationWebhook(runtime.meters()),
+                            runtime.meters())
+                        .start());
+          } catch (java.io.IOException e) {
+            spec.commandLine()
+                .getErr()
+                .println(
+                    "bosun serve: cannot serve webhooks on port "
+                        + webhookPort
+                        + ": "
+                        + e.getMessage());
+            return 1;
+          }
+          spec.commandLine()
+              .getOut()
+              .println("admission webhooks over HTTPS on port " + webhooks.address().getPort());
+        }
       }
       runtime.own(new KubernetesSource(client, runtime.mesh()).start());
       runtime.awaitShutdown();

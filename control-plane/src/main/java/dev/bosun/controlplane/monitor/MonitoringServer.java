@@ -70,6 +70,9 @@ public final class MonitoringServer implements AutoCloseable {
                       + "\n";
           send(exchange, ready ? 200 : 503, "text/plain; charset=utf-8", body);
         });
+    // Liveness: the process is up and serving HTTP, whatever the state of its sources.
+    server.createContext(
+        "/healthz", exchange -> send(exchange, 200, "text/plain; charset=utf-8", "ok\n"));
     server.createContext(
         "/metrics",
         exchange ->

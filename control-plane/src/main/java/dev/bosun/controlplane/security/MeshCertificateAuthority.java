@@ -142,6 +142,14 @@ public final class MeshCertificateAuthority implements AutoCloseable {
     return securePort;
   }
 
+  /**
+   * Bosun's serving identity for {@code istiod.<namespace>.svc}, signed by the mesh CA and renewed
+   * in place: the secure xDS port uses it, and so do the admission webhooks.
+   */
+  public javax.net.ssl.X509ExtendedKeyManager servingKeys() {
+    return keyManager;
+  }
+
   /** The root workloads trust, as published in {@code istio-ca-root-cert}. */
   public String rootPem() {
     return ca.rootPem();

@@ -1,0 +1,5 @@
+/**
+ * Bosun's admission webhooks on port 15017, as istiod serves them: {@code /validate} for the Istio
+ * kinds; and the leader's upkeep of the webhook configurations that point at it.
+ */
+package dev.bosun.controlplane.webhook;
