@@ -2,9 +2,12 @@ package dev.bosun.controlplane.cli;
 
 import dev.bosun.ca.CaConfigurationException;
 import dev.bosun.controlplane.mesh.MeshSettings;
+import dev.bosun.controlplane.security.LeaderElection;
+import dev.bosun.controlplane.security.LeaderElectionSettings;
 import dev.bosun.controlplane.security.MeshCertificateAuthority;
 import dev.bosun.controlplane.source.KubernetesSource;
 import dev.bosun.controlplane.webhook.ValidationWebhook;
+import dev.bosun.controlplane.webhook.ValidationWebhookController;
 import dev.bosun.controlplane.webhook.WebhookServer;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -29,6 +32,9 @@ import picocli.CommandLine.Spec;
           + " Runs until stopped."
     })
 final class ServeCommand implements Callable<Integer> {
+  /** The Lease the replicas elect the keeper of the webhook configurations on. */
+  static final String VALIDATION_LEASE = "bosun-validation-controller-election";
+
   @Spec CommandSpec spec;
 
   @Mixin MeshOptions options;
@@ -49,6 +55,21 @@ final class ServeCommand implements Callable<Integer> {
               + " (default: ${DEFAULT-VALUE}; 0 picks a free port; -1 disables them; off when the"
               + " CA is off).")
   int webhookPort;
+
+  @Option(
+      names = "--revision",
+      defaultValue = "",
+      description =
+          "The control-plane revision (istio.io/rev) this Bosun serves; its webhook configurations"
+              + " carry istio.io/rev=<revision>, or \"default\" when empty (default: empty).")
+  String revision;
+
+  @Option(
+      names = "--keep-webhook-failure-policy",
+      description =
+          "Leave the validation webhooks' failurePolicy as installed; otherwise the leader"
+              + " switches Ignore to Fail once the API server is seen calling the webhook.")
+  boolean keepWebhookFailurePolicy;
 
   @Override
   public Integer call() throws Exception {
@@ -137,6 +158,20 @@ final class ServeCommand implements Callable<Integer> {
           spec.commandLine()
               .getOut()
               .println("admission webhooks over HTTPS on port " + webhooks.address().getPort());
+          ValidationWebhookController controller =
+              runtime.own(
+                  new ValidationWebhookController(
+                      client,
+                      ca.namespace,
+                      revision.isEmpty() ? "default" : revision,
+                      authority::rootPem,
+                      keepWebhookFailurePolicy,
+                      java.time.Duration.ofMinutes(1)));
+          runtime.own(
+              new LeaderElection(
+                      client,
+                      LeaderElectionSettings.defaults(ca.namespace).withLeaseName(VALIDATION_LEASE))
+                  .start(controller::start, controller::stop));
         }
       }
       runtime.own(new KubernetesSource(client, runtime.mesh()).start());

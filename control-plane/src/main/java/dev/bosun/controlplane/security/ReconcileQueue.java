@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * <p>The reconciler reads the desired and the observed state itself each time, so any number of
  * requests for a key need only one run, and a retry needs no memory of what failed.
  */
-final class ReconcileQueue implements AutoCloseable {
+public final class ReconcileQueue implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ReconcileQueue.class);
 
   private final String name;
@@ -36,7 +36,8 @@ final class ReconcileQueue implements AutoCloseable {
   // Failures in a row per key; only touched on the worker thread.
   private final Map<String, Integer> failures = new HashMap<>();
 
-  ReconcileQueue(String name, Consumer<String> reconciler, Duration firstRetry, Duration maxRetry) {
+  public ReconcileQueue(
+      String name, Consumer<String> reconciler, Duration firstRetry, Duration maxRetry) {
     this.name = requireNonNull(name, "name");
     this.reconciler = requireNonNull(reconciler, "reconciler");
     this.firstRetry = requireNonNull(firstRetry, "firstRetry");
@@ -56,7 +57,7 @@ final class ReconcileQueue implements AutoCloseable {
   }
 
   /** Asks for {@code key} to be reconciled; does nothing once closed. */
-  void add(String key) {
+  public void add(String key) {
     requireNonNull(key, "key");
     if (waiting.add(key)) {
       try {

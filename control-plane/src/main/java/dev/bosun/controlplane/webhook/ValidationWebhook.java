@@ -62,6 +62,17 @@ public final class ValidationWebhook {
       (metadata.isObject() ? (ObjectNode) metadata : document.putObject("metadata"))
           .put("namespace", namespace);
     }
+    if (document
+        .path("metadata")
+        .path("annotations")
+        .has(ValidationWebhookController.ALWAYS_REJECT)) {
+      // The leader's check that the API server calls this webhook.
+      failed(group, version, resource, "invalid_config");
+      deny(
+          response,
+          "\"" + ValidationWebhookController.ALWAYS_REJECT + "\" annotation found, rejecting");
+      return answer;
+    }
     ValidationResult result = ConfigValidator.validate(document);
     if (!result.owned()) {
       // Istio kinds Bosun does not model yet are not Bosun's to refuse: they pass with a warning.

@@ -1,0 +1,226 @@
+package dev.bosun.controlplane.webhook;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.bosun.controlplane.security.ReconcileQueue;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhook;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfiguration;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfigurationBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the ValidatingWebhookConfigurations of Bosun's revision pointing at Bosun, as istiod's
+ * validation controller does: the {@code caBundle} of every webhook equal to the mesh root, and
+ * {@code failurePolicy} switched from {@code Ignore} to {@code Fail} once the API server has been
+ * seen calling the webhook (a dry-run create of an invalid Gateway is denied by it). Run by the
+ * leader only.
+ */
+public final class ValidationWebhookController implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ValidationWebhookController.class);
+
+  /** The annotation the webhook always rejects, for the readiness check; istiod's name. */
+  public static final String ALWAYS_REJECT = "internal.istio.io/webhook-always-reject";
+
+  private static final ResourceDefinitionContext GATEWAYS =
+      new ResourceDefinitionContext.Builder()
+          .withGroup("networking.istio.io")
+          .withVersion("v1")
+          .withKind("Gateway")
+          .withPlural("gateways")
+          .withNamespaced(true)
+          .build();
+
+  private final KubernetesClient client;
+  private final String namespace;
+  private final String revision;
+  private final Supplier<String> rootPem;
+  private final boolean keepFailurePolicy;
+  private final Duration resync;
+  private ReconcileQueue queue;
+  private SharedIndexInformer<ValidatingWebhookConfiguration> webhooks;
+  // Once the API server has been seen calling the webhook it stays so for this term.
+  private volatile boolean webhookCalled;
+  private volatile String lastReason = "";
+
+  /**
+   * @param revision the {@code istio.io/rev} label of the configurations to keep ({@code default})
+   * @param keepFailurePolicy leave {@code failurePolicy} as installed (the chart pinned it)
+   * @param resync how often every configuration is checked again, also without a change (a new root
+   *     is taken up at the latest then)
+   */
+  public ValidationWebhookController(
+      KubernetesClient client,
+      String namespace,
+      String revision,
+      Supplier<String> rootPem,
+      boolean keepFailurePolicy,
+      Duration resync) {
+    this.client = requireNonNull(client, "client");
+    this.namespace = requireNonNull(namespace, "namespace");
+    this.revision = requireNonNull(revision, "revision");
+    this.rootPem = requireNonNull(rootPem, "rootPem");
+    this.keepFailurePolicy = keepFailurePolicy;
+    this.resync = requireNonNull(resync, "resync");
+  }
+
+  /** Starts watching and reconciling; called when this replica becomes leader. */
+  public synchronized void start() {
+    if (queue != null) {
+      return;
+    }
+    webhookCalled = false;
+    queue =
+        new ReconcileQueue(
+            "validating webhook configuration",
+            this::reconcile,
+            Duration.ofMillis(100),
+            Duration.ofMinutes(1));
+    ReconcileQueue current = queue;
+    webhooks =
+        client
+            .admissionRegistration()
+            .v1()
+            .validatingWebhookConfigurations()
+            .withLabel("istio.io/rev", revision)
+            .inform(
+                new ResourceEventHandler<>() {
+                  @Override
+                  public void onAdd(ValidatingWebhookConfiguration configuration) {
+                    current.add(configuration.getMetadata().getName());
+                  }
+
+                  @Override
+                  public void onUpdate(
+                      ValidatingWebhookConfiguration old, ValidatingWebhookConfiguration now) {
+                    current.add(now.getMetadata().getName());
+                  }
+
+                  @Override
+                  public void onDelete(
+                      ValidatingWebhookConfiguration configuration, boolean unknown) {}
+                },
+                resync.toMillis());
+  }
+
+  /** Stops; called when this replica stops leading. */
+  public synchronized void stop() {
+    if (queue == null) {
+      return;
+    }
+    webhooks.stop();
+    queue.close();
+    queue = null;
+  }
+
+  private void reconcile(String name) {
+    SharedIndexInformer<ValidatingWebhookConfiguration> informer = webhooks;
+    if (informer == null) {
+      return;
+    }
+    ValidatingWebhookConfiguration current = informer.getStore().getByKey(name);
+    if (current == null) {
+      return;
+    }
+    String caBundle =
+        Base64.getEncoder().encodeToString(rootPem.get().getBytes(StandardCharsets.US_ASCII));
+    boolean caChange =
+        current.getWebhooks().stream()
+            .anyMatch(w -> !Objects.equals(w.getClientConfig().getCaBundle(), caBundle));
+    boolean ignoring =
+        !keepFailurePolicy
+            && current.getWebhooks().stream().anyMatch(w -> !"Fail".equals(w.getFailurePolicy()));
+    if (!caChange && !ignoring) {
+      return;
+    }
+    boolean failClosed = ignoring && webhookCalled();
+    ValidatingWebhookConfigurationBuilder updated =
+        new ValidatingWebhookConfigurationBuilder(current);
+    java.util.List<ValidatingWebhook> patched = new java.util.ArrayList<>();
+    for (ValidatingWebhook webhook : current.getWebhooks()) {
+      ValidatingWebhook copy =
+          new io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookBuilder(
+                  webhook)
+              .editClientConfig()
+              .withCaBundle(caBundle)
+              .endClientConfig()
+              .build();
+      if (failClosed) {
+        copy.setFailurePolicy("Fail");
+      }
+      patched.add(copy);
+    }
+    client
+        .admissionRegistration()
+        .v1()
+        .validatingWebhookConfigurations()
+        .resource(updated.withWebhooks(patched).build())
+        .update();
+    log.info(
+        "validating webhook configuration {}: caBundle {}{}",
+        name,
+        caChange ? "updated" : "unchanged",
+        failClosed ? ", failurePolicy Fail" : "");
+    if (ignoring && !failClosed) {
+      // Retried with backoff until the API server is seen calling the webhook.
+      throw new IllegalStateException(
+          "validating webhook configuration " + name + ": not switched to Fail yet: " + lastReason);
+    }
+  }
+
+  /** Whether a dry-run create of an invalid Gateway is denied by the webhook, as istiod checks. */
+  private boolean webhookCalled() {
+    if (webhookCalled) {
+      return true;
+    }
+    GenericKubernetesResource invalid =
+        new GenericKubernetesResourceBuilder()
+            .withApiVersion("networking.istio.io/v1")
+            .withKind("Gateway")
+            .withNewMetadata()
+            .withName("invalid-gateway")
+            .withNamespace(namespace)
+            .withLabels(Map.of("istio.io/rev", revision))
+            .withAnnotations(Map.of(ALWAYS_REJECT, "true"))
+            .endMetadata()
+            .withAdditionalProperties(Map.of("spec", Map.of()))
+            .build();
+    try {
+      client
+          .genericKubernetesResources(GATEWAYS)
+          .inNamespace(namespace)
+          .resource(invalid)
+          .dryRun()
+          .create();
+      lastReason = "a dry-run create of an invalid Gateway was not denied by the webhook";
+      return false;
+    } catch (KubernetesClientException e) {
+      String message = String.valueOf(e.getMessage());
+      if (message.contains("denied the request")) {
+        log.info("the API server calls the validation webhook; switching it to fail closed");
+        webhookCalled = true;
+        return true;
+      }
+      lastReason = "the dry-run create of an invalid Gateway failed otherwise: " + message;
+      return false;
+    }
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+}
