@@ -1,0 +1,211 @@
+package dev.bosun.e2e.install;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import dev.bosun.crd.IstioJson;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The Helm chart rendered by Helm over a matrix of values: it lints strictly, every object is a
+ * well-formed Kubernetes object of fabric8's typed model with no field the model does not know, and
+ * the names, labels and ports are istiod's.
+ */
+class ChartTest {
+  static Stream<Arguments> matrix() {
+    return Stream.of(
+        Arguments.of("defaults", Map.of()),
+        Arguments.of("a revision", Map.of("revision", "canary")),
+        Arguments.of("3 replicas", Map.of("replicaCount", 3)),
+        Arguments.of(
+            "a custom meshConfig",
+            Map.of(
+                "meshConfig.rootNamespace", "mesh-root", "meshConfig.trustDomain", "corp.example")),
+        Arguments.of("validation off", Map.of("validation.enabled", false)),
+        Arguments.of("autoscaled", Map.of("autoscale.enabled", true)),
+        Arguments.of("one replica", Map.of("replicaCount", 1)),
+        Arguments.of(
+            "outside the cluster",
+            Map.of(
+                "validation.url",
+                "https://203.0.113.7:15017/validate",
+                "validation.failurePolicy",
+                "Fail")));
+  }
+
+  @Test
+  void lint_strict_passes() {
+    LintResult lint = new Helm(Chart.DIR).lint().strict().call();
+    assertThat(lint.isFailed()).as(String.join("\n", lint.getMessages())).isFalse();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("matrix")
+  void template_everyObjectParsesIntoTheTypedModelWithNothingUnknown(
+      String name, Map<String, Object> values) throws Exception {
+    List<JsonNode> documents = Chart.documents(Chart.template("istio-system", values, true));
+    assertThat(documents).isNotEmpty();
+    for (JsonNode document : documents) {
+      Object typed = Serialization.unmarshal(document.toString());
+      assertThat(typed).as(document.toString()).isInstanceOf(HasMetadata.class);
+      assertThat(typed.getClass().getSimpleName())
+          .as("a typed object, not a generic one")
+          .isNotEqualTo("GenericKubernetesResource");
+      JsonNode back = IstioJson.json().readTree(Serialization.asJson(typed));
+      assertThat(back)
+          .as(
+              "%s %s: every rendered field is one the model knows",
+              document.path("kind").asText(), document.path("metadata").path("name").asText())
+          .isEqualTo(IstioJson.json().readTree(document.toString()));
+    }
+  }
+
+  @Test
+  void template_defaults_namesLabelsAndPortsAreIstiods() throws Exception {
+    List<JsonNode> documents = Chart.documents(Chart.template("istio-system", Map.of(), false));
+    JsonNode service = Chart.find(documents, "Service", "istiod");
+    assertThat(service.path("metadata").path("namespace").asText()).isEqualTo("istio-system");
+    Map<String, String> ports = new LinkedHashMap<>();
+    service
+        .path("spec")
+        .path("ports")
+        .forEach(
+            p ->
+                ports.put(
+                    p.path("name").asText(),
+                    p.path("port").asText()
+                        + "->"
+                        + p.path("targetPort").asText(p.path("port").asText())));
+    assertThat(ports)
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of(
+                "grpc-xds", "15010->15010",
+                "https-dns", "15012->15012",
+                "https-webhook", "443->15017",
+                "http-monitoring", "15014->15014"));
+    assertThat(service.path("spec").path("selector").toString())
+        .isEqualTo("{\"app\":\"istiod\",\"istio\":\"pilot\"}");
+
+    JsonNode deployment = Chart.find(documents, "Deployment", "istiod");
+    assertThat(deployment.path("spec").path("replicas").asInt()).isEqualTo(2);
+    JsonNode pod = deployment.path("spec").path("template");
+    assertThat(pod.path("metadata").path("labels").path("app").asText()).isEqualTo("istiod");
+    assertThat(pod.path("metadata").path("labels").path("istio").asText()).isEqualTo("pilot");
+    assertThat(pod.path("metadata").path("labels").path("istio.io/rev").asText())
+        .isEqualTo("default");
+    JsonNode container = pod.path("spec").path("containers").get(0);
+    assertThat(container.path("readinessProbe").path("httpGet").path("path").asText())
+        .isEqualTo("/ready");
+    assertThat(container.path("securityContext").path("readOnlyRootFilesystem").asBoolean())
+        .isTrue();
+    assertThat(pod.path("spec").path("securityContext").path("runAsNonRoot").asBoolean()).isTrue();
+    assertThat(pod.path("spec").path("serviceAccountName").asText()).isEqualTo("istiod");
+    assertThat(pod.path("spec").path("affinity").path("podAntiAffinity").isMissingNode()).isFalse();
+
+    Chart.find(documents, "PodDisruptionBudget", "istiod");
+    Chart.find(documents, "ClusterRole", "istiod-clusterrole-istio-system");
+    Chart.find(documents, "Role", "istiod");
+    JsonNode validator =
+        Chart.find(documents, "ValidatingWebhookConfiguration", "istiod-default-validator");
+    JsonNode webhook = validator.path("webhooks").get(0);
+    assertThat(webhook.path("name").asText()).isEqualTo("validation.istio.io");
+    assertThat(webhook.path("failurePolicy").asText()).isEqualTo("Ignore");
+    assertThat(webhook.path("clientConfig").path("service").path("name").asText())
+        .isEqualTo("istiod");
+    assertThat(webhook.path("clientConfig").path("service").path("path").asText())
+        .isEqualTo("/validate");
+    JsonNode revisioned =
+        Chart.find(documents, "ValidatingWebhookConfiguration", "istio-validator-istio-system");
+    assertThat(revisioned.path("webhooks").get(0).path("name").asText())
+        .isEqualTo("rev.validation.istio.io");
+    assertThat(
+            documents.stream()
+                .filter(d -> d.path("kind").asText().equals("HorizontalPodAutoscaler")))
+        .isEmpty();
+  }
+
+  @Test
+  void template_revision_suffixesNamesAndSelectsItsOwnPods() throws Exception {
+    List<JsonNode> documents =
+        Chart.documents(Chart.template("istio-system", Map.of("revision", "canary"), false));
+    JsonNode service = Chart.find(documents, "Service", "istiod-canary");
+    assertThat(service.path("spec").path("selector").toString())
+        .isEqualTo("{\"app\":\"istiod\",\"istio.io/rev\":\"canary\"}");
+    JsonNode deployment = Chart.find(documents, "Deployment", "istiod-canary");
+    assertThat(
+            deployment
+                .path("spec")
+                .path("template")
+                .path("metadata")
+                .path("labels")
+                .path("istio")
+                .asText())
+        .isEqualTo("istiod");
+    assertThat(
+            deployment
+                .path("spec")
+                .path("template")
+                .path("spec")
+                .path("containers")
+                .get(0)
+                .path("args")
+                .toString())
+        .contains("--revision=canary");
+    Chart.find(documents, "ClusterRole", "istiod-clusterrole-canary-istio-system");
+    Chart.find(documents, "ValidatingWebhookConfiguration", "istio-validator-canary-istio-system");
+    assertThat(documents)
+        .as("only the default revision validates unlabelled objects")
+        .noneMatch(
+            d -> d.path("metadata").path("name").asText().equals("istiod-default-validator"));
+  }
+
+  @Test
+  void template_oneReplica_hasNoDisruptionBudgetOrAntiAffinity() throws Exception {
+    List<JsonNode> documents =
+        Chart.documents(Chart.template("istio-system", Map.of("replicaCount", 1), false));
+    assertThat(documents).noneMatch(d -> d.path("kind").asText().equals("PodDisruptionBudget"));
+    assertThat(
+            Chart.find(documents, "Deployment", "istiod")
+                .path("spec")
+                .path("template")
+                .path("spec")
+                .path("affinity")
+                .isMissingNode())
+        .isTrue();
+  }
+
+  /**
+   * {@code deploy/bosun.yaml} is the chart's default rendering, for {@code kubectl apply -f}; this
+   * fails when it is stale ({@code -Dgolden.update=true} rewrites it).
+   */
+  @Test
+  void deployCopy_isTheDefaultRendering() throws Exception {
+    String rendered =
+        "# Rendered from charts/bosun with its default values (release bosun, namespace"
+            + " istio-system).\n# The CRDs are in deploy/crds/. Apply both: kubectl apply -f"
+            + " deploy/crds/ && kubectl apply -f deploy/bosun.yaml\n"
+            + Chart.template("istio-system", Map.of(), false);
+    Path copy = Chart.DIR.getParent().getParent().resolve("deploy/bosun.yaml");
+    if (Boolean.getBoolean("golden.update")) {
+      Files.writeString(copy, rendered, StandardCharsets.UTF_8);
+    }
+    assertThat(copy).exists();
+    assertThat(Files.readString(copy, StandardCharsets.UTF_8))
+        .as("deploy/bosun.yaml is stale: rerun with -Dgolden.update=true")
+        .isEqualTo(rendered);
+  }
+}
