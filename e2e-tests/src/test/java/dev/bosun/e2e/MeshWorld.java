@@ -142,7 +142,9 @@ final class MeshWorld implements AutoCloseable {
                     "--xds-stream-rate",
                     "1000",
                     "--secure-xds-port",
-                    Integer.toString(securePort)),
+                    Integer.toString(securePort),
+                    "--webhook-port",
+                    "0"),
             "bosun-serve");
     bosun.setDaemon(true);
     bosun.start();

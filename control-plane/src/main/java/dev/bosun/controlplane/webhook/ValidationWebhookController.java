@@ -90,30 +90,31 @@ public final class ValidationWebhookController implements AutoCloseable {
             Duration.ofMillis(100),
             Duration.ofMinutes(1));
     ReconcileQueue current = queue;
+    // Assigned before it starts: the first events are reconciled while start() still runs.
     webhooks =
         client
             .admissionRegistration()
             .v1()
             .validatingWebhookConfigurations()
             .withLabel("istio.io/rev", revision)
-            .inform(
-                new ResourceEventHandler<>() {
-                  @Override
-                  public void onAdd(ValidatingWebhookConfiguration configuration) {
-                    current.add(configuration.getMetadata().getName());
-                  }
+            .runnableInformer(resync.toMillis());
+    webhooks.addEventHandler(
+        new ResourceEventHandler<>() {
+          @Override
+          public void onAdd(ValidatingWebhookConfiguration configuration) {
+            current.add(configuration.getMetadata().getName());
+          }
 
-                  @Override
-                  public void onUpdate(
-                      ValidatingWebhookConfiguration old, ValidatingWebhookConfiguration now) {
-                    current.add(now.getMetadata().getName());
-                  }
+          @Override
+          public void onUpdate(
+              ValidatingWebhookConfiguration old, ValidatingWebhookConfiguration now) {
+            current.add(now.getMetadata().getName());
+          }
 
-                  @Override
-                  public void onDelete(
-                      ValidatingWebhookConfiguration configuration, boolean unknown) {}
-                },
-                resync.toMillis());
+          @Override
+          public void onDelete(ValidatingWebhookConfiguration configuration, boolean unknown) {}
+        });
+    webhooks.start();
   }
 
   /** Stops; called when this replica stops leading. */

@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Map;
 
 /** The chart in {@code charts/bosun}, rendered through Helm itself (helm-java). */
-final class Chart {
-  static final Path DIR = locate();
+public final class Chart {
+  public static final Path DIR = locate();
 
   private Chart() {}
 
@@ -28,7 +28,7 @@ final class Chart {
   }
 
   /** {@code helm template} of the chart as release {@code bosun} in {@code namespace}. */
-  static String template(String namespace, Map<String, Object> values, boolean crds) {
+  public static String template(String namespace, Map<String, Object> values, boolean crds) {
     TemplateCommand template = new Helm(DIR).template().withName("bosun").withNamespace(namespace);
     if (!crds) {
       template.skipCrds();
@@ -38,7 +38,7 @@ final class Chart {
   }
 
   /** The documents of a rendering, as JSON trees (empty documents left out). */
-  static List<JsonNode> documents(String rendered) throws IOException {
+  public static List<JsonNode> documents(String rendered) throws IOException {
     List<JsonNode> documents = new ArrayList<>();
     try (var parser = IstioJson.yaml().getFactory().createParser(rendered)) {
       var values = IstioJson.yaml().readValues(parser, JsonNode.class);
@@ -53,7 +53,7 @@ final class Chart {
   }
 
   /** The document of {@code kind} named {@code name}. */
-  static JsonNode find(List<JsonNode> documents, String kind, String name) {
+  public static JsonNode find(List<JsonNode> documents, String kind, String name) {
     return documents.stream()
         .filter(d -> d.path("kind").asText().equals(kind))
         .filter(d -> d.path("metadata").path("name").asText().equals(name))
