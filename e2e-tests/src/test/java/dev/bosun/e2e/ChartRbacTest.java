@@ -58,6 +58,12 @@ class ChartRbacTest {
 
   @Test
   void everyCallBosunMakes_isAllowedByTheChartsRoles() throws Exception {
+    if (!System.getProperty("bosun.e2e.kubeconfig", "").isEmpty()) {
+      throw new AssertionError(
+          "not built: against a real API server this check means running bosun serve under the"
+              + " chart's ServiceAccount token and roles, which the real-cluster mode does not do"
+              + " yet; the recorded-call check here needs the mock API server");
+    }
     TokenReviews.install(server);
     List<JsonNode> chart = Chart.documents(Chart.template("istio-system", Map.of(), false));
     for (JsonNode document : chart) {
