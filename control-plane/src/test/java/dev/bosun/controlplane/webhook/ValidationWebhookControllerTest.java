@@ -67,6 +67,15 @@ class ValidationWebhookControllerTest {
     return configuration.getWebhooks().get(0);
   }
 
+  private void awaitCaBundle(String root) {
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                base64(root)
+                    .equals(webhook("istiod-default-validator").getClientConfig().getCaBundle()));
+  }
+
   private static String base64(String pem) {
     return Base64.getEncoder().encodeToString(pem.getBytes(StandardCharsets.US_ASCII));
   }
@@ -81,23 +90,13 @@ class ValidationWebhookControllerTest {
             client, "istio-system", "default", root::get, false, Duration.ofMillis(500));
     controller.start();
 
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .until(
-            () ->
-                base64(root.get())
-                    .equals(webhook("istiod-default-validator").getClientConfig().getCaBundle()));
+    awaitCaBundle(root.get());
     assertThat(webhook("istio-validator-canary-istio-system").getClientConfig().getCaBundle())
         .as("another revision's configuration is not Bosun's")
         .isNull();
 
     root.set("-----BEGIN CERTIFICATE-----\nB\n");
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .until(
-            () ->
-                base64(root.get())
-                    .equals(webhook("istiod-default-validator").getClientConfig().getCaBundle()));
+    awaitCaBundle(root.get());
     assertThat(webhook("istiod-default-validator").getFailurePolicy())
         .as("no API server called the webhook, so it stays fail-open")
         .isEqualTo("Ignore");

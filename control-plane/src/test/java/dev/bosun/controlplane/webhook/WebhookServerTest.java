@@ -293,18 +293,24 @@ class WebhookServerTest {
     return object;
   }
 
+  private static final String STRICT_MTLS =
+      """
+      apiVersion: security.istio.io/v1
+      kind: PeerAuthentication
+      metadata: {name: default}
+      spec: {mtls: {mode: STRICT}}
+      """;
+  private static final String UNKNOWN_MTLS_MODE =
+      """
+      apiVersion: security.istio.io/v1
+      kind: PeerAuthentication
+      metadata: {name: default}
+      spec: {mtls: {mode: STRICTLY}}
+      """;
+
   @Test
   void validate_deleteOrConnect_isAllowedUnchecked() throws Exception {
-    JsonNode answer =
-        review(
-            "DELETE",
-            "shop",
-            """
-            apiVersion: security.istio.io/v1
-            kind: PeerAuthentication
-            metadata: {name: default}
-            spec: {mtls: {mode: STRICTLY}}
-            """);
+    JsonNode answer = review("DELETE", "shop", UNKNOWN_MTLS_MODE);
     assertThat(answer.path("allowed").asBoolean()).isTrue();
   }
 
@@ -363,24 +369,8 @@ class WebhookServerTest {
 
   @Test
   void validate_countsPassedAndFailedWithIstiodsMetricNames() throws Exception {
-    review(
-        "CREATE",
-        "shop",
-        """
-        apiVersion: security.istio.io/v1
-        kind: PeerAuthentication
-        metadata: {name: default}
-        spec: {mtls: {mode: STRICT}}
-        """);
-    review(
-        "CREATE",
-        "shop",
-        """
-        apiVersion: security.istio.io/v1
-        kind: PeerAuthentication
-        metadata: {name: default}
-        spec: {mtls: {mode: STRICTLY}}
-        """);
+    review("CREATE", "shop", STRICT_MTLS);
+    review("CREATE", "shop", UNKNOWN_MTLS_MODE);
     assertThat(meters.scrape())
         .contains(
             "galley_validation_passed_total{group=\"security.istio.io\",resource=\"peerauthentications\",version=\"v1\"} 1.0")
