@@ -7,7 +7,6 @@ import dev.bosun.crd.validation.ConfigValidator;
 import dev.bosun.crd.validation.ValidationResult;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.util.List;
 
 /**
  * Decides one AdmissionReview for {@code /validate}: an Istio object is allowed or denied with
@@ -27,11 +26,11 @@ public final class ValidationWebhook {
    */
   public ObjectNode review(JsonNode review) {
     JsonNode request = review.path("request");
-    ObjectNode answer = IstioJson.json().createObjectNode();
-    answer.put("apiVersion", review.path("apiVersion").asText("admission.k8s.io/v1"));
-    answer.put("kind", "AdmissionReview");
-    ObjectNode response = answer.putObject("response");
-    response.put("uid", request.path("uid").asText(""));
+    ObjectNode answer =
+        envelope(
+            review.path("apiVersion").asText("admission.k8s.io/v1"),
+            request.path("uid").asText(""));
+    ObjectNode response = (ObjectNode) answer.get("response");
     if (!request.isObject()) {
       failed("", "", "", "request");
       deny(response, "could not decode object: an AdmissionReview with no request");
@@ -106,12 +105,17 @@ public final class ValidationWebhook {
   /** The answer to a body that is not an AdmissionReview at all. */
   public ObjectNode undecodable(String why) {
     failed("", "", "", "request");
+    ObjectNode answer = envelope("admission.k8s.io/v1", "");
+    deny((ObjectNode) answer.get("response"), "could not decode body: " + why);
+    return answer;
+  }
+
+  /** An AdmissionReview answer with its response's uid and nothing decided yet. */
+  private static ObjectNode envelope(String apiVersion, String uid) {
     ObjectNode answer = IstioJson.json().createObjectNode();
-    answer.put("apiVersion", "admission.k8s.io/v1");
+    answer.put("apiVersion", apiVersion);
     answer.put("kind", "AdmissionReview");
-    ObjectNode response = answer.putObject("response");
-    response.put("uid", "");
-    deny(response, "could not decode body: " + why);
+    answer.putObject("response").put("uid", uid);
     return answer;
   }
 
@@ -124,12 +128,10 @@ public final class ValidationWebhook {
   private void failed(String group, String version, String resource, String reason) {
     Counter.builder("galley_validation_failed")
         .description("Resource validation failed.")
-        .tags(
-            List.of(
-                io.micrometer.core.instrument.Tag.of("group", group),
-                io.micrometer.core.instrument.Tag.of("version", version),
-                io.micrometer.core.instrument.Tag.of("resource", resource),
-                io.micrometer.core.instrument.Tag.of("reason", reason)))
+        .tag("group", group)
+        .tag("version", version)
+        .tag("resource", resource)
+        .tag("reason", reason)
         .register(meters)
         .increment();
   }

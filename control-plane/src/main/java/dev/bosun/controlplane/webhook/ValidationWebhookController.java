@@ -148,27 +148,20 @@ public final class ValidationWebhookController implements AutoCloseable {
       return;
     }
     boolean failClosed = ignoring && webhookCalled();
-    ValidatingWebhookConfigurationBuilder updated =
-        new ValidatingWebhookConfigurationBuilder(current);
-    java.util.List<ValidatingWebhook> patched = new java.util.ArrayList<>();
-    for (ValidatingWebhook webhook : current.getWebhooks()) {
-      ValidatingWebhook copy =
-          new io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookBuilder(
-                  webhook)
-              .editClientConfig()
-              .withCaBundle(caBundle)
-              .endClientConfig()
-              .build();
+    // The builder copies the nested objects, so the informer's cached one is left as it was.
+    ValidatingWebhookConfiguration updated =
+        new ValidatingWebhookConfigurationBuilder(current).build();
+    for (ValidatingWebhook webhook : updated.getWebhooks()) {
+      webhook.getClientConfig().setCaBundle(caBundle);
       if (failClosed) {
-        copy.setFailurePolicy("Fail");
+        webhook.setFailurePolicy("Fail");
       }
-      patched.add(copy);
     }
     client
         .admissionRegistration()
         .v1()
         .validatingWebhookConfigurations()
-        .resource(updated.withWebhooks(patched).build())
+        .resource(updated)
         .update();
     log.info(
         "validating webhook configuration {}: caBundle {}{}",
