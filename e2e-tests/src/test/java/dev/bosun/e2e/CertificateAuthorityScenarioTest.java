@@ -57,12 +57,12 @@ class CertificateAuthorityScenarioTest {
     String root = world.publishedRoot();
 
     try (RawAdsClient ads =
-        new RawAdsClient(secureChannel(root, world.token("orders")), node("e2e"))) {
+        new RawAdsClient(secureChannel(root, world.token("orders")), node(world.namespace))) {
       assertThat(ads.request(XdsTypes.CLUSTER, List.of()).getResourcesCount())
           .as("an agent with its own token gets its config")
           .isPositive();
     }
-    try (RawAdsClient ads = new RawAdsClient(secureChannel(root, null), node("e2e"))) {
+    try (RawAdsClient ads = new RawAdsClient(secureChannel(root, null), node(world.namespace))) {
       ads.subscribe(XdsTypes.CLUSTER);
       Status refused = ads.failure(Duration.ofSeconds(30));
       assertThat(refused.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
@@ -75,7 +75,8 @@ class CertificateAuthorityScenarioTest {
       Status refused = ads.failure(Duration.ofSeconds(30));
       assertThat(refused.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
       assertThat(refused.getDescription())
-          .startsWith("authorization failed: identity e2e/orders may not speak for proxy");
+          .startsWith(
+              world.local("authorization failed: identity e2e/orders may not speak for proxy"));
     }
   }
 
@@ -110,7 +111,7 @@ class CertificateAuthorityScenarioTest {
     KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
     generator.initialize(new ECGenParameterSpec("secp256r1"));
     KeyPair key = generator.generateKeyPair();
-    String identity = "spiffe://cluster.local/ns/e2e/sa/orders";
+    String identity = world.local("spiffe://cluster.local/ns/e2e/sa/orders");
     // Trusting only the new root: the serving certificate was reissued from it too.
     IstioCertificateResponse response =
         WorkloadCertificates.call(
@@ -141,13 +142,14 @@ class CertificateAuthorityScenarioTest {
   }
 
   private void cacerts(String root, String key) {
-    client
+    world
+        .client
         .secrets()
-        .inNamespace("istio-system")
+        .inNamespace(world.caNamespace)
         .resource(
             new io.fabric8.kubernetes.api.model.SecretBuilder()
                 .withNewMetadata()
-                .withNamespace("istio-system")
+                .withNamespace(world.caNamespace)
                 .withName("cacerts")
                 .endMetadata()
                 .withStringData(
@@ -167,7 +169,7 @@ class CertificateAuthorityScenarioTest {
         new MeshWorld(MeshWorld.cluster(client), Files.createTempDirectory("bosun-e2e"))
             .startBosun();
     String root = world.publishedRoot();
-    String identity = "spiffe://cluster.local/ns/e2e/sa/orders";
+    String identity = world.local("spiffe://cluster.local/ns/e2e/sa/orders");
     KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
     generator.initialize(new ECGenParameterSpec("secp256r1"));
     KeyPair key = generator.generateKeyPair();
@@ -196,7 +198,8 @@ class CertificateAuthorityScenarioTest {
                     world.securePort,
                     root,
                     world.token("orders"),
-                    WorkloadCertificates.csr(key, "spiffe://cluster.local/ns/e2e/sa/admin"),
+                    WorkloadCertificates.csr(
+                        key, world.local("spiffe://cluster.local/ns/e2e/sa/admin")),
                     3600));
     assertThat(otherIdentity.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
     StatusRuntimeException badToken =
@@ -211,14 +214,15 @@ class CertificateAuthorityScenarioTest {
                     3600));
     assertThat(badToken.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
 
-    client.configMaps().inNamespace(MeshWorld.NAMESPACE).withName("istio-ca-root-cert").delete();
+    world.client.configMaps().inNamespace(world.namespace).withName("istio-ca-root-cert").delete();
     await()
         .atMost(Duration.ofSeconds(30))
         .until(
             () ->
-                client
+                world
+                        .client
                         .configMaps()
-                        .inNamespace(MeshWorld.NAMESPACE)
+                        .inNamespace(world.namespace)
                         .withName("istio-ca-root-cert")
                         .get()
                     != null);

@@ -47,20 +47,44 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The world an end-to-end test runs in: a Kubernetes API server (fabric8's mock in CRUD mode, or a
- * real one), Bosun started as users start it ({@code bosun serve --kubeconfig ...}, in-process
- * through the same entry point), backend gRPC servers registered as Pods, Services and
- * EndpointSlices, and grpc-java xDS clients with their own node identities.
+ * real one named by {@code -Dbosun.e2e.kubeconfig}), Bosun started as users start it ({@code bosun
+ * serve --kubeconfig ...}, in-process through the same entry point), backend gRPC servers
+ * registered in the mesh, and grpc-java xDS clients with their own node identities.
+ *
+ * <p>Every world has fresh namespaces, so that nothing a run or an earlier test left behind on a
+ * real API server (which never finishes deleting namespaces) reaches this one: {@link #namespace}
+ * for the workloads and {@link #caNamespace} for Bosun itself (its CA Secrets, leases and root
+ * namespace). Tests write their YAML and names for namespace {@code e2e}; {@link #local} and {@link
+ * #apply} put them in this world's.
+ *
+ * <p>Backends are Pods with EndpointSlices on the mock. A real API server refuses loopback
+ * addresses in EndpointSlices, so there (or with {@code -Dbosun.e2e.backends=workload-entries} on
+ * the mock) a service is a ServiceEntry for its cluster host name and each backend a WorkloadEntry
+ * at the loopback address, as VMs join a mesh.
  */
 final class MeshWorld implements AutoCloseable {
-  static final String NAMESPACE = "e2e";
+  /** The namespace the tests' YAML and names are written for. */
+  static final String WRITTEN_NAMESPACE = "e2e";
+
   static final String BACKEND_ADDRESS = System.getProperty("bosun.e2e.backendAddress", "127.0.0.1");
+
+  /** The label a backend's WorkloadEntry carries for its ServiceEntry's workload selector. */
+  private static final String SERVICE_LABEL = "bosun.dev/e2e-service";
+
+  private static final java.util.regex.Pattern WRITTEN =
+      java.util.regex.Pattern.compile("(?<![\\w-])" + WRITTEN_NAMESPACE + "(?![\\w-])");
   private static final AtomicInteger SCHEMES = new AtomicInteger();
 
   final KubernetesClient client;
   final Path kubeconfig;
+  final String namespace;
+  final String caNamespace;
   final int xdsPort;
   final int monitoringPort;
   final int securePort;
+  final int webhookPort;
+  private final boolean workloadEntries;
+  private Path bosunKubeconfig;
   private final Path dir;
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private final HttpClient http = HttpClient.newHttpClient();
@@ -69,6 +93,14 @@ final class MeshWorld implements AutoCloseable {
   MeshWorld(KubernetesClient client, Path dir) throws IOException {
     this.client = client;
     this.dir = dir;
+    String suffix = Long.toString(System.nanoTime() & 0xffffffffL, 36);
+    this.namespace = WRITTEN_NAMESPACE + "-" + suffix;
+    this.caNamespace = "bosun-" + suffix;
+    this.workloadEntries =
+        "workload-entries"
+            .equals(
+                System.getProperty(
+                    "bosun.e2e.backends", realCluster() ? "workload-entries" : "endpoint-slices"));
     String external = System.getProperty("bosun.e2e.kubeconfig", "");
     this.kubeconfig = external.isEmpty() ? dir.resolve("kubeconfig") : Path.of(external);
     if (external.isEmpty()) {
@@ -82,34 +114,45 @@ final class MeshWorld implements AutoCloseable {
         contexts: [{name: e2e, context: {cluster: e2e, user: e2e, namespace: %s}}]
         current-context: e2e
         """
-              .formatted(client.getConfiguration().getMasterUrl(), NAMESPACE));
+              .formatted(client.getConfiguration().getMasterUrl(), namespace));
     }
     this.xdsPort = freePort();
     this.monitoringPort = freePort();
     this.securePort = freePort();
-    client
-        .namespaces()
-        .resource(
-            new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
-        .createOr(n -> n.update());
+    this.webhookPort = freePort();
+    this.bosunKubeconfig = kubeconfig;
+    IstioCrds.install(client);
+    for (String name : List.of(namespace, caNamespace)) {
+      client
+          .namespaces()
+          .resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
+          .create();
+    }
+  }
+
+  /** Whether the tests run against a real API server ({@code -Dbosun.e2e.kubeconfig}). */
+  static boolean realCluster() {
+    return !System.getProperty("bosun.e2e.kubeconfig", "").isEmpty();
   }
 
   /**
    * The cluster the tests run against: the API server named by {@code -Dbosun.e2e.kubeconfig} if
-   * given, else {@code mock} (fabric8's mock API server in CRUD mode). Against a real cluster set
-   * {@code -Dbosun.e2e.backendAddress} to an address of this machine the API server accepts in an
-   * EndpointSlice (it refuses loopback).
+   * given, else {@code mock} (fabric8's mock API server in CRUD mode).
    */
   static KubernetesClient cluster(KubernetesClient mock) throws IOException {
-    String kubeconfig = System.getProperty("bosun.e2e.kubeconfig", "");
-    if (kubeconfig.isEmpty()) {
+    if (!realCluster()) {
       return mock;
     }
     return new io.fabric8.kubernetes.client.KubernetesClientBuilder()
         .withConfig(
             io.fabric8.kubernetes.client.Config.fromKubeconfig(
-                Files.readString(Path.of(kubeconfig))))
+                Files.readString(Path.of(System.getProperty("bosun.e2e.kubeconfig")))))
         .build();
+  }
+
+  /** {@code text} written for namespace {@code e2e}, in this world's namespace. */
+  String local(String text) {
+    return WRITTEN.matcher(text).replaceAll(namespace);
   }
 
   private static int freePort() throws IOException {
@@ -119,36 +162,130 @@ final class MeshWorld implements AutoCloseable {
   }
 
   /** Starts {@code bosun serve} and waits until it is ready. */
-  MeshWorld startBosun() {
-    bosun =
-        new Thread(
-            () ->
-                BosunCommand.execute(
-                    "serve",
-                    "--kubeconfig",
-                    kubeconfig.toString(),
-                    "--xds-address",
-                    "127.0.0.1",
-                    "--xds-port",
-                    Integer.toString(xdsPort),
-                    "--monitoring-address",
-                    "127.0.0.1",
-                    "--monitoring-port",
-                    Integer.toString(monitoringPort),
-                    "--debounce-quiet",
-                    "10ms",
-                    "--debounce-max",
-                    "200ms",
-                    "--xds-stream-rate",
-                    "1000",
-                    "--secure-xds-port",
-                    Integer.toString(securePort),
-                    "--webhook-port",
-                    "0"),
-            "bosun-serve");
+  MeshWorld startBosun(String... extraArgs) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "serve",
+                "--kubeconfig",
+                bosunKubeconfig.toString(),
+                "--namespace",
+                caNamespace,
+                "--root-namespace",
+                caNamespace,
+                "--xds-address",
+                "127.0.0.1",
+                "--xds-port",
+                Integer.toString(xdsPort),
+                "--monitoring-address",
+                "127.0.0.1",
+                "--monitoring-port",
+                Integer.toString(monitoringPort),
+                "--debounce-quiet",
+                "10ms",
+                "--debounce-max",
+                "200ms",
+                "--xds-stream-rate",
+                "1000",
+                "--secure-xds-port",
+                Integer.toString(securePort),
+                "--webhook-port",
+                Integer.toString(webhookPort),
+                // The name the tests' agents dial, as stock sidecars of an istio-system install do.
+                "--serving-dns-name",
+                "istiod.istio-system.svc"));
+    args.addAll(List.of(extraArgs));
+    bosun = new Thread(() -> BosunCommand.execute(args.toArray(String[]::new)), "bosun-serve");
     bosun.setDaemon(true);
     bosun.start();
     await().atMost(Duration.ofSeconds(60)).until(() -> status("/ready") == 200);
+    return this;
+  }
+
+  /**
+   * Applies the chart's objects that a cluster without a kubelet can use: the ServiceAccount, the
+   * roles and their bindings, the webhook configurations and ConfigMaps. The Deployment, its
+   * Service, PodDisruptionBudget and autoscaler are left out, since Bosun runs in the test's
+   * process. Cluster-scoped objects are deleted when the world closes, so that a webhook of this
+   * run never answers (or fails) for a later one.
+   */
+  MeshWorld installChart(List<com.fasterxml.jackson.databind.JsonNode> documents) {
+    for (var document : documents) {
+      String kind = document.path("kind").asText();
+      if (!INSTALLED_KINDS.contains(kind)) {
+        continue;
+      }
+      var resource = client.resource(document.toString());
+      resource.createOr(existing -> existing.update());
+      if (document.path("metadata").path("namespace").isMissingNode()) {
+        closeables.add(() -> client.resource(document.toString()).delete());
+      }
+    }
+    return this;
+  }
+
+  private static final java.util.Set<String> INSTALLED_KINDS =
+      java.util.Set.of(
+          "ServiceAccount",
+          "ClusterRole",
+          "ClusterRoleBinding",
+          "Role",
+          "RoleBinding",
+          "ConfigMap",
+          "ValidatingWebhookConfiguration",
+          "MutatingWebhookConfiguration");
+
+  /**
+   * Makes {@link #startBosun} run Bosun as ServiceAccount {@code name} of {@link #caNamespace}, as
+   * the chart's Deployment does: on a real cluster with a token for it from the TokenRequest API,
+   * so the API server checks every call against the roles bound to it. On the mock, which checks no
+   * permissions, Bosun keeps the test token (see ChartRbacTest for the check there).
+   */
+  MeshWorld runAs(String name) throws IOException {
+    if (!realCluster()) {
+      return this;
+    }
+    String token =
+        client
+            .serviceAccounts()
+            .inNamespace(caNamespace)
+            .withName(name)
+            .tokenRequest(
+                new io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder()
+                    .withNewSpec()
+                    .withExpirationSeconds(3600L)
+                    .endSpec()
+                    .build())
+            .getStatus()
+            .getToken();
+    var config = client.getConfiguration();
+    String authority =
+        config.getCaCertData() != null
+            ? config.getCaCertData()
+            : config.getCaCertFile() == null
+                ? null
+                : java.util.Base64.getEncoder()
+                    .encodeToString(Files.readAllBytes(Path.of(config.getCaCertFile())));
+    bosunKubeconfig = dir.resolve("kubeconfig-" + name);
+    Files.writeString(
+        bosunKubeconfig,
+        """
+        apiVersion: v1
+        kind: Config
+        clusters: [{name: e2e, cluster: {server: "%s", %s}}]
+        users: [{name: %s, user: {token: "%s"}}]
+        contexts: [{name: e2e, context: {cluster: e2e, user: %s, namespace: %s}}]
+        current-context: e2e
+        """
+            .formatted(
+                config.getMasterUrl(),
+                authority == null
+                    ? "insecure-skip-tls-verify: true"
+                    : "certificate-authority-data: " + authority,
+                name,
+                token,
+                name,
+                caNamespace));
     return this;
   }
 
@@ -157,24 +294,24 @@ final class MeshWorld implements AutoCloseable {
    * accepts; on a real cluster one requested through the TokenRequest API.
    */
   String token(String serviceAccount) {
-    if (System.getProperty("bosun.e2e.kubeconfig", "").isEmpty()) {
+    if (!realCluster()) {
       return dev.bosun.controlplane.security.TokenReviews.token(
-          NAMESPACE, serviceAccount, "istio-ca");
+          namespace, serviceAccount, "istio-ca");
     }
     client
         .serviceAccounts()
-        .inNamespace(NAMESPACE)
+        .inNamespace(namespace)
         .resource(
             new io.fabric8.kubernetes.api.model.ServiceAccountBuilder()
                 .withNewMetadata()
-                .withNamespace(NAMESPACE)
+                .withNamespace(namespace)
                 .withName(serviceAccount)
                 .endMetadata()
                 .build())
         .createOr(a -> a.update());
     return client
         .serviceAccounts()
-        .inNamespace(NAMESPACE)
+        .inNamespace(namespace)
         .withName(serviceAccount)
         .tokenRequest(
             new io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder()
@@ -193,11 +330,11 @@ final class MeshWorld implements AutoCloseable {
         .atMost(Duration.ofSeconds(60))
         .until(
             () ->
-                client.configMaps().inNamespace(NAMESPACE).withName("istio-ca-root-cert").get()
+                client.configMaps().inNamespace(namespace).withName("istio-ca-root-cert").get()
                     != null);
     return client
         .configMaps()
-        .inNamespace(NAMESPACE)
+        .inNamespace(namespace)
         .withName("istio-ca-root-cert")
         .get()
         .getData()
@@ -237,19 +374,39 @@ final class MeshWorld implements AutoCloseable {
     }
   }
 
-  /** A Service {@code name} on port 7070 (named grpc), with no endpoints yet. */
+  /**
+   * A service {@code name} on port 7070 (named grpc), with no endpoints yet: a Service, or with
+   * WorkloadEntry backends a ServiceEntry for its cluster host name that selects them.
+   */
   void service(String name) {
+    if (workloadEntries) {
+      apply(
+          """
+          apiVersion: networking.istio.io/v1
+          kind: ServiceEntry
+          metadata: {name: %s, namespace: e2e}
+          spec:
+            hosts: [%s.e2e.svc.cluster.local]
+            addresses: [%s]
+            location: MESH_INTERNAL
+            resolution: STATIC
+            ports: [{number: 7070, name: grpc, protocol: GRPC}]
+            workloadSelector: {labels: {%s: %s}}
+          """
+              .formatted(name, name, clusterIp(name), SERVICE_LABEL, name));
+      return;
+    }
     client
         .services()
-        .inNamespace(NAMESPACE)
+        .inNamespace(namespace)
         .resource(
             new ServiceBuilder()
                 .withNewMetadata()
-                .withNamespace(NAMESPACE)
+                .withNamespace(namespace)
                 .withName(name)
                 .endMetadata()
                 .withNewSpec()
-                .withClusterIP("10.96.0." + (Math.abs(name.hashCode()) % 250 + 1))
+                .withClusterIP(clusterIp(name))
                 .addNewPort()
                 .withName("grpc")
                 .withPort(7070)
@@ -257,6 +414,10 @@ final class MeshWorld implements AutoCloseable {
                 .endSpec()
                 .build())
         .createOr(s -> s.update());
+  }
+
+  private static String clusterIp(String service) {
+    return "10.96.0." + (Math.abs(service.hashCode()) % 250 + 1);
   }
 
   /** A backend pod of {@code service} with {@code labels}, and its endpoint slice. */
@@ -294,13 +455,38 @@ final class MeshWorld implements AutoCloseable {
 
   private void register(
       String service, String pod, Map<String, String> labels, String zone, int port) {
-    client
-        .pods()
-        .inNamespace(NAMESPACE)
-        .resource(
+    if (workloadEntries) {
+      Map<String, String> selected = new java.util.TreeMap<>(labels);
+      selected.put(SERVICE_LABEL, service);
+      GenericKubernetesResource entry = new GenericKubernetesResource();
+      entry.setApiVersion("networking.istio.io/v1");
+      entry.setKind("WorkloadEntry");
+      entry.setMetadata(
+          new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+              .withNamespace(namespace)
+              .withName(pod)
+              .build());
+      entry.setAdditionalProperty(
+          "spec",
+          Map.of(
+              "address", BACKEND_ADDRESS,
+              "ports", Map.of("grpc", port),
+              "labels", selected,
+              // Where a pod's istio-locality label or its slice's zone would have put it.
+              "locality", labels.getOrDefault("istio-locality", "." + zone).replace('.', '/'),
+              "serviceAccount", service));
+      client
+          .genericKubernetesResources(KubernetesSource.resource(IstioKind.WORKLOAD_ENTRY))
+          .inNamespace(namespace)
+          .resource(entry)
+          .createOr(existing -> existing.update());
+      return;
+    }
+    var pods = client.pods().inNamespace(namespace);
+    pods.resource(
             new PodBuilder()
                 .withNewMetadata()
-                .withNamespace(NAMESPACE)
+                .withNamespace(namespace)
                 .withName(pod)
                 .withLabels(labels)
                 .endMetadata()
@@ -311,20 +497,22 @@ final class MeshWorld implements AutoCloseable {
                 .withImage("app")
                 .endContainer()
                 .endSpec()
-                .withNewStatus()
-                .withPodIP(BACKEND_ADDRESS)
-                .endStatus()
                 .build())
         .createOr(p -> p.update());
+    // A real API server ignores the status of a create; the kubelet would set it through the
+    // status subresource, as this does.
+    pods.withName(pod)
+        .editStatus(
+            p -> new PodBuilder(p).withNewStatus().withPodIP(BACKEND_ADDRESS).endStatus().build());
     client
         .discovery()
         .v1()
         .endpointSlices()
-        .inNamespace(NAMESPACE)
+        .inNamespace(namespace)
         .resource(
             new EndpointSliceBuilder()
                 .withNewMetadata()
-                .withNamespace(NAMESPACE)
+                .withNamespace(namespace)
                 .withName(pod)
                 .withLabels(Map.of("kubernetes.io/service-name", service))
                 .endMetadata()
@@ -342,7 +530,7 @@ final class MeshWorld implements AutoCloseable {
                 .withZone(zone)
                 .withNewTargetRef()
                 .withKind("Pod")
-                .withNamespace(NAMESPACE)
+                .withNamespace(namespace)
                 .withName(pod)
                 .endTargetRef()
                 .endEndpoint()
@@ -350,20 +538,27 @@ final class MeshWorld implements AutoCloseable {
         .createOr(s -> s.update());
   }
 
-  /** Deletes a backend's pod and endpoint slice, as a scale-down would. */
+  /** Deletes a backend's registration, as a scale-down would. */
   void removeBackend(String pod) {
-    client.discovery().v1().endpointSlices().inNamespace(NAMESPACE).withName(pod).delete();
-    client.pods().inNamespace(NAMESPACE).withName(pod).delete();
+    if (workloadEntries) {
+      client
+          .genericKubernetesResources(KubernetesSource.resource(IstioKind.WORKLOAD_ENTRY))
+          .inNamespace(namespace)
+          .withName(pod)
+          .delete();
+      return;
+    }
+    client.discovery().v1().endpointSlices().inNamespace(namespace).withName(pod).delete();
+    client.pods().inNamespace(namespace).withName(pod).delete();
   }
 
   /** Creates or updates an Istio object through the API, as {@code kubectl apply} would. */
   void apply(String yaml) {
     try {
       GenericKubernetesResource resource =
-          IstioJson.yaml().readValue(yaml, GenericKubernetesResource.class);
+          IstioJson.yaml().readValue(local(yaml), GenericKubernetesResource.class);
       IstioKind kind = IstioKind.of(resource.getApiVersion(), resource.getKind()).orElseThrow();
-      if (System.getProperty("bosun.e2e.kubeconfig", "").isEmpty()
-          && !resource.getApiVersion().endsWith("/v1")) {
+      if (!realCluster() && !resource.getApiVersion().endsWith("/v1")) {
         // A real API server converts between served versions; the mock stores each version
         // apart, and Bosun reads v1.
         throw new IllegalArgumentException(
@@ -371,7 +566,7 @@ final class MeshWorld implements AutoCloseable {
       }
       client
           .genericKubernetesResources(KubernetesSource.resource(kind))
-          .inNamespace(NAMESPACE)
+          .inNamespace(namespace)
           .resource(resource)
           .createOr(existing -> existing.update());
     } catch (IOException e) {
@@ -458,16 +653,16 @@ final class MeshWorld implements AutoCloseable {
             + "~"
             + pod
             + "."
-            + NAMESPACE
+            + namespace
             + "~"
-            + NAMESPACE
+            + namespace
             + ".svc.cluster.local");
     node.put("locality", Map.of("region", "local", "zone", zone));
     node.put(
         "metadata",
         Map.of(
             "GENERATOR", "grpc",
-            "NAMESPACE", NAMESPACE,
+            "NAMESPACE", namespace,
             "LABELS", labels,
             "SERVICE_ACCOUNT", serviceAccount,
             "INSTANCE_IPS", BACKEND_ADDRESS));
@@ -489,7 +684,7 @@ final class MeshWorld implements AutoCloseable {
                 securePort,
                 publishedRoot(),
                 token(serviceAccount),
-                "spiffe://cluster.local/ns/" + NAMESPACE + "/sa/" + serviceAccount,
+                "spiffe://cluster.local/ns/" + namespace + "/sa/" + serviceAccount,
                 dir.resolve("certs").resolve(pod));
       } catch (java.security.GeneralSecurityException
           | org.bouncycastle.operator.OperatorCreationException e) {
@@ -536,8 +731,8 @@ final class MeshWorld implements AutoCloseable {
   }
 
   /** The xDS target of {@code service}'s gRPC port. */
-  static String host(String service) {
-    return service + "." + NAMESPACE + ".svc.cluster.local:7070";
+  String host(String service) {
+    return service + "." + namespace + ".svc.cluster.local:7070";
   }
 
   private static ClientInterceptor capture(AtomicReference<String> who) {

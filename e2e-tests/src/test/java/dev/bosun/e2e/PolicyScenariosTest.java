@@ -1,7 +1,6 @@
 package dev.bosun.e2e;
 
 import static dev.bosun.e2e.MeshWorld.call;
-import static dev.bosun.e2e.MeshWorld.host;
 import static dev.bosun.e2e.MeshWorld.outcome;
 import static dev.bosun.e2e.MeshWorld.subsets;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -62,7 +61,7 @@ class PolicyScenariosTest {
     for (String pod : new String[] {"sticky-a", "sticky-b", "sticky-c"}) {
       world.backend("sticky", pod, Map.of("app", "sticky"), "zone-a");
     }
-    ManagedChannel channel = world.channel(host("sticky"), "zone-a");
+    ManagedChannel channel = world.channel(world.host("sticky"), "zone-a");
     // Round robin first: a user's ten calls spread over all three pods.
     await()
         .atMost(Duration.ofSeconds(30))
@@ -109,9 +108,9 @@ class PolicyScenariosTest {
           trafficPolicy:
             connectionPool: {http: {http2MaxRequests: 1}}
         """);
-    ManagedChannel channel = world.channel(host("narrow"), "zone-a");
+    ManagedChannel channel = world.channel(world.host("narrow"), "zone-a");
     assertThat(call(channel, Map.of(), DEADLINE)).isEqualTo("narrow-a");
-    String cluster = "outbound|7070||narrow.e2e.svc.cluster.local";
+    String cluster = world.local("outbound|7070||narrow.e2e.svc.cluster.local");
     await()
         .atMost(Duration.ofSeconds(30))
         .untilAsserted(
@@ -161,7 +160,7 @@ class PolicyScenariosTest {
           trafficPolicy:
             outlierDetection: {consecutive5xxErrors: 5, interval: 10s, baseEjectionTime: 30s}
         """);
-    ManagedChannel channel = world.channel(host("near"), "zone-a");
+    ManagedChannel channel = world.channel(world.host("near"), "zone-a");
     Set<String> seen = new HashSet<>();
     await()
         .atMost(Duration.ofSeconds(30))
@@ -190,8 +189,8 @@ class PolicyScenariosTest {
     world.backend("steady", "steady-v2", Map.of("app", "steady", "version", "v2"), "zone-a");
     world.service("broken");
     world.backend("broken", "broken-a", Map.of("app", "broken"), "zone-a");
-    ManagedChannel steady = world.channel(host("steady"), "zone-a");
-    ManagedChannel broken = world.channel(host("broken"), "zone-a");
+    ManagedChannel steady = world.channel(world.host("steady"), "zone-a");
+    ManagedChannel broken = world.channel(world.host("broken"), "zone-a");
     assertThat(call(broken, Map.of(), DEADLINE)).isEqualTo("broken-a");
 
     // Written straight to the API server, as if the validating webhook were not installed.

@@ -50,7 +50,7 @@ class RestartScenarioTest {
     world.backend("steady", "steady-v2", Map.of("app", "steady", "version", "v2"), "zone-a");
     world.apply(subsets("steady", "steady", "v1", "v2"));
     world.apply(route("v1"));
-    ManagedChannel channel = world.channel(MeshWorld.host("steady"), "zone-a");
+    ManagedChannel channel = world.channel(world.host("steady"), "zone-a");
     await()
         .atMost(Duration.ofSeconds(30))
         .until(

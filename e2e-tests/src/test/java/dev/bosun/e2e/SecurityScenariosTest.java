@@ -1,7 +1,6 @@
 package dev.bosun.e2e;
 
 import static dev.bosun.e2e.MeshWorld.call;
-import static dev.bosun.e2e.MeshWorld.host;
 import static dev.bosun.e2e.MeshWorld.outcome;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -67,13 +66,13 @@ class SecurityScenariosTest {
     world.service("vault");
     Backend vault = world.xdsBackend("vault", "vault-0", Map.of("app", "vault"));
 
-    ManagedChannel teller = world.secureChannel(host("vault"), "teller");
+    ManagedChannel teller = world.secureChannel(world.host("vault"), "teller");
     await()
         .atMost(Duration.ofSeconds(60))
         .until(() -> outcome(teller, Map.of(), Duration.ofSeconds(5)).equals("vault-0"));
     assertThat(vault.lastPeer)
         .as("the server saw teller's certificate from Bosun's CA")
-        .isEqualTo("spiffe://cluster.local/ns/e2e/sa/teller");
+        .isEqualTo(world.local("spiffe://cluster.local/ns/e2e/sa/teller"));
 
     ManagedChannel plaintext =
         Grpc.newChannelBuilder("127.0.0.1:" + vault.port(), InsecureChannelCredentials.create())
@@ -91,7 +90,7 @@ class SecurityScenariosTest {
       assertThat(refused.getCode())
           .as("a plaintext client under STRICT")
           .isEqualTo(Code.UNAVAILABLE);
-      assertThat(vault.lastPeer).isEqualTo("spiffe://cluster.local/ns/e2e/sa/teller");
+      assertThat(vault.lastPeer).isEqualTo(world.local("spiffe://cluster.local/ns/e2e/sa/teller"));
     } finally {
       plaintext.shutdownNow();
     }
@@ -113,7 +112,8 @@ class SecurityScenariosTest {
           .until(
               () ->
                   outcome(teller, Map.of(), Duration.ofSeconds(2)).equals("vault-0")
-                      && vault.lastPeer.equals("spiffe://cluster.local/ns/e2e/sa/teller"));
+                      && vault.lastPeer.equals(
+                          world.local("spiffe://cluster.local/ns/e2e/sa/teller")));
     } finally {
       direct.shutdownNow();
     }
@@ -129,7 +129,7 @@ class SecurityScenariosTest {
           rules:
           - from: [{source: {principals: ["cluster.local/ns/e2e/sa/teller"]}}]
         """);
-    ManagedChannel intruder = world.secureChannel(host("vault"), "intruder");
+    ManagedChannel intruder = world.secureChannel(world.host("vault"), "intruder");
     await()
         .atMost(Duration.ofSeconds(30))
         .until(() -> outcome(intruder, Map.of(), DEADLINE).equals("PERMISSION_DENIED"));

@@ -35,21 +35,25 @@ class SidecarNodeTest {
   KubernetesClient client;
   private MeshWorld world;
 
-  private static final String CLUSTER = "outbound|7070||catalog.e2e.svc.cluster.local";
-  private static final Node NODE =
-      Node.newBuilder()
-          .setId("sidecar~10.44.0.7~shop-5d8f7c9b6-x2x9k.e2e~e2e.svc.cluster.local")
-          .setMetadata(
-              Struct.newBuilder()
-                  .putFields("NAMESPACE", string("e2e"))
-                  .putFields("ISTIO_VERSION", string("1.27.0"))
-                  .putFields("SERVICE_ACCOUNT", string("shop"))
-                  .putFields(
-                      "LABELS",
-                      Value.newBuilder()
-                          .setStructValue(Struct.newBuilder().putFields("app", string("shop")))
-                          .build()))
-          .build();
+  private String cluster() {
+    return world.local("outbound|7070||catalog.e2e.svc.cluster.local");
+  }
+
+  private Node node() {
+    return Node.newBuilder()
+        .setId(world.local("sidecar~10.44.0.7~shop-5d8f7c9b6-x2x9k.e2e~e2e.svc.cluster.local"))
+        .setMetadata(
+            Struct.newBuilder()
+                .putFields("NAMESPACE", string(world.namespace))
+                .putFields("ISTIO_VERSION", string("1.27.0"))
+                .putFields("SERVICE_ACCOUNT", string("shop"))
+                .putFields(
+                    "LABELS",
+                    Value.newBuilder()
+                        .setStructValue(Struct.newBuilder().putFields("app", string("shop")))
+                        .build()))
+        .build();
+  }
 
   @AfterEach
   void stop() throws Exception {
@@ -94,7 +98,7 @@ class SidecarNodeTest {
             });
 
     EnvoyValidator validator = new EnvoyValidator();
-    try (RawAdsClient ads = new RawAdsClient(world.xdsPort, NODE)) {
+    try (RawAdsClient ads = new RawAdsClient(world.xdsPort, node())) {
       DiscoveryResponse cds = ads.request(XdsTypes.CLUSTER, List.of());
       ads.ack(cds, List.of());
       List<Cluster> clusters =
@@ -104,9 +108,9 @@ class SidecarNodeTest {
       assertThat(clusters)
           .extracting(Cluster::getName)
           .contains(
-              CLUSTER,
-              "outbound|7070|v1|catalog.e2e.svc.cluster.local",
-              "outbound|7070|v2|catalog.e2e.svc.cluster.local",
+              cluster(),
+              world.local("outbound|7070|v1|catalog.e2e.svc.cluster.local"),
+              world.local("outbound|7070|v2|catalog.e2e.svc.cluster.local"),
               "PassthroughCluster",
               "BlackHoleCluster");
       List<String> edsNames =
@@ -130,15 +134,16 @@ class SidecarNodeTest {
               .isEmpty();
         }
       }
-      assertThat(endpointCount(eds, "outbound|7070|v1|catalog.e2e.svc.cluster.local")).isEqualTo(1);
+      assertThat(endpointCount(eds, world.local("outbound|7070|v1|catalog.e2e.svc.cluster.local")))
+          .isEqualTo(1);
       assertThat(RawAdsClient.unpack(rds.getResources(0), RouteConfiguration.class).toString())
-          .contains("outbound|7070|v1|catalog.e2e.svc.cluster.local");
+          .contains(world.local("outbound|7070|v1|catalog.e2e.svc.cluster.local"));
       await()
           .atMost(Duration.ofSeconds(10))
           .untilAsserted(
               () ->
                   assertThat(world.body("/debug/syncz"))
-                      .contains(NODE.getId())
+                      .contains(node().getId())
                       .doesNotContain("STALE")
                       .doesNotContain("NACKED"));
 
@@ -149,8 +154,8 @@ class SidecarNodeTest {
       String routes =
           RawAdsClient.unpack(changed.getResources(0), RouteConfiguration.class).toString();
       assertThat(routes)
-          .contains("outbound|7070|v2|catalog.e2e.svc.cluster.local")
-          .doesNotContain("outbound|7070|v1|catalog.e2e.svc.cluster.local");
+          .contains(world.local("outbound|7070|v2|catalog.e2e.svc.cluster.local"))
+          .doesNotContain(world.local("outbound|7070|v1|catalog.e2e.svc.cluster.local"));
       ads.ack(changed, routeNames);
       assertThat(ads.next(Duration.ofSeconds(1)))
           .as("no CDS, EDS or LDS after a route-only change")
@@ -165,7 +170,8 @@ class SidecarNodeTest {
         assertThat(endpoints).as("a push after a pod was added").isNotNull();
         assertThat(endpoints.getTypeUrl()).isEqualTo(XdsTypes.ENDPOINT);
         ads.ack(endpoints, edsNames);
-        v1Endpoints = endpointCount(endpoints, "outbound|7070|v1|catalog.e2e.svc.cluster.local");
+        v1Endpoints =
+            endpointCount(endpoints, world.local("outbound|7070|v1|catalog.e2e.svc.cluster.local"));
       }
       assertThat(ads.next(Duration.ofSeconds(1)))
           .as("no CDS, LDS or RDS after an endpoints-only change")

@@ -1,7 +1,6 @@
 package dev.bosun.e2e;
 
 import static dev.bosun.e2e.MeshWorld.call;
-import static dev.bosun.e2e.MeshWorld.host;
 import static dev.bosun.e2e.MeshWorld.subsets;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -99,7 +98,7 @@ class TrafficScenariosTest {
   void noIstioConfig_reachesEveryReadyPod_andADeletedPodGetsNoTraffic() throws Exception {
     world.service("plain");
     world.backend("plain", "plain-a", Map.of("app", "plain"), "zone-a");
-    ManagedChannel channel = world.channel(host("plain"), "zone-a");
+    ManagedChannel channel = world.channel(world.host("plain"), "zone-a");
     assertThat(whoAnswers(channel, 20, NO_HEADERS)).containsExactly("plain-a");
 
     world.backend("plain", "plain-b", Map.of("app", "plain"), "zone-a");
@@ -121,7 +120,7 @@ class TrafficScenariosTest {
     world.backend("split", "split-v1", Map.of("app", "split", "version", "v1"), "zone-a");
     world.backend("split", "split-v2", Map.of("app", "split", "version", "v2"), "zone-a");
     world.apply(subsets("split", "split", "v1", "v2"));
-    ManagedChannel channel = world.channel(host("split"), "zone-a");
+    ManagedChannel channel = world.channel(world.host("split"), "zone-a");
     String virtualService =
         """
         apiVersion: networking.istio.io/v1
@@ -160,7 +159,7 @@ class TrafficScenariosTest {
           "match", "match-" + version, Map.of("app", "match", "version", version), "zone-a");
     }
     world.apply(subsets("match", "match", "v1", "v2", "v3"));
-    ManagedChannel channel = world.channel(host("match"), "zone-a");
+    ManagedChannel channel = world.channel(world.host("match"), "zone-a");
     applyAndAwait(
         """
         apiVersion: networking.istio.io/v1
@@ -193,7 +192,7 @@ class TrafficScenariosTest {
   void faultInjection_abortWithTheGivenStatus_andDelay() throws Exception {
     world.service("faulty");
     Backend backend = world.backend("faulty", "faulty-a", Map.of("app", "faulty"), "zone-a");
-    ManagedChannel channel = world.channel(host("faulty"), "zone-a");
+    ManagedChannel channel = world.channel(world.host("faulty"), "zone-a");
     assertThat(call(channel, NO_HEADERS, DEADLINE)).isEqualTo("faulty-a");
 
     applyAndAwait(
@@ -238,8 +237,8 @@ class TrafficScenariosTest {
     Backend slow = world.backend("slow", "slow-a", Map.of("app", "slow"), "zone-a");
     world.service("flaky");
     Backend flaky = world.backend("flaky", "flaky-a", Map.of("app", "flaky"), "zone-a");
-    ManagedChannel slowChannel = world.channel(host("slow"), "zone-a");
-    ManagedChannel flakyChannel = world.channel(host("flaky"), "zone-a");
+    ManagedChannel slowChannel = world.channel(world.host("slow"), "zone-a");
+    ManagedChannel flakyChannel = world.channel(world.host("flaky"), "zone-a");
     world.apply(
         """
         apiVersion: networking.istio.io/v1
