@@ -1,0 +1,199 @@
+package dev.bosun.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bosun.ca.Pem;
+import dev.bosun.controlplane.security.TokenReviews;
+import dev.bosun.crd.IstioJson;
+import dev.bosun.e2e.install.Chart;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhook;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The validation webhook as a cluster meets it: the chart's ValidatingWebhookConfiguration
+ * installed with a {@code url} clientConfig at Bosun's webhook port (Bosun runs outside the
+ * cluster), Bosun running under the chart's ServiceAccount, its leader keeping the {@code caBundle}
+ * equal to the mesh root. Against a real API server, the API server itself calls the webhook: the
+ * leader switches {@code failurePolicy} to {@code Fail} once it has seen it do so, an invalid
+ * object is refused with the validator's message and a valid one is stored. The mock API server
+ * calls no webhooks, so there the test sends the AdmissionReviews the API server would send, to the
+ * URL and trusting the caBundle stored in the configuration, and checks that the policy stays
+ * {@code Ignore}, since the leader never saw the webhook called.
+ *
+ * <p>On a real cluster the API server must reach {@code https://<bosun.e2e.webhookHost>:<port>}
+ * (default {@code localhost}: the API server runs on the test's machine).
+ */
+@EnableKubernetesMockClient(crud = true)
+class WebhookScenarioTest {
+  private static final String REVISION = "hooks";
+  private static final String HOST = System.getProperty("bosun.e2e.webhookHost", "localhost");
+
+  KubernetesClient client;
+  KubernetesMockServer server;
+  private MeshWorld world;
+
+  @AfterEach
+  void stop() throws Exception {
+    world.close();
+  }
+
+  private static final String INVALID =
+      """
+      apiVersion: networking.istio.io/v1
+      kind: VirtualService
+      metadata: {name: bad-weights, namespace: e2e, labels: {istio.io/rev: hooks}}
+      spec:
+        hosts: [reviews]
+        http:
+          - route:
+              - {destination: {host: reviews}, weight: -5}
+      """;
+
+  private static final String VALID =
+      """
+      apiVersion: networking.istio.io/v1
+      kind: VirtualService
+      metadata: {name: good-weights, namespace: e2e, labels: {istio.io/rev: hooks}}
+      spec:
+        hosts: [reviews]
+        http:
+          - route:
+              - {destination: {host: reviews}, weight: 100}
+      """;
+
+  @Test
+  void invalidIstioConfig_isDeniedWithTheValidatorsMessage_throughTheChartsWebhook()
+      throws Exception {
+    TokenReviews.install(server);
+    world = new MeshWorld(MeshWorld.cluster(client), Files.createTempDirectory("bosun-e2e"));
+    String url = "https://" + HOST + ":" + world.webhookPort + "/validate";
+    world.installChart(
+        Chart.documents(
+            Chart.template(
+                world.caNamespace, Map.of("revision", REVISION, "validation.url", url), false)));
+    world.runAs("istiod").startBosun("--revision", REVISION, "--serving-dns-name", HOST);
+    String root = world.publishedRoot();
+    String name = "istio-validator-" + REVISION + "-" + world.caNamespace;
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> root.equals(caBundle(webhook(name))));
+    ValidatingWebhook webhook = webhook(name);
+    assertThat(webhook.getClientConfig().getUrl()).isEqualTo(url);
+    String message =
+        world.local(
+            "VirtualService e2e/bad-weights: spec.http[0].route[0].weight: -5: negative weight"
+                + " (expected: >= 0)");
+
+    if (MeshWorld.realCluster()) {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> "Fail".equals(webhook(name).getFailurePolicy()));
+      KubernetesClientException denied =
+          catchThrowableOfType(KubernetesClientException.class, () -> world.apply(INVALID));
+      assertThat(denied).as("the API server refused the invalid object").isNotNull();
+      assertThat(denied.getMessage()).contains("denied the request").contains(message);
+      world.apply(VALID);
+      return;
+    }
+    JsonNode refused = review(webhook, INVALID);
+    assertThat(refused.path("allowed").asBoolean()).isFalse();
+    assertThat(refused.path("status").path("message").asText()).contains(message);
+    assertThat(review(webhook, VALID).path("allowed").asBoolean()).isTrue();
+    assertThat(webhook(name).getFailurePolicy())
+        .as("the mock never calls the webhook, so the leader must not rely on it")
+        .isEqualTo("Ignore");
+  }
+
+  private ValidatingWebhook webhook(String name) {
+    var configuration =
+        world
+            .client
+            .admissionRegistration()
+            .v1()
+            .validatingWebhookConfigurations()
+            .withName(name)
+            .get();
+    assertThat(configuration).as("ValidatingWebhookConfiguration " + name).isNotNull();
+    return configuration.getWebhooks().get(0);
+  }
+
+  private static String caBundle(ValidatingWebhook webhook) {
+    String bundle = webhook.getClientConfig().getCaBundle();
+    return bundle == null
+        ? null
+        : new String(Base64.getDecoder().decode(bundle), StandardCharsets.UTF_8);
+  }
+
+  /** The AdmissionReview the API server sends for a create of {@code yaml}, and the answer. */
+  private JsonNode review(ValidatingWebhook webhook, String yaml) throws Exception {
+    JsonNode object = IstioJson.yaml().readTree(world.local(yaml));
+    String[] groupVersion = object.path("apiVersion").asText().split("/");
+    ObjectNode review = IstioJson.json().createObjectNode();
+    review.put("apiVersion", "admission.k8s.io/v1").put("kind", "AdmissionReview");
+    ObjectNode request = review.putObject("request");
+    request.put("uid", "b3f1c0de-2a4e-4d0c-9a51-0e2e5c0ffee1");
+    request
+        .putObject("kind")
+        .put("group", groupVersion[0])
+        .put("version", groupVersion[1])
+        .put("kind", object.path("kind").asText());
+    request
+        .putObject("resource")
+        .put("group", groupVersion[0])
+        .put("version", groupVersion[1])
+        .put("resource", "virtualservices");
+    request.put("name", object.path("metadata").path("name").asText());
+    request.put("namespace", object.path("metadata").path("namespace").asText());
+    request.put("operation", "CREATE");
+    request.set("object", object);
+    HttpClient http = HttpClient.newBuilder().sslContext(trusting(caBundle(webhook))).build();
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(URI.create(webhook.getClientConfig().getUrl()))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(review.toString()))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(200);
+    JsonNode answer = IstioJson.json().readTree(response.body()).path("response");
+    assertThat(answer.path("uid").asText()).isEqualTo("b3f1c0de-2a4e-4d0c-9a51-0e2e5c0ffee1");
+    return answer;
+  }
+
+  private static SSLContext trusting(String pem) throws Exception {
+    List<X509Certificate> roots = Pem.certificates(pem);
+    KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+    store.load(null, null);
+    for (int i = 0; i < roots.size(); i++) {
+      store.setCertificateEntry("root-" + i, roots.get(i));
+    }
+    TrustManagerFactory trust =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    trust.init(store);
+    SSLContext tls = SSLContext.getInstance("TLS");
+    tls.init(null, trust.getTrustManagers(), null);
+    return tls;
+  }
+}
