@@ -21,7 +21,9 @@ final class CaOptions {
       names = "--secure-xds-port",
       defaultValue = "15012",
       description =
-          "TLS port for xDS and the certificate service (default: ${DEFAULT-VALUE}; 0 picks a free port; -1 disables the CA).")
+          "TLS port for xDS and the certificate service (default: ${DEFAULT-VALUE}; 0 picks a free port;"
+              + " -1 serves neither: the CA still signs the webhooks' certificate and its root is still"
+              + " published).")
   int securePort;
 
   @Option(

@@ -5,6 +5,7 @@ import dev.bosun.controlplane.mesh.MeshSettings;
 import dev.bosun.controlplane.security.LeaderElection;
 import dev.bosun.controlplane.security.LeaderElectionSettings;
 import dev.bosun.controlplane.security.MeshCertificateAuthority;
+import dev.bosun.controlplane.security.RootCertPublisher;
 import dev.bosun.controlplane.source.KubernetesSource;
 import dev.bosun.controlplane.webhook.ValidationWebhook;
 import dev.bosun.controlplane.webhook.ValidationWebhookController;
@@ -52,8 +53,7 @@ final class ServeCommand implements Callable<Integer> {
       defaultValue = "15017",
       description =
           "HTTPS port of the admission webhooks (/validate), with the CA's serving certificate"
-              + " (default: ${DEFAULT-VALUE}; 0 picks a free port; -1 disables them; off when the"
-              + " CA is off).")
+              + " (default: ${DEFAULT-VALUE}; 0 picks a free port; -1 disables them).")
   int webhookPort;
 
   @Option(
@@ -99,79 +99,46 @@ final class ServeCommand implements Callable<Integer> {
                 new InetSocketAddress(options.monitoringAddress, options.monitoringPort),
                 options.xdsSettings(),
                 Set.of(KubernetesSource.NAME))) {
-      if (ca.securePort >= 0) {
-        MeshCertificateAuthority authority;
-        try {
-          authority =
-              runtime.own(
-                  new MeshCertificateAuthority(
-                      client,
-                      runtime.xds(),
-                      caSettings,
-                      runtime.meters(),
-                      java.time.Clock.systemUTC()));
-        } catch (CaConfigurationException e) {
-          spec.commandLine()
-              .getErr()
-              .println("bosun serve: the mesh CA is broken: " + e.getMessage());
-          return 1;
-        } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
-          spec.commandLine()
-              .getErr()
-              .println(
-                  "bosun serve: cannot read or store the CA Secrets in namespace "
-                      + ca.namespace
-                      + ": "
-                      + e.getMessage());
-          return 1;
-        } catch (java.io.IOException e) {
-          spec.commandLine()
-              .getErr()
-              .println(
-                  "bosun serve: cannot serve on port " + ca.securePort + ": " + e.getMessage());
-          return 1;
-        }
+      MeshCertificateAuthority authority;
+      try {
+        authority =
+            runtime.own(
+                new MeshCertificateAuthority(
+                    client,
+                    runtime.xds(),
+                    caSettings,
+                    runtime.meters(),
+                    java.time.Clock.systemUTC()));
+      } catch (CaConfigurationException e) {
+        spec.commandLine()
+            .getErr()
+            .println("bosun serve: the mesh CA is broken: " + e.getMessage());
+        return 1;
+      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        spec.commandLine()
+            .getErr()
+            .println(
+                "bosun serve: cannot read or store the CA Secrets in namespace "
+                    + ca.namespace
+                    + ": "
+                    + e.getMessage());
+        return 1;
+      } catch (java.io.IOException e) {
+        spec.commandLine()
+            .getErr()
+            .println("bosun serve: cannot serve on port " + ca.securePort + ": " + e.getMessage());
+        return 1;
+      }
+      if (authority.securePort() >= 0) {
         spec.commandLine()
             .getOut()
             .println("xDS and the certificate service over TLS on port " + authority.securePort());
-        if (webhookPort >= 0) {
-          WebhookServer webhooks;
-          try {
-            webhooks =
-                runtime.own(
-                    new WebhookServer(
-                            new InetSocketAddress(options.xdsAddress, webhookPort),
-                            authority.servingKeys(),
-                            new ValidationWebhook(runtime.meters()),
-                            runtime.meters())
-                        .start());
-          } catch (java.io.IOException e) {
-            spec.commandLine()
-                .getErr()
-                .println(
-                    "bosun serve: cannot serve webhooks on port "
-                        + webhookPort
-                        + ": "
-                        + e.getMessage());
-            return 1;
-          }
-          spec.commandLine()
-              .getOut()
-              .println("admission webhooks over HTTPS on port " + webhooks.address().getPort());
-          ValidationWebhookController controller =
-              runtime.own(
-                  new ValidationWebhookController(
-                      client,
-                      ca.namespace,
-                      revision.isEmpty() ? "default" : revision,
-                      authority::rootPem,
-                      keepWebhookFailurePolicy,
-                      java.time.Duration.ofMinutes(1)));
-          runtime.own(
-              new LeaderElection(
-                      client,
-                      LeaderElectionSettings.defaults(ca.namespace).withLeaseName(VALIDATION_LEASE))
-                  .start(controller::start, controller::stop));
+      }
+      startRootPublisher(client, runtime, authority);
+      if (webhookPort >= 0) {
+        Integer failed = startWebhooks(client, runtime, authority);
+        if (failed != null) {
+          return failed;
         }
       }
       runtime.own(new KubernetesSource(client, runtime.mesh()).start());
@@ -181,6 +148,64 @@ final class ServeCommand implements Callable<Integer> {
       Thread.currentThread().interrupt();
     }
     return 0;
+  }
+
+  /**
+   * The mesh-wide duties one replica does at a time, each under its own Lease: publishing the root
+   * in every namespace's {@code istio-ca-root-cert}. They run whether or not this replica serves
+   * the CA's port.
+   */
+  private void startRootPublisher(
+      KubernetesClient client, ControlPlaneRuntime runtime, MeshCertificateAuthority authority) {
+    RootCertPublisher publisher =
+        runtime.own(new RootCertPublisher(client, authority::rootPem, runtime.meters()));
+    authority.onRootChange(publisher::republish);
+    runtime.own(
+        new LeaderElection(client, LeaderElectionSettings.defaults(ca.namespace))
+            .start(publisher::start, publisher::stop));
+  }
+
+  /**
+   * The admission webhooks on their HTTPS port, and the leader's keeping of their configurations
+   * (caBundle, failurePolicy). Returns an exit code if the port cannot be served, else null.
+   */
+  private Integer startWebhooks(
+      KubernetesClient client, ControlPlaneRuntime runtime, MeshCertificateAuthority authority) {
+    WebhookServer webhooks;
+    try {
+      webhooks =
+          runtime.own(
+              new WebhookServer(
+                      new InetSocketAddress(options.xdsAddress, webhookPort),
+                      authority.servingKeys(),
+                      new ValidationWebhook(runtime.meters()),
+                      runtime.meters())
+                  .start());
+    } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+      spec.commandLine()
+          .getErr()
+          .println(
+              "bosun serve: cannot serve webhooks on port " + webhookPort + ": " + e.getMessage());
+      return 1;
+    }
+    spec.commandLine()
+        .getOut()
+        .println("admission webhooks over HTTPS on port " + webhooks.address().getPort());
+    ValidationWebhookController controller =
+        runtime.own(
+            new ValidationWebhookController(
+                client,
+                ca.namespace,
+                revision.isEmpty() ? "default" : revision,
+                authority::rootPem,
+                keepWebhookFailurePolicy,
+                java.time.Duration.ofMinutes(1)));
+    runtime.own(
+        new LeaderElection(
+                client,
+                LeaderElectionSettings.defaults(ca.namespace).withLeaseName(VALIDATION_LEASE))
+            .start(controller::start, controller::stop));
+    return null;
   }
 
   private MeshCertificateAuthority.Settings caSettings() {
@@ -195,6 +220,6 @@ final class ServeCommand implements Callable<Integer> {
         ca.csrRate,
         ca.csrBurst,
         ca.dnsNames(mesh.domainSuffix()),
-        new InetSocketAddress(options.xdsAddress, ca.securePort));
+        ca.securePort < 0 ? null : new InetSocketAddress(options.xdsAddress, ca.securePort));
   }
 }

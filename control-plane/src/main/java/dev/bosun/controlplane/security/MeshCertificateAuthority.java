@@ -60,8 +60,7 @@ public final class MeshCertificateAuthority implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
           });
-  private final LeaderElection election;
-  private final RootCertPublisher publisher;
+  private final List<Runnable> rootListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final int securePort;
   private final KubernetesTokenReviewer tokens;
 
@@ -78,7 +77,9 @@ public final class MeshCertificateAuthority implements AutoCloseable {
       InetSocketAddress secureAddress) {}
 
   /**
-   * Loads (or creates) the CA and starts serving on the secure port.
+   * Loads (or creates) the CA and starts serving on the secure port, unless {@code
+   * settings.secureAddress()} is null: then the CA signs only Bosun's own serving certificate (for
+   * the webhooks) and its root is still published, but no workload can reach it.
    *
    * @throws dev.bosun.ca.CaConfigurationException if a stored CA is broken
    */
@@ -96,7 +97,6 @@ public final class MeshCertificateAuthority implements AutoCloseable {
             .register(meters);
     this.dnsNames = List.copyOf(settings.dnsNames());
     this.tokens = new KubernetesTokenReviewer(client, settings.tokenAudience());
-    this.publisher = new RootCertPublisher(client, () -> ca.rootPem(), meters);
     try {
       renewServingCertificate();
       IstioCertificateService service =
@@ -108,14 +108,13 @@ public final class MeshCertificateAuthority implements AutoCloseable {
               settings.csrBurstPerIdentity(),
               meters);
       this.securePort =
-          xds.startSecure(
-              settings.secureAddress(),
-              TlsServerCredentials.newBuilder().keyManager(keyManager).build(),
-              new XdsTokenAuthorizer(tokens),
-              List.of(service));
-      this.election =
-          new LeaderElection(client, LeaderElectionSettings.defaults(settings.namespace()))
-              .start(publisher::start, publisher::stop);
+          settings.secureAddress() == null
+              ? -1
+              : xds.startSecure(
+                  settings.secureAddress(),
+                  TlsServerCredentials.newBuilder().keyManager(keyManager).build(),
+                  new XdsTokenAuthorizer(tokens),
+                  List.of(service));
       for (String name :
           List.of(
               dev.bosun.ca.IstioCaSecrets.PLUG_IN_SECRET,
@@ -130,16 +129,24 @@ public final class MeshCertificateAuthority implements AutoCloseable {
     } catch (Exception | Error e) {
       // Nothing half-started outlives a failed start.
       secretWatches.forEach(io.fabric8.kubernetes.client.informers.SharedIndexInformer::stop);
-      publisher.close();
       renewals.shutdownNow();
       tokens.close();
       throw e;
     }
   }
 
-  /** The bound secure port. */
+  /** The bound secure port, or -1 when the CA serves none. */
   public int securePort() {
     return securePort;
+  }
+
+  /**
+   * Runs {@code listener} after the root changes (a new plug-in CA taken up), so that whoever
+   * distributes the root (the {@code istio-ca-root-cert} publisher, the webhooks' caBundle) sends
+   * the new one at once.
+   */
+  public void onRootChange(Runnable listener) {
+    rootListeners.add(java.util.Objects.requireNonNull(listener, "listener"));
   }
 
   /**
@@ -248,14 +255,12 @@ public final class MeshCertificateAuthority implements AutoCloseable {
         "CA changed: now signing with {}",
         loaded.signingCertificate().getSubjectX500Principal().getName());
     renewOrRetry();
-    publisher.republish();
+    rootListeners.forEach(Runnable::run);
   }
 
   @Override
   public void close() {
     secretWatches.forEach(io.fabric8.kubernetes.client.informers.SharedIndexInformer::stop);
-    election.close();
-    publisher.close();
     renewals.shutdownNow();
     tokens.close();
   }

@@ -14,7 +14,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** {@code bosun serve} refuses to start on a broken CA or bad CA options, saying why. */
+/**
+ * {@code bosun serve} refuses to start on a broken CA or bad CA options, saying why; without the
+ * CA's port it still does the CA's mesh-wide duties.
+ */
 @EnableKubernetesMockClient(crud = true)
 class ServeCommandCaTest {
   KubernetesClient client;
@@ -30,8 +33,7 @@ class ServeCommandCaTest {
     return command.execute(args);
   }
 
-  @Test
-  void brokenPluggedInCa_exitsOne_namingTheSecretAndTheProblem() throws Exception {
+  private Path kubeconfig() throws java.io.IOException {
     Path kubeconfig = dir.resolve("kubeconfig");
     Files.writeString(
         kubeconfig,
@@ -44,6 +46,58 @@ class ServeCommandCaTest {
         current-context: t
         """
             .formatted(client.getConfiguration().getMasterUrl()));
+    return kubeconfig;
+  }
+
+  @Test
+  void withoutTheSecurePort_theRootIsStillPublished_andTheWebhooksServed() throws Exception {
+    Path kubeconfig = kubeconfig();
+    client
+        .namespaces()
+        .resource(
+            new io.fabric8.kubernetes.api.model.NamespaceBuilder()
+                .withNewMetadata()
+                .withName("apps")
+                .endMetadata()
+                .build())
+        .create();
+    Thread serve =
+        new Thread(
+            () ->
+                run(
+                    "serve",
+                    "--kubeconfig",
+                    kubeconfig.toString(),
+                    "--namespace",
+                    "istio-system",
+                    "--xds-port",
+                    "0",
+                    "--secure-xds-port",
+                    "-1",
+                    "--webhook-port",
+                    "0",
+                    "--monitoring-port",
+                    "0"));
+    serve.start();
+    try {
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(30))
+          .until(
+              () ->
+                  client.configMaps().inNamespace("apps").withName("istio-ca-root-cert").get()
+                      != null);
+      assertThat(out.toString())
+          .contains("admission webhooks over HTTPS on port")
+          .doesNotContain("certificate service over TLS");
+    } finally {
+      serve.interrupt();
+      serve.join(30_000);
+    }
+  }
+
+  @Test
+  void brokenPluggedInCa_exitsOne_namingTheSecretAndTheProblem() throws Exception {
+    Path kubeconfig = kubeconfig();
     client
         .secrets()
         .inNamespace("istio-system")
