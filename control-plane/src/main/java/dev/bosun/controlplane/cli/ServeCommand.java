@@ -142,8 +142,7 @@ final class ServeCommand implements Callable<Integer> {
                     new WebhookServer(
                             new InetSocketAddress(options.xdsAddress, webhookPort),
                             authority.servingKeys(),
-                            new ValidationWebhook(runtime.meters()),
-                            runtime.meters())
+                            java.util.Map.of("/validate", new ValidationWebhook(runtime.meters())))
                         .start());
           } catch (java.io.IOException e) {
             spec.commandLine()

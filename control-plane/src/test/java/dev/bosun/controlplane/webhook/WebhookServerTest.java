@@ -24,6 +24,7 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
@@ -61,7 +62,9 @@ class WebhookServerTest {
         new X509Certificate[] {serving, ca.signingCertificate()}, key.getPrivate());
     server =
         new WebhookServer(
-                new InetSocketAddress("127.0.0.1", 0), keys, new ValidationWebhook(meters), meters)
+                new InetSocketAddress("127.0.0.1", 0),
+                keys,
+                Map.of("/validate", new ValidationWebhook(meters)))
             .start();
     http = HttpClient.newBuilder().sslContext(trusting(ca.signingCertificate())).build();
   }
