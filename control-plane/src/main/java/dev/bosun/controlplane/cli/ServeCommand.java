@@ -1,14 +1,21 @@
 package dev.bosun.controlplane.cli;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bosun.ca.CaConfigurationException;
 import dev.bosun.controlplane.mesh.MeshSettings;
 import dev.bosun.controlplane.security.LeaderElection;
 import dev.bosun.controlplane.security.LeaderElectionSettings;
 import dev.bosun.controlplane.security.MeshCertificateAuthority;
 import dev.bosun.controlplane.source.KubernetesSource;
+import dev.bosun.controlplane.webhook.AdmissionHandler;
 import dev.bosun.controlplane.webhook.ValidationWebhook;
 import dev.bosun.controlplane.webhook.ValidationWebhookController;
 import dev.bosun.controlplane.webhook.WebhookServer;
+import dev.bosun.controlplane.webhook.inject.InjectionPolicy;
+import dev.bosun.controlplane.webhook.inject.InjectionSettings;
+import dev.bosun.controlplane.webhook.inject.InjectionWebhook;
+import dev.bosun.controlplane.webhook.inject.SidecarInjector;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -41,6 +48,8 @@ final class ServeCommand implements Callable<Integer> {
 
   @Mixin CaOptions ca;
 
+  @Mixin InjectionOptions injection;
+
   @Option(
       names = "--kubeconfig",
       paramLabel = "PATH",
@@ -51,7 +60,7 @@ final class ServeCommand implements Callable<Integer> {
       names = "--webhook-port",
       defaultValue = "15017",
       description =
-          "HTTPS port of the admission webhooks (/validate), with the CA's serving certificate"
+          "HTTPS port of the admission webhooks (/validate, /inject), with the CA's serving certificate"
               + " (default: ${DEFAULT-VALUE}; 0 picks a free port; -1 disables them; off when the"
               + " CA is off).")
   int webhookPort;
@@ -142,7 +151,7 @@ final class ServeCommand implements Callable<Integer> {
                     new WebhookServer(
                             new InetSocketAddress(options.xdsAddress, webhookPort),
                             authority.servingKeys(),
-                            java.util.Map.of("/validate", new ValidationWebhook(runtime.meters())))
+                            webhookHandlers(runtime))
                         .start());
           } catch (java.io.IOException e) {
             spec.commandLine()
@@ -180,6 +189,26 @@ final class ServeCommand implements Callable<Integer> {
       Thread.currentThread().interrupt();
     }
     return 0;
+  }
+
+  private java.util.Map<String, AdmissionHandler> webhookHandlers(ControlPlaneRuntime runtime) {
+    java.util.Map<String, AdmissionHandler> handlers = new java.util.LinkedHashMap<>();
+    handlers.put("/validate", new ValidationWebhook(runtime.meters()));
+    if (injection.enabled) {
+      InjectionSettings settings =
+          injection.settings(
+              ca.namespace, revision, options.trustDomain, options.settings().domainSuffix());
+      // The mesh's defaultConfig: empty until the mesh config watcher provides it.
+      java.util.function.Supplier<ObjectNode> meshDefaultConfig =
+          () -> JsonNodeFactory.instance.objectNode();
+      handlers.put(
+          "/inject",
+          new InjectionWebhook(
+              new InjectionPolicy(settings.autoInject()),
+              new SidecarInjector(settings, meshDefaultConfig),
+              runtime.meters()));
+    }
+    return handlers;
   }
 
   private MeshCertificateAuthority.Settings caSettings() {
