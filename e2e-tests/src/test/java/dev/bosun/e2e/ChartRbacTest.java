@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.bosun.controlplane.security.TokenReviews;
 import dev.bosun.e2e.install.Chart;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfiguration;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
@@ -76,6 +77,15 @@ class ChartRbacTest {
                 Serialization.unmarshal(document.toString(), ValidatingWebhookConfiguration.class))
             .create();
       }
+      if (document.path("kind").asText().equals("MutatingWebhookConfiguration")) {
+        client
+            .admissionRegistration()
+            .v1()
+            .mutatingWebhookConfigurations()
+            .resource(
+                Serialization.unmarshal(document.toString(), MutatingWebhookConfiguration.class))
+            .create();
+      }
     }
     world =
         new MeshWorld(MeshWorld.cluster(client), Files.createTempDirectory("bosun-e2e"))
@@ -99,6 +109,21 @@ class ChartRbacTest {
                         .v1()
                         .validatingWebhookConfigurations()
                         .withName("istiod-default-validator")
+                        .get()
+                        .getWebhooks()
+                        .get(0)
+                        .getClientConfig()
+                        .getCaBundle()
+                    != null);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                client
+                        .admissionRegistration()
+                        .v1()
+                        .mutatingWebhookConfigurations()
+                        .withName("istio-sidecar-injector")
                         .get()
                         .getWebhooks()
                         .get(0)
@@ -129,7 +154,8 @@ class ChartRbacTest {
             "watch services (cluster-wide)",
             "create authentication.k8s.io/tokenreviews (cluster-wide)",
             "create configmaps in e2e",
-            "update admissionregistration.k8s.io/validatingwebhookconfigurations (cluster-wide)");
+            "update admissionregistration.k8s.io/validatingwebhookconfigurations (cluster-wide)",
+            "update admissionregistration.k8s.io/mutatingwebhookconfigurations (cluster-wide)");
     assertThat(denied).as("calls the chart's roles do not allow").isEmpty();
   }
 
