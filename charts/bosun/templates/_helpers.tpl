@@ -63,3 +63,28 @@ istio: pilot
     sideEffects: None
     admissionReviewVersions: ["v1"]
 {{- end }}
+
+{{/* One sidecar injection webhook: {"root": ., "webhook": name}; istiod's core fields. */}}
+{{- define "bosun.injectionWebhook" }}
+  - name: {{ .webhook }}
+    clientConfig:
+      {{- if .root.Values.sidecarInjectorWebhook.url }}
+      url: {{ .root.Values.sidecarInjectorWebhook.url }}
+      {{- else }}
+      service:
+        name: {{ include "bosun.name" .root }}
+        namespace: {{ .root.Release.Namespace }}
+        path: /inject
+        port: 443
+      {{- end }}
+    rules:
+      - operations: ["CREATE"]
+        apiGroups: [""]
+        apiVersions: ["v1"]
+        resources: ["pods"]
+    # As istiod: Fail. Bosun itself admits a pod it cannot inject unchanged, with a warning.
+    failurePolicy: Fail
+    reinvocationPolicy: {{ .root.Values.sidecarInjectorWebhook.reinvocationPolicy }}
+    sideEffects: None
+    admissionReviewVersions: ["v1"]
+{{- end }}

@@ -89,6 +89,28 @@ class ChartRbacTest {
                         .getClientConfig()
                         .getCaBundle()
                     != null);
+    String injector =
+        chart.stream()
+            .filter(d -> d.path("kind").asText().equals("MutatingWebhookConfiguration"))
+            .map(d -> d.path("metadata").path("name").asText())
+            .findFirst()
+            .orElseThrow();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                world
+                        .client
+                        .admissionRegistration()
+                        .v1()
+                        .mutatingWebhookConfigurations()
+                        .withName(injector)
+                        .get()
+                        .getWebhooks()
+                        .get(0)
+                        .getClientConfig()
+                        .getCaBundle()
+                    != null);
     if (MeshWorld.realCluster()) {
       // The API server itself refused any call the roles do not allow: Bosun, running under the
       // chart's ServiceAccount, published the root, signed and patched the webhook above.
@@ -118,7 +140,8 @@ class ChartRbacTest {
             "watch services (cluster-wide)",
             "create authentication.k8s.io/tokenreviews (cluster-wide)",
             world.local("create configmaps in e2e"),
-            "update admissionregistration.k8s.io/validatingwebhookconfigurations (cluster-wide)");
+            "update admissionregistration.k8s.io/validatingwebhookconfigurations (cluster-wide)",
+            "update admissionregistration.k8s.io/mutatingwebhookconfigurations (cluster-wide)");
     assertThat(denied).as("calls the chart's roles do not allow").isEmpty();
   }
 

@@ -1,5 +1,7 @@
 package dev.bosun.controlplane.cli;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bosun.ca.CaConfigurationException;
 import dev.bosun.controlplane.mesh.MeshSettings;
 import dev.bosun.controlplane.security.LeaderElection;
@@ -7,9 +9,14 @@ import dev.bosun.controlplane.security.LeaderElectionSettings;
 import dev.bosun.controlplane.security.MeshCertificateAuthority;
 import dev.bosun.controlplane.security.RootCertPublisher;
 import dev.bosun.controlplane.source.KubernetesSource;
+import dev.bosun.controlplane.webhook.AdmissionHandler;
 import dev.bosun.controlplane.webhook.ValidationWebhook;
 import dev.bosun.controlplane.webhook.ValidationWebhookController;
 import dev.bosun.controlplane.webhook.WebhookServer;
+import dev.bosun.controlplane.webhook.inject.InjectionPolicy;
+import dev.bosun.controlplane.webhook.inject.InjectionSettings;
+import dev.bosun.controlplane.webhook.inject.InjectionWebhook;
+import dev.bosun.controlplane.webhook.inject.SidecarInjector;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -42,6 +49,8 @@ final class ServeCommand implements Callable<Integer> {
 
   @Mixin CaOptions ca;
 
+  @Mixin InjectionOptions injection;
+
   @Option(
       names = "--kubeconfig",
       paramLabel = "PATH",
@@ -52,8 +61,8 @@ final class ServeCommand implements Callable<Integer> {
       names = "--webhook-port",
       defaultValue = "15017",
       description =
-          "HTTPS port of the admission webhooks (/validate), with the CA's serving certificate"
-              + " (default: ${DEFAULT-VALUE}; 0 picks a free port; -1 disables them).")
+          "HTTPS port of the admission webhooks (/validate, /inject), with the CA's serving"
+              + " certificate (default: ${DEFAULT-VALUE}; 0 picks a free port; -1 disables them).")
   int webhookPort;
 
   @Option(
@@ -178,8 +187,7 @@ final class ServeCommand implements Callable<Integer> {
               new WebhookServer(
                       new InetSocketAddress(options.xdsAddress, webhookPort),
                       authority.servingKeys(),
-                      new ValidationWebhook(runtime.meters()),
-                      runtime.meters())
+                      webhookHandlers(runtime))
                   .start());
     } catch (java.io.IOException | java.security.GeneralSecurityException e) {
       spec.commandLine()
@@ -206,6 +214,26 @@ final class ServeCommand implements Callable<Integer> {
                 LeaderElectionSettings.defaults(ca.namespace).withLeaseName(VALIDATION_LEASE))
             .start(controller::start, controller::stop));
     return null;
+  }
+
+  private java.util.Map<String, AdmissionHandler> webhookHandlers(ControlPlaneRuntime runtime) {
+    java.util.Map<String, AdmissionHandler> handlers = new java.util.LinkedHashMap<>();
+    handlers.put("/validate", new ValidationWebhook(runtime.meters()));
+    if (injection.enabled) {
+      InjectionSettings settings =
+          injection.settings(
+              ca.namespace, revision, options.trustDomain, options.settings().domainSuffix());
+      // The mesh's defaultConfig: empty until the mesh config watcher provides it.
+      java.util.function.Supplier<ObjectNode> meshDefaultConfig =
+          () -> JsonNodeFactory.instance.objectNode();
+      handlers.put(
+          "/inject",
+          new InjectionWebhook(
+              new InjectionPolicy(settings.autoInject()),
+              new SidecarInjector(settings, meshDefaultConfig),
+              runtime.meters()));
+    }
+    return handlers;
   }
 
   private MeshCertificateAuthority.Settings caSettings() {

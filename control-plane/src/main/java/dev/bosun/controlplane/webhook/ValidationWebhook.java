@@ -2,7 +2,6 @@ package dev.bosun.controlplane.webhook;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.bosun.crd.IstioJson;
 import dev.bosun.crd.validation.ConfigValidator;
 import dev.bosun.crd.validation.ValidationResult;
 import io.micrometer.core.instrument.Counter;
@@ -13,7 +12,7 @@ import io.micrometer.core.instrument.MeterRegistry;
  * exactly the messages {@code bosun validate} prints for it. Pure apart from its counters, which
  * carry istiod's names ({@code galley_validation_passed}, {@code galley_validation_failed}).
  */
-public final class ValidationWebhook {
+public final class ValidationWebhook implements AdmissionHandler {
   private final MeterRegistry meters;
 
   public ValidationWebhook(MeterRegistry meters) {
@@ -24,13 +23,11 @@ public final class ValidationWebhook {
    * The AdmissionReview to answer {@code review} with. A review that cannot be read is answered
    * with a denial that says why (the API server shows it to the user), as istiod does.
    */
+  @Override
   public ObjectNode review(JsonNode review) {
     JsonNode request = review.path("request");
-    ObjectNode answer =
-        envelope(
-            review.path("apiVersion").asText("admission.k8s.io/v1"),
-            request.path("uid").asText(""));
-    ObjectNode response = (ObjectNode) answer.get("response");
+    ObjectNode answer = AdmissionReviews.answerTo(review);
+    ObjectNode response = AdmissionReviews.response(answer);
     if (!request.isObject()) {
       failed("", "", "", "request");
       deny(response, "could not decode object: an AdmissionReview with no request");
@@ -103,26 +100,25 @@ public final class ValidationWebhook {
   }
 
   /** The answer to a body that is not an AdmissionReview at all. */
+  @Override
   public ObjectNode undecodable(String why) {
     failed("", "", "", "request");
-    ObjectNode answer = envelope("admission.k8s.io/v1", "");
-    deny((ObjectNode) answer.get("response"), "could not decode body: " + why);
+    ObjectNode answer = AdmissionReviews.envelope("admission.k8s.io/v1", "");
+    deny(AdmissionReviews.response(answer), "could not decode body: " + why);
     return answer;
   }
 
-  /** An AdmissionReview answer with its response's uid and nothing decided yet. */
-  private static ObjectNode envelope(String apiVersion, String uid) {
-    ObjectNode answer = IstioJson.json().createObjectNode();
-    answer.put("apiVersion", apiVersion);
-    answer.put("kind", "AdmissionReview");
-    answer.putObject("response").put("uid", uid);
-    return answer;
+  @Override
+  public void httpError(int status) {
+    Counter.builder("galley_validation_http_error")
+        .description("Resource validation http serve errors")
+        .tag("status", Integer.toString(status))
+        .register(meters)
+        .increment();
   }
 
   private static void deny(ObjectNode response, String message) {
-    response.put("allowed", false);
-    ObjectNode status = response.putObject("status");
-    status.put("message", message);
+    AdmissionReviews.deny(response, message);
   }
 
   private void failed(String group, String version, String resource, String reason) {

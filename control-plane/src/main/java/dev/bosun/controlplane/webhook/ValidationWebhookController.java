@@ -5,6 +5,9 @@ import static java.util.Objects.requireNonNull;
 import dev.bosun.controlplane.security.ReconcileQueue;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfigurationBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhook;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfiguration;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfigurationBuilder;
@@ -26,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * Keeps the ValidatingWebhookConfigurations of Bosun's revision pointing at Bosun, as istiod's
  * validation controller does: the {@code caBundle} of every webhook equal to the mesh root, and
  * {@code failurePolicy} switched from {@code Ignore} to {@code Fail} once the API server has been
- * seen calling the webhook (a dry-run create of an invalid Gateway is denied by it). Run by the
- * leader only.
+ * seen calling the webhook (a dry-run create of an invalid Gateway is denied by it). It also keeps
+ * the {@code caBundle} of the revision's MutatingWebhookConfigurations (sidecar injection) equal to
+ * the root, leaving their failurePolicy as installed. Run by the leader only.
  */
 public final class ValidationWebhookController implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ValidationWebhookController.class);
@@ -52,6 +56,11 @@ public final class ValidationWebhookController implements AutoCloseable {
   private final Duration resync;
   private ReconcileQueue queue;
   private SharedIndexInformer<ValidatingWebhookConfiguration> webhooks;
+  private SharedIndexInformer<MutatingWebhookConfiguration> injectors;
+
+  /** Reconcile keys of mutating configurations carry this prefix; validating ones none. */
+  private static final String MUTATING = "mutating/";
+
   // Once the API server has been seen calling the webhook it stays so for this term.
   private volatile boolean webhookCalled;
   private volatile String lastReason = "";
@@ -85,7 +94,7 @@ public final class ValidationWebhookController implements AutoCloseable {
     webhookCalled = false;
     queue =
         new ReconcileQueue(
-            "validating webhook configuration",
+            "webhook configuration",
             this::reconcile,
             Duration.ofMillis(100),
             Duration.ofMinutes(1));
@@ -115,6 +124,29 @@ public final class ValidationWebhookController implements AutoCloseable {
           public void onDelete(ValidatingWebhookConfiguration configuration, boolean unknown) {}
         });
     webhooks.start();
+    injectors =
+        client
+            .admissionRegistration()
+            .v1()
+            .mutatingWebhookConfigurations()
+            .withLabel("istio.io/rev", revision)
+            .runnableInformer(resync.toMillis());
+    injectors.addEventHandler(
+        new ResourceEventHandler<>() {
+          @Override
+          public void onAdd(MutatingWebhookConfiguration configuration) {
+            current.add(MUTATING + configuration.getMetadata().getName());
+          }
+
+          @Override
+          public void onUpdate(MutatingWebhookConfiguration old, MutatingWebhookConfiguration now) {
+            current.add(MUTATING + now.getMetadata().getName());
+          }
+
+          @Override
+          public void onDelete(MutatingWebhookConfiguration configuration, boolean unknown) {}
+        });
+    injectors.start();
   }
 
   /** Stops; called when this replica stops leading. */
@@ -123,11 +155,45 @@ public final class ValidationWebhookController implements AutoCloseable {
       return;
     }
     webhooks.stop();
+    injectors.stop();
     queue.close();
     queue = null;
   }
 
-  private void reconcile(String name) {
+  private void reconcile(String key) {
+    if (key.startsWith(MUTATING)) {
+      reconcileMutating(key.substring(MUTATING.length()));
+    } else {
+      reconcileValidating(key);
+    }
+  }
+
+  private String caBundle() {
+    return Base64.getEncoder().encodeToString(rootPem.get().getBytes(StandardCharsets.US_ASCII));
+  }
+
+  /** Only the caBundle: injection's failurePolicy is the chart's to choose. */
+  private void reconcileMutating(String name) {
+    SharedIndexInformer<MutatingWebhookConfiguration> informer = injectors;
+    MutatingWebhookConfiguration current =
+        informer == null ? null : informer.getStore().getByKey(name);
+    if (current == null) {
+      return;
+    }
+    String caBundle = caBundle();
+    if (current.getWebhooks().stream()
+        .allMatch(w -> Objects.equals(w.getClientConfig().getCaBundle(), caBundle))) {
+      return;
+    }
+    MutatingWebhookConfiguration updated = new MutatingWebhookConfigurationBuilder(current).build();
+    for (MutatingWebhook webhook : updated.getWebhooks()) {
+      webhook.getClientConfig().setCaBundle(caBundle);
+    }
+    client.admissionRegistration().v1().mutatingWebhookConfigurations().resource(updated).update();
+    log.info("mutating webhook configuration {}: caBundle updated", name);
+  }
+
+  private void reconcileValidating(String name) {
     SharedIndexInformer<ValidatingWebhookConfiguration> informer = webhooks;
     if (informer == null) {
       return;
@@ -136,8 +202,7 @@ public final class ValidationWebhookController implements AutoCloseable {
     if (current == null) {
       return;
     }
-    String caBundle =
-        Base64.getEncoder().encodeToString(rootPem.get().getBytes(StandardCharsets.US_ASCII));
+    String caBundle = caBundle();
     boolean caChange =
         current.getWebhooks().stream()
             .anyMatch(w -> !Objects.equals(w.getClientConfig().getCaBundle(), caBundle));

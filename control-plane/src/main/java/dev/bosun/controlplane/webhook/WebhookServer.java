@@ -6,13 +6,12 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import dev.bosun.crd.IstioJson;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import javax.net.ssl.KeyManager;
@@ -23,8 +22,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The HTTPS server the API server calls admission webhooks on (port 15017 behind the {@code istiod}
- * Service's 443), with Bosun's serving certificate for {@code istiod.<ns>.svc}. It serves {@code
- * /validate}; requests are bounded in size, and a malformed one costs only its sender.
+ * Service's 443), with Bosun's serving certificate for {@code istiod.<ns>.svc}. It serves one
+ * {@link AdmissionHandler} per path ({@code /validate}, {@code /inject}); requests are bounded in
+ * size, and a malformed one costs only its sender.
  */
 public final class WebhookServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WebhookServer.class);
@@ -34,20 +34,20 @@ public final class WebhookServer implements AutoCloseable {
 
   private final HttpsServer server;
   private final ExecutorService executor;
-  private final ValidationWebhook validation;
-  private final MeterRegistry meters;
 
   /**
    * @param keys the serving identity; renewed certificates are used by new connections
+   * @param handlers the webhook of each path; a path also serves the paths below it ({@code
+   *     /inject/cluster/c1/net/n1}), as istiod's mux does
    */
   public WebhookServer(
       InetSocketAddress address,
       X509ExtendedKeyManager keys,
-      ValidationWebhook validation,
-      MeterRegistry meters)
+      Map<String, AdmissionHandler> handlers)
       throws IOException, GeneralSecurityException {
-    this.validation = validation;
-    this.meters = meters;
+    if (handlers.isEmpty()) {
+      throw new IllegalArgumentException("handlers: {} (expected: at least one webhook path)");
+    }
     SSLContext tls = SSLContext.getInstance("TLS");
     tls.init(new KeyManager[] {keys}, null, null);
     server = HttpsServer.create(address, 0);
@@ -61,7 +61,8 @@ public final class WebhookServer implements AutoCloseable {
               return thread;
             });
     server.setExecutor(executor);
-    server.createContext("/validate", this::validate);
+    handlers.forEach(
+        (path, handler) -> server.createContext(path, exchange -> serve(handler, exchange)));
   }
 
   public WebhookServer start() {
@@ -74,24 +75,25 @@ public final class WebhookServer implements AutoCloseable {
     return server.getAddress();
   }
 
-  private void validate(HttpExchange exchange) throws IOException {
+  private void serve(AdmissionHandler handler, HttpExchange exchange) throws IOException {
     try (exchange) {
       if (!exchange.getRequestMethod().equals("POST")) {
-        error(exchange, 405, "method " + exchange.getRequestMethod() + " (expected: POST)");
+        error(
+            handler, exchange, 405, "method " + exchange.getRequestMethod() + " (expected: POST)");
         return;
       }
       String type = exchange.getRequestHeaders().getFirst("Content-Type");
       if (type == null || !type.split(";")[0].trim().equals("application/json")) {
-        error(exchange, 415, "invalid Content-Type " + type + ", want `application/json`");
+        error(handler, exchange, 415, "invalid Content-Type " + type + ", want `application/json`");
         return;
       }
       byte[] body = read(exchange.getRequestBody());
       if (body == null) {
-        error(exchange, 413, "body over " + MAX_BODY_BYTES + " bytes");
+        error(handler, exchange, 413, "body over " + MAX_BODY_BYTES + " bytes");
         return;
       }
       if (body.length == 0) {
-        error(exchange, 400, "no body found");
+        error(handler, exchange, 400, "no body found");
         return;
       }
       JsonNode review;
@@ -104,8 +106,8 @@ public final class WebhookServer implements AutoCloseable {
           IstioJson.json()
               .writeValueAsBytes(
                   review == null || !review.isObject()
-                      ? validation.undecodable("not a JSON AdmissionReview")
-                      : validation.review(review));
+                      ? handler.undecodable("not a JSON AdmissionReview")
+                      : handler.review(review));
       exchange.getResponseHeaders().set("Content-Type", "application/json");
       exchange.sendResponseHeaders(200, answer.length);
       exchange.getResponseBody().write(answer);
@@ -121,12 +123,10 @@ public final class WebhookServer implements AutoCloseable {
     return body.length > MAX_BODY_BYTES ? null : body;
   }
 
-  private void error(HttpExchange exchange, int status, String message) throws IOException {
-    Counter.builder("galley_validation_http_error")
-        .description("Resource validation http serve errors")
-        .tag("status", Integer.toString(status))
-        .register(meters)
-        .increment();
+  private static void error(
+      AdmissionHandler handler, HttpExchange exchange, int status, String message)
+      throws IOException {
+    handler.httpError(status);
     byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
     exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
     exchange.sendResponseHeaders(status, body.length);

@@ -3,6 +3,8 @@ package dev.bosun.controlplane.webhook;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfigurationBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhook;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfiguration;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfigurationBuilder;
@@ -116,5 +118,73 @@ class ValidationWebhookControllerTest {
             client.admissionRegistration().v1().validatingWebhookConfigurations().list().getItems())
         .extracting(c -> c.getMetadata().getName())
         .isEqualTo(List.of("istiod-default-validator"));
+  }
+
+  private void installInjector(String name, String revision) {
+    client
+        .admissionRegistration()
+        .v1()
+        .mutatingWebhookConfigurations()
+        .resource(
+            new MutatingWebhookConfigurationBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .addToLabels("istio.io/rev", revision)
+                .endMetadata()
+                .addNewWebhook()
+                .withName("rev.namespace.sidecar-injector.istio.io")
+                .withNewClientConfig()
+                .withNewService()
+                .withName("istiod")
+                .withNamespace("istio-system")
+                .withPath("/inject")
+                .endService()
+                .endClientConfig()
+                .withFailurePolicy("Fail")
+                .withSideEffects("None")
+                .withAdmissionReviewVersions("v1")
+                .endWebhook()
+                .build())
+        .create();
+  }
+
+  private MutatingWebhook injector(String name) {
+    return client
+        .admissionRegistration()
+        .v1()
+        .mutatingWebhookConfigurations()
+        .withName(name)
+        .get()
+        .getWebhooks()
+        .get(0);
+  }
+
+  @Test
+  void start_patchesCaBundleOfItsRevisionsInjectorsOnly_keepingTheirFailurePolicy() {
+    installInjector("istio-sidecar-injector", "default");
+    installInjector("istio-sidecar-injector-canary", "canary");
+    AtomicReference<String> root = new AtomicReference<>("-----BEGIN CERTIFICATE-----\nA\n");
+    controller =
+        new ValidationWebhookController(
+            client, "istio-system", "default", root::get, false, Duration.ofMillis(500));
+    controller.start();
+
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                base64(root.get())
+                    .equals(injector("istio-sidecar-injector").getClientConfig().getCaBundle()));
+    root.set("-----BEGIN CERTIFICATE-----\nB\n");
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                base64(root.get())
+                    .equals(injector("istio-sidecar-injector").getClientConfig().getCaBundle()));
+    assertThat(injector("istio-sidecar-injector").getFailurePolicy()).isEqualTo("Fail");
+    assertThat(injector("istio-sidecar-injector-canary").getClientConfig().getCaBundle())
+        .as("another revision's injector is not Bosun's")
+        .isNull();
   }
 }

@@ -3,11 +3,16 @@ package dev.bosun.controlplane.webhook;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bosun.ca.KeyAlgorithm;
 import dev.bosun.ca.SelfSignedRoot;
 import dev.bosun.ca.SigningCa;
 import dev.bosun.ca.WorkloadCertificateSigner;
+import dev.bosun.controlplane.webhook.inject.InjectionPolicy;
+import dev.bosun.controlplane.webhook.inject.InjectionSettings;
+import dev.bosun.controlplane.webhook.inject.InjectionWebhook;
+import dev.bosun.controlplane.webhook.inject.SidecarInjector;
 import dev.bosun.crd.IstioJson;
 import io.grpc.util.AdvancedTlsX509KeyManager;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -24,6 +29,7 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
@@ -61,7 +67,18 @@ class WebhookServerTest {
         new X509Certificate[] {serving, ca.signingCertificate()}, key.getPrivate());
     server =
         new WebhookServer(
-                new InetSocketAddress("127.0.0.1", 0), keys, new ValidationWebhook(meters), meters)
+                new InetSocketAddress("127.0.0.1", 0),
+                keys,
+                Map.of(
+                    "/validate",
+                    new ValidationWebhook(meters),
+                    "/inject",
+                    new InjectionWebhook(
+                        new InjectionPolicy(true),
+                        new SidecarInjector(
+                            InjectionSettings.defaults("istio-system", ""),
+                            JsonNodeFactory.instance::objectNode),
+                        meters)))
             .start();
     http = HttpClient.newBuilder().sslContext(trusting(ca.signingCertificate())).build();
   }
@@ -393,5 +410,55 @@ class WebhookServerTest {
                         .build(),
                     HttpResponse.BodyHandlers.ofString()))
         .isInstanceOf(SSLHandshakeException.class);
+  }
+
+  @Test
+  void inject_podCreate_isAllowedWithABase64JsonPatchOverHttps() throws Exception {
+    String review =
+        """
+        {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+         "request": {"uid": "0df28fbd-5f5f-11e8-bc74-36e6bb280816",
+           "kind": {"group": "", "version": "v1", "kind": "Pod"},
+           "resource": {"group": "", "version": "v1", "resource": "pods"},
+           "namespace": "shop", "operation": "CREATE",
+           "object": {"apiVersion": "v1", "kind": "Pod",
+             "metadata": {"generateName": "web-", "namespace": "shop"},
+             "spec": {"containers": [{"name": "web", "image": "example/web:1"}]}}}}
+        """;
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create("https://localhost:" + server.address().getPort() + "/inject"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(review))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    JsonNode answer = IstioJson.json().readTree(response.body()).path("response");
+    assertThat(answer.path("uid").asText()).isEqualTo("0df28fbd-5f5f-11e8-bc74-36e6bb280816");
+    assertThat(answer.path("allowed").asBoolean()).isTrue();
+    assertThat(answer.path("patchType").asText()).isEqualTo("JSONPatch");
+    JsonNode patch =
+        IstioJson.json()
+            .readTree(java.util.Base64.getDecoder().decode(answer.path("patch").asText()));
+    assertThat(patch.toString()).contains("\"path\":\"/spec/initContainers\"", "istio-proxy");
+    assertThat(meters.counter("sidecar_injection_success").count()).isEqualTo(1);
+  }
+
+  @Test
+  void inject_wrongContentType_is415AndCountedAsAnInjectionFailure() throws Exception {
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create("https://localhost:" + server.address().getPort() + "/inject"))
+                .header("Content-Type", "text/yaml")
+                .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+
+    assertThat(response.statusCode()).isEqualTo(415);
+    assertThat(meters.counter("sidecar_injection_failure").count()).isEqualTo(1);
+    assertThat(meters.find("galley_validation_http_error").counter()).isNull();
   }
 }

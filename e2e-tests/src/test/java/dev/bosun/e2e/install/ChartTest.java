@@ -36,6 +36,21 @@ class ChartTest {
             Map.of(
                 "meshConfig.rootNamespace", "mesh-root", "meshConfig.trustDomain", "corp.example")),
         Arguments.of("validation off", Map.of("validation.enabled", false)),
+        Arguments.of("injection off", Map.of("sidecarInjectorWebhook.enabled", false)),
+        Arguments.of(
+            "webhooks off",
+            Map.of("validation.enabled", false, "sidecarInjectorWebhook.enabled", false)),
+        Arguments.of(
+            "native sidecars, CNI, another hub",
+            Map.of(
+                "sidecarInjectorWebhook.nativeSidecars",
+                true,
+                "sidecarInjectorWebhook.cni",
+                true,
+                "global.hub",
+                "registry.example.com/istio",
+                "global.network",
+                "net-1")),
         Arguments.of("autoscaled", Map.of("autoscale.enabled", true)),
         Arguments.of("one replica", Map.of("replicaCount", 1)),
         Arguments.of(
@@ -44,7 +59,9 @@ class ChartTest {
                 "validation.url",
                 "https://203.0.113.7:15017/validate",
                 "validation.failurePolicy",
-                "Fail")));
+                "Fail",
+                "sidecarInjectorWebhook.url",
+                "https://203.0.113.7:15017/inject")));
   }
 
   @Test
@@ -171,6 +188,78 @@ class ChartTest {
         .as("only the default revision validates unlabelled objects")
         .noneMatch(
             d -> d.path("metadata").path("name").asText().equals("istiod-default-validator"));
+  }
+
+  @Test
+  void template_defaults_sidecarInjectorIsIstiods() throws Exception {
+    List<JsonNode> documents = Chart.documents(Chart.template("istio-system", Map.of(), false));
+    JsonNode injector =
+        Chart.find(documents, "MutatingWebhookConfiguration", "istio-sidecar-injector");
+    assertThat(injector.path("metadata").path("labels").path("istio.io/rev").asText())
+        .isEqualTo("default");
+    List<String> names = new java.util.ArrayList<>();
+    injector.path("webhooks").forEach(w -> names.add(w.path("name").asText()));
+    assertThat(names)
+        .containsExactly(
+            "rev.namespace.sidecar-injector.istio.io",
+            "rev.object.sidecar-injector.istio.io",
+            "namespace.sidecar-injector.istio.io",
+            "object.sidecar-injector.istio.io");
+    for (JsonNode webhook : injector.path("webhooks")) {
+      assertThat(webhook.path("failurePolicy").asText()).isEqualTo("Fail");
+      assertThat(webhook.path("sideEffects").asText()).isEqualTo("None");
+      assertThat(webhook.path("reinvocationPolicy").asText()).isEqualTo("Never");
+      assertThat(webhook.path("clientConfig").path("service").path("name").asText())
+          .isEqualTo("istiod");
+      assertThat(webhook.path("clientConfig").path("service").path("path").asText())
+          .isEqualTo("/inject");
+      assertThat(webhook.path("clientConfig").path("service").path("port").asInt()).isEqualTo(443);
+      assertThat(webhook.path("clientConfig").has("caBundle")).isFalse();
+    }
+    assertThat(injector.path("webhooks").get(2).path("namespaceSelector").toString())
+        .isEqualTo(
+            "{\"matchExpressions\":[{\"key\":\"istio-injection\",\"operator\":\"In\",\"values\":[\"enabled\"]}]}");
+    JsonNode args =
+        Chart.find(documents, "Deployment", "istiod")
+            .path("spec")
+            .path("template")
+            .path("spec")
+            .path("containers")
+            .get(0)
+            .path("args");
+    assertThat(args.toString()).contains("--proxy-hub=docker.io/istio", "--proxy-tag=1.28.0");
+  }
+
+  @Test
+  void template_revisionOrInjectionOff_injectorFollows() throws Exception {
+    List<JsonNode> canary =
+        Chart.documents(Chart.template("istio-system", Map.of("revision", "canary"), false));
+    JsonNode injector =
+        Chart.find(canary, "MutatingWebhookConfiguration", "istio-sidecar-injector-canary");
+    assertThat(injector.path("webhooks")).hasSize(2);
+    assertThat(
+            injector
+                .path("webhooks")
+                .get(0)
+                .path("clientConfig")
+                .path("service")
+                .path("name")
+                .asText())
+        .isEqualTo("istiod-canary");
+    List<JsonNode> off =
+        Chart.documents(
+            Chart.template("istio-system", Map.of("sidecarInjectorWebhook.enabled", false), false));
+    assertThat(off).noneMatch(d -> d.path("kind").asText().equals("MutatingWebhookConfiguration"));
+    assertThat(
+            Chart.find(off, "Deployment", "istiod")
+                .path("spec")
+                .path("template")
+                .path("spec")
+                .path("containers")
+                .get(0)
+                .path("args")
+                .toString())
+        .contains("--no-injection");
   }
 
   @Test

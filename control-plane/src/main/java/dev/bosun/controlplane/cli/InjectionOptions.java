@@ -1,0 +1,118 @@
+package dev.bosun.controlplane.cli;
+
+import dev.bosun.controlplane.webhook.inject.InjectionSettings;
+import dev.bosun.controlplane.webhook.inject.InjectionSettings.Images;
+import dev.bosun.controlplane.webhook.inject.InjectionSettings.MeshIdentity;
+import picocli.CommandLine.Option;
+
+/** The sidecar injection webhook's settings (istiod's chart values of the same meaning). */
+final class InjectionOptions {
+  @Option(
+      names = "--injection",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
+      description = "Serve the sidecar injection webhook on /inject (default: ${DEFAULT-VALUE}).")
+  boolean enabled;
+
+  @Option(
+      names = "--proxy-hub",
+      defaultValue = "docker.io/istio",
+      description = "Registry of the proxy images (default: ${DEFAULT-VALUE}).")
+  String hub;
+
+  @Option(
+      names = "--proxy-tag",
+      defaultValue = InjectionSettings.ISTIO_TAG,
+      description = "Tag of the proxy images (default: ${DEFAULT-VALUE}).")
+  String tag;
+
+  @Option(
+      names = "--proxy-image",
+      defaultValue = "proxyv2",
+      description =
+          "Proxy image name under the hub, or a full reference with a registry (default:"
+              + " ${DEFAULT-VALUE}).")
+  String proxyImage;
+
+  @Option(
+      names = "--proxy-init-image",
+      defaultValue = "proxyv2",
+      description =
+          "Image of the istio-init container, as --proxy-image (default: ${DEFAULT-VALUE}).")
+  String proxyInitImage;
+
+  @Option(
+      names = "--proxy-image-pull-policy",
+      defaultValue = "",
+      description = "imagePullPolicy of the injected containers (default: unset).")
+  String pullPolicy;
+
+  @Option(
+      names = "--cluster-id",
+      defaultValue = "",
+      description = "ISTIO_META_CLUSTER_ID of injected proxies (default: Kubernetes).")
+  String clusterId;
+
+  @Option(
+      names = "--network",
+      defaultValue = "",
+      description = "ISTIO_META_NETWORK of injected proxies (default: none).")
+  String network;
+
+  @Option(
+      names = "--mesh-id",
+      defaultValue = "",
+      description = "ISTIO_META_MESH_ID of injected proxies (default: the trust domain).")
+  String meshId;
+
+  @Option(
+      names = "--native-sidecars",
+      defaultValue = "false",
+      fallbackValue = "true",
+      arity = "0..1",
+      description =
+          "Inject the proxy as a native sidecar (an init container with restartPolicy Always),"
+              + " as istiod's ENABLE_NATIVE_SIDECARS=true (default: ${DEFAULT-VALUE}).")
+  boolean nativeSidecars;
+
+  @Option(
+      names = "--cni",
+      defaultValue = "false",
+      fallbackValue = "true",
+      arity = "0..1",
+      description =
+          "The Istio CNI node agent captures traffic: inject istio-validation instead of the"
+              + " privileged istio-init (default: ${DEFAULT-VALUE}).")
+  boolean cni;
+
+  @Option(
+      names = "--hold-application-until-proxy-starts",
+      defaultValue = "false",
+      fallbackValue = "true",
+      arity = "0..1",
+      description = "Start app containers once the proxy is ready (default: ${DEFAULT-VALUE}).")
+  boolean hold;
+
+  @Option(
+      names = "--ca-address",
+      defaultValue = "",
+      description =
+          "CA_ADDR of injected proxies (default: istiod[-<revision>].<namespace>.svc:15012).")
+  String caAddress;
+
+  InjectionSettings settings(String namespace, String revision, String trustDomain, String domain) {
+    InjectionSettings defaults = InjectionSettings.defaults(namespace, revision);
+    return new InjectionSettings(
+        revision,
+        namespace,
+        caAddress.isEmpty() ? defaults.caAddress() : caAddress,
+        new Images(hub, tag, proxyImage, proxyInitImage, pullPolicy),
+        new MeshIdentity(clusterId, network, meshId, trustDomain, domain),
+        defaults.proxy().withHoldApplicationUntilProxyStarts(hold),
+        nativeSidecars,
+        cni,
+        defaults.autoInject(),
+        defaults.rewriteAppProbes());
+  }
+}
