@@ -10,6 +10,7 @@ import dev.bosun.ca.Pem;
 import dev.bosun.controlplane.security.TokenReviews;
 import dev.bosun.crd.IstioJson;
 import dev.bosun.e2e.install.Chart;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhook;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -33,15 +34,15 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The validation webhook as a cluster meets it: the chart's ValidatingWebhookConfiguration
- * installed with a {@code url} clientConfig at Bosun's webhook port (Bosun runs outside the
- * cluster), Bosun running under the chart's ServiceAccount, its leader keeping the {@code caBundle}
- * equal to the mesh root. Against a real API server, the API server itself calls the webhook: the
- * leader switches {@code failurePolicy} to {@code Fail} once it has seen it do so, an invalid
- * object is refused with the validator's message and a valid one is stored. The mock API server
- * calls no webhooks, so there the test sends the AdmissionReviews the API server would send, to the
- * URL and trusting the caBundle stored in the configuration, and checks that the policy stays
- * {@code Ignore}, since the leader never saw the webhook called.
+ * The admission webhooks as a cluster meets them. Validation: the chart's
+ * ValidatingWebhookConfiguration installed with a {@code url} clientConfig at Bosun's webhook port
+ * (Bosun runs outside the cluster), Bosun running under the chart's ServiceAccount, its leader
+ * keeping the {@code caBundle} equal to the mesh root. Against a real API server, the API server
+ * itself calls the webhook: the leader switches {@code failurePolicy} to {@code Fail} once it has
+ * seen it do so, an invalid object is refused with the validator's message and a valid one is
+ * stored. The mock API server calls no webhooks, so there the test sends the AdmissionReviews the
+ * API server would send, to the URL and trusting the caBundle stored in the configuration, and
+ * checks that the policy stays {@code Ignore}, since the leader never saw the webhook called.
  *
  * <p>On a real cluster the API server must reach {@code https://<bosun.e2e.webhookHost>:<port>}
  * (default {@code localhost}: the API server runs on the test's machine).
@@ -126,6 +127,136 @@ class WebhookScenarioTest {
         .isEqualTo("Ignore");
   }
 
+  @Test
+  void aPodInALabelledNamespace_isStoredWithTheSidecar() throws Exception {
+    TokenReviews.install(server);
+    world = new MeshWorld(MeshWorld.cluster(client), Files.createTempDirectory("bosun-e2e"));
+    String url = "https://" + HOST + ":" + world.webhookPort + "/inject";
+    List<JsonNode> chart =
+        Chart.documents(
+            Chart.template(
+                world.caNamespace,
+                Map.of("revision", REVISION, "sidecarInjectorWebhook.url", url),
+                false));
+    String name =
+        chart.stream()
+            .filter(d -> d.path("kind").asText().equals("MutatingWebhookConfiguration"))
+            .map(d -> d.path("metadata").path("name").asText())
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no MutatingWebhookConfiguration rendered"));
+    world.installChart(chart);
+    world.runAs("istiod").startBosun("--revision", REVISION, "--serving-dns-name", HOST);
+    String root = world.publishedRoot();
+    await().atMost(Duration.ofSeconds(60)).until(() -> root.equals(injectorCaBundle(name)));
+    var injector = injector(name);
+    assertThat(injector.getClientConfig().getUrl()).isEqualTo(url);
+    assertThat(injector.getNamespaceSelector().getMatchExpressions())
+        .anySatisfy(
+            e -> {
+              assertThat(e.getKey()).isEqualTo("istio.io/rev");
+              assertThat(e.getValues()).containsExactly(REVISION);
+            });
+
+    String apps = world.namespace + "-apps";
+    world
+        .client
+        .namespaces()
+        .resource(
+            new io.fabric8.kubernetes.api.model.NamespaceBuilder()
+                .withNewMetadata()
+                .withName(apps)
+                .addToLabels("istio.io/rev", REVISION)
+                .endMetadata()
+                .build())
+        .create();
+    Pod pod =
+        new io.fabric8.kubernetes.api.model.PodBuilder()
+            .withNewMetadata()
+            .withName("ratings-v1")
+            .withNamespace(apps)
+            .addToLabels("app", "ratings")
+            .endMetadata()
+            .withNewSpec()
+            .addNewContainer()
+            .withName("ratings")
+            .withImage("docker.io/istio/examples-bookinfo-ratings-v1:1.20.2")
+            .addNewPort()
+            .withContainerPort(9080)
+            .endPort()
+            .endContainer()
+            .endSpec()
+            .build();
+
+    Pod stored;
+    if (MeshWorld.realCluster()) {
+      // The API server calls /inject itself and stores what the patch makes of the pod.
+      stored = world.client.pods().inNamespace(apps).resource(pod).create();
+    } else {
+      JsonNode answer = review(url, injector.getClientConfig().getCaBundle(), podReview(pod));
+      assertThat(answer.path("allowed").asBoolean()).isTrue();
+      assertThat(answer.path("patchType").asText()).isEqualTo("JSONPatch");
+      JsonNode patch =
+          IstioJson.json().readTree(Base64.getDecoder().decode(answer.path("patch").asText()));
+      JsonNode patched =
+          io.fabric8.zjsonpatch.JsonPatch.apply(patch, IstioJson.json().valueToTree(pod));
+      stored = IstioJson.json().treeToValue(patched, Pod.class);
+    }
+    assertThat(stored.getSpec().getInitContainers())
+        .extracting(io.fabric8.kubernetes.api.model.Container::getName)
+        .contains("istio-init");
+    var proxy =
+        stored.getSpec().getContainers().stream()
+            .filter(c -> c.getName().equals("istio-proxy"))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no istio-proxy in " + stored.getSpec()));
+    assertThat(proxy.getEnv())
+        .anySatisfy(
+            e -> {
+              assertThat(e.getName()).isEqualTo("CA_ADDR");
+              assertThat(e.getValue())
+                  .isEqualTo("istiod-" + REVISION + "." + world.caNamespace + ".svc:15012");
+            });
+    assertThat(stored.getMetadata().getAnnotations()).containsKey("sidecar.istio.io/status");
+    assertThat(stored.getSpec().getContainers())
+        .extracting(io.fabric8.kubernetes.api.model.Container::getName)
+        .startsWith("ratings");
+  }
+
+  private io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook injector(
+      String name) {
+    var configuration =
+        world
+            .client
+            .admissionRegistration()
+            .v1()
+            .mutatingWebhookConfigurations()
+            .withName(name)
+            .get();
+    assertThat(configuration).as("MutatingWebhookConfiguration " + name).isNotNull();
+    return configuration.getWebhooks().get(0);
+  }
+
+  private String injectorCaBundle(String name) {
+    String bundle = injector(name).getClientConfig().getCaBundle();
+    return bundle == null
+        ? null
+        : new String(Base64.getDecoder().decode(bundle), StandardCharsets.UTF_8);
+  }
+
+  /** The AdmissionReview the API server sends for a create of {@code pod}. */
+  private static ObjectNode podReview(Pod pod) {
+    ObjectNode review = IstioJson.json().createObjectNode();
+    review.put("apiVersion", "admission.k8s.io/v1").put("kind", "AdmissionReview");
+    ObjectNode request = review.putObject("request");
+    request.put("uid", "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f");
+    request.putObject("kind").put("group", "").put("version", "v1").put("kind", "Pod");
+    request.putObject("resource").put("group", "").put("version", "v1").put("resource", "pods");
+    request.put("namespace", pod.getMetadata().getNamespace());
+    request.put("operation", "CREATE");
+    request.set("object", IstioJson.json().valueToTree(pod));
+    return review;
+  }
+
   private ValidatingWebhook webhook(String name) {
     var configuration =
         world
@@ -168,17 +299,29 @@ class WebhookScenarioTest {
     request.put("namespace", object.path("metadata").path("namespace").asText());
     request.put("operation", "CREATE");
     request.set("object", object);
-    HttpClient http = HttpClient.newBuilder().sslContext(trusting(caBundle(webhook))).build();
+    return review(
+        webhook.getClientConfig().getUrl(), webhook.getClientConfig().getCaBundle(), review);
+  }
+
+  /**
+   * POSTs {@code review} to {@code url} over TLS trusting only {@code caBundle} (base64 PEM, as a
+   * webhook configuration stores it), as the API server does; the answer's response.
+   */
+  private static JsonNode review(String url, String caBundle, ObjectNode review) throws Exception {
+    String roots = new String(Base64.getDecoder().decode(caBundle), StandardCharsets.UTF_8);
+    HttpClient http = HttpClient.newBuilder().sslContext(trusting(roots)).build();
     HttpResponse<String> response =
         http.send(
-            HttpRequest.newBuilder(URI.create(webhook.getClientConfig().getUrl()))
+            HttpRequest.newBuilder(URI.create(url))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(review.toString()))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).isEqualTo(200);
     JsonNode answer = IstioJson.json().readTree(response.body()).path("response");
-    assertThat(answer.path("uid").asText()).isEqualTo("b3f1c0de-2a4e-4d0c-9a51-0e2e5c0ffee1");
+    assertThat(answer.path("uid").asText())
+        .as("the answer carries the request's uid")
+        .isEqualTo(review.path("request").path("uid").asText());
     return answer;
   }
 
