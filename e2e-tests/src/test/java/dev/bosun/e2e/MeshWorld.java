@@ -120,32 +120,37 @@ final class MeshWorld implements AutoCloseable {
 
   /** Starts {@code bosun serve} and waits until it is ready. */
   MeshWorld startBosun() {
-    bosun =
-        new Thread(
-            () ->
-                BosunCommand.execute(
-                    "serve",
-                    "--kubeconfig",
-                    kubeconfig.toString(),
-                    "--xds-address",
-                    "127.0.0.1",
-                    "--xds-port",
-                    Integer.toString(xdsPort),
-                    "--monitoring-address",
-                    "127.0.0.1",
-                    "--monitoring-port",
-                    Integer.toString(monitoringPort),
-                    "--debounce-quiet",
-                    "10ms",
-                    "--debounce-max",
-                    "200ms",
-                    "--xds-stream-rate",
-                    "1000",
-                    "--secure-xds-port",
-                    Integer.toString(securePort),
-                    "--webhook-port",
-                    "0"),
-            "bosun-serve");
+    return startBosun(new String[0]);
+  }
+
+  /** Starts {@code bosun serve} with {@code extraArgs} too, and waits until it is ready. */
+  MeshWorld startBosun(String... extraArgs) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "serve",
+                "--kubeconfig",
+                kubeconfig.toString(),
+                "--xds-address",
+                "127.0.0.1",
+                "--xds-port",
+                Integer.toString(xdsPort),
+                "--monitoring-address",
+                "127.0.0.1",
+                "--monitoring-port",
+                Integer.toString(monitoringPort),
+                "--debounce-quiet",
+                "10ms",
+                "--debounce-max",
+                "200ms",
+                "--xds-stream-rate",
+                "1000",
+                "--secure-xds-port",
+                Integer.toString(securePort),
+                "--webhook-port",
+                "0"));
+    args.addAll(List.of(extraArgs));
+    bosun = new Thread(() -> BosunCommand.execute(args.toArray(String[]::new)), "bosun-serve");
     bosun.setDaemon(true);
     bosun.start();
     await().atMost(Duration.ofSeconds(60)).until(() -> status("/ready") == 200);

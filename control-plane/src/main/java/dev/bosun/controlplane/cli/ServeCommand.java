@@ -2,6 +2,8 @@ package dev.bosun.controlplane.cli;
 
 import dev.bosun.ca.CaConfigurationException;
 import dev.bosun.controlplane.mesh.MeshSettings;
+import dev.bosun.controlplane.meshconfig.MeshConfigStore;
+import dev.bosun.controlplane.meshconfig.MeshConfigWatcher;
 import dev.bosun.controlplane.security.LeaderElection;
 import dev.bosun.controlplane.security.LeaderElectionSettings;
 import dev.bosun.controlplane.security.MeshCertificateAuthority;
@@ -65,6 +67,16 @@ final class ServeCommand implements Callable<Integer> {
   String revision;
 
   @Option(
+      names = "--mesh-config-map",
+      defaultValue = "",
+      paramLabel = "NAME",
+      description =
+          "ConfigMap in Bosun's namespace (--namespace) whose key mesh holds Istio's MeshConfig"
+              + " YAML, read at start and watched (default: istio, or istio-<revision> with"
+              + " --revision, as istiod).")
+  String meshConfigMap;
+
+  @Option(
       names = "--keep-webhook-failure-policy",
       description =
           "Leave the validation webhooks' failurePolicy as installed; otherwise the leader"
@@ -73,9 +85,8 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    MeshCertificateAuthority.Settings caSettings;
     try {
-      caSettings = caSettings();
+      ca.checkLimits();
     } catch (IllegalArgumentException e) {
       spec.commandLine().getErr().println("bosun serve: " + e.getMessage());
       return 2;
@@ -92,13 +103,18 @@ final class ServeCommand implements Callable<Integer> {
     } else {
       config = Config.autoConfigure(null);
     }
+    MeshConfigStore meshConfig = new MeshConfigStore(options.overrides(spec));
     try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
+        MeshConfigWatcher meshConfigWatcher =
+            new MeshConfigWatcher(client, ca.namespace, meshConfigMap(), meshConfig).start();
         ControlPlaneRuntime runtime =
             new ControlPlaneRuntime(
-                options.settings(),
+                options.settings(meshConfig.current()),
+                meshConfig,
                 new InetSocketAddress(options.monitoringAddress, options.monitoringPort),
                 options.xdsSettings(),
                 Set.of(KubernetesSource.NAME))) {
+      MeshCertificateAuthority.Settings caSettings = caSettings(runtime.mesh().settings());
       if (ca.securePort >= 0) {
         MeshCertificateAuthority authority;
         try {
@@ -183,9 +199,12 @@ final class ServeCommand implements Callable<Integer> {
     return 0;
   }
 
-  private MeshCertificateAuthority.Settings caSettings() {
-    ca.checkLimits();
-    MeshSettings mesh = options.settings();
+  /** The ConfigMap holding the mesh config: {@code --mesh-config-map}, else Istio's name. */
+  private String meshConfigMap() {
+    return meshConfigMap.isEmpty() ? MeshConfigWatcher.configMapName(revision) : meshConfigMap;
+  }
+
+  private MeshCertificateAuthority.Settings caSettings(MeshSettings mesh) {
     return new MeshCertificateAuthority.Settings(
         ca.namespace,
         mesh.trustDomain(),
