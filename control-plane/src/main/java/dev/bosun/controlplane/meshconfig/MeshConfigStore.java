@@ -105,6 +105,13 @@ public final class MeshConfigStore {
     for (String warning : result.warnings()) {
       once("mesh config: " + warning);
     }
+    if (result.given().has("defaultConfig")) {
+      // MeshConfig.defaultConfig() is the ProxyConfig injection starts from; until the injection
+      // webhook is built nothing reads it.
+      once(
+          "mesh config: defaultConfig is checked and kept for sidecar injection, which Bosun does"
+              + " not do yet: no effect today");
+    }
     MeshConfig next = withFlags(result.config(), true);
     if (started != null) {
       next = keepIdentity(next);
