@@ -3,6 +3,11 @@
 istiod{{ if .Values.revision }}-{{ .Values.revision }}{{ end }}
 {{- end }}
 
+{{/* The mesh ConfigMap, named as istiod's: istio, or istio-<revision>. */}}
+{{- define "bosun.meshConfigMap" -}}
+istio{{ if .Values.revision }}-{{ .Values.revision }}{{ end }}
+{{- end }}
+
 {{/* The istio.io/rev label value. */}}
 {{- define "bosun.revision" -}}
 {{ .Values.revision | default "default" }}

@@ -53,9 +53,9 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>Every world has fresh namespaces, so that nothing a run or an earlier test left behind on a
  * real API server (which never finishes deleting namespaces) reaches this one: {@link #namespace}
- * for the workloads and {@link #caNamespace} for Bosun itself (its CA Secrets, leases and root
- * namespace). Tests write their YAML and names for namespace {@code e2e}; {@link #local} and {@link
- * #apply} put them in this world's.
+ * for the workloads and {@link #caNamespace} for Bosun itself (its CA Secrets, leases, and its mesh
+ * ConfigMap {@code istio}, which makes it the root namespace too). Tests write their YAML and names
+ * for namespace {@code e2e}; {@link #local} and {@link #apply} put them in this world's.
  *
  * <p>Backends are Pods with EndpointSlices on the mock. A real API server refuses loopback
  * addresses in EndpointSlices, so there (or with {@code -Dbosun.e2e.backends=workload-entries} on
@@ -128,6 +128,19 @@ final class MeshWorld implements AutoCloseable {
           .resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
           .create();
     }
+    // The mesh config as the chart renders it: the root namespace is Bosun's own.
+    client
+        .configMaps()
+        .inNamespace(caNamespace)
+        .resource(
+            new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+                .withNewMetadata()
+                .withNamespace(caNamespace)
+                .withName("istio")
+                .endMetadata()
+                .withData(Map.of("mesh", "rootNamespace: " + caNamespace + "\n"))
+                .build())
+        .create();
   }
 
   /** Whether the tests run against a real API server ({@code -Dbosun.e2e.kubeconfig}). */
@@ -170,8 +183,6 @@ final class MeshWorld implements AutoCloseable {
                 "--kubeconfig",
                 bosunKubeconfig.toString(),
                 "--namespace",
-                caNamespace,
-                "--root-namespace",
                 caNamespace,
                 "--xds-address",
                 "127.0.0.1",

@@ -2,6 +2,7 @@ package dev.bosun.controlplane.cli;
 
 import dev.bosun.controlplane.mesh.MeshModel;
 import dev.bosun.controlplane.mesh.MeshSettings;
+import dev.bosun.controlplane.meshconfig.MeshConfigStore;
 import dev.bosun.controlplane.monitor.MonitoringServer;
 import dev.bosun.controlplane.push.Ticker;
 import dev.bosun.controlplane.xds.MeshXdsGenerator;
@@ -10,6 +11,7 @@ import dev.bosun.controlplane.xds.XdsPushes;
 import dev.bosun.controlplane.xds.policy.UpstreamTlsChangeFilter;
 import dev.bosun.xds.XdsServer;
 import dev.bosun.xds.XdsServerSettings;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
@@ -31,6 +33,7 @@ public final class ControlPlaneRuntime implements AutoCloseable {
   private final PrometheusMeterRegistry meters =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final MeshModel mesh;
+  private final MeshConfigStore meshConfig;
   private final MonitoringServer monitoring;
   private final XdsServer xds;
   private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -38,12 +41,36 @@ public final class ControlPlaneRuntime implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicBoolean closed =
       new java.util.concurrent.atomic.AtomicBoolean();
 
+  /** A runtime whose mesh config is Istio's defaults with the settings' identity. */
   public ControlPlaneRuntime(
       MeshSettings settings,
       InetSocketAddress monitoringAddress,
       XdsServerSettings xdsSettings,
       Set<String> sources)
       throws IOException {
+    this(
+        settings,
+        new MeshConfigStore(
+            new MeshConfigStore.Overrides(
+                java.util.Optional.of(settings.rootNamespace()),
+                java.util.Optional.of(settings.trustDomain()))),
+        monitoringAddress,
+        xdsSettings,
+        sources);
+  }
+
+  /**
+   * @param meshConfig the mesh config in force; each change it applies is a full push
+   */
+  public ControlPlaneRuntime(
+      MeshSettings settings,
+      MeshConfigStore meshConfig,
+      InetSocketAddress monitoringAddress,
+      XdsServerSettings xdsSettings,
+      Set<String> sources)
+      throws IOException {
+    this.meshConfig = meshConfig;
+    meshConfig.started();
     new JvmMemoryMetrics().bindTo(meters);
     new JvmThreadMetrics().bindTo(meters);
     new ProcessorMetrics().bindTo(meters);
@@ -54,7 +81,12 @@ public final class ControlPlaneRuntime implements AutoCloseable {
             Ticker.SYSTEM,
             Clock.systemUTC(),
             sources,
-            new UpstreamTlsChangeFilter());
+            new UpstreamTlsChangeFilter(),
+            meshConfig::current);
+    meshConfig.addListener(config -> mesh.meshConfigChanged("mesh config changed"));
+    FunctionCounter.builder("bosun_mesh_config_rejects", meshConfig, MeshConfigStore::rejects)
+        .description("Mesh configs rejected (the last good one stayed in force)")
+        .register(meters);
     MeshXdsGenerator generators =
         new MeshXdsGenerator(
             mesh::snapshot, settings.domainSuffix(), settings.trustDomain(), new WarningLog());
@@ -63,6 +95,7 @@ public final class ControlPlaneRuntime implements AutoCloseable {
     mesh.start();
     monitoring = new MonitoringServer(monitoringAddress, mesh, meters, () -> true).start();
     monitoring.handle("/debug/syncz", query -> xds.syncStatus());
+    monitoring.handle("/debug/mesh", query -> meshConfig.status());
     monitoring.handle(
         "/debug/config_dump",
         query -> {
@@ -82,6 +115,11 @@ public final class ControlPlaneRuntime implements AutoCloseable {
 
   public MeshModel mesh() {
     return mesh;
+  }
+
+  /** The mesh config in force and its history of rejects. */
+  public MeshConfigStore meshConfig() {
+    return meshConfig;
   }
 
   public MonitoringServer monitoring() {

@@ -1,5 +1,7 @@
 package dev.bosun.controlplane.cli;
 
+import dev.bosun.controlplane.meshconfig.MeshConfigFile;
+import dev.bosun.controlplane.meshconfig.MeshConfigStore;
 import dev.bosun.controlplane.source.LocalDirectorySource;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -37,18 +39,40 @@ final class LocalCommand implements Callable<Integer> {
       description = "How often to rescan the directory (default: ${DEFAULT-VALUE}).")
   Duration pollInterval;
 
+  @Option(
+      names = "--mesh-config",
+      paramLabel = "FILE",
+      description =
+          "Istio MeshConfig YAML (what the istio ConfigMap holds under key mesh), read at start and"
+              + " re-read with the directory (default: none, Istio's defaults).")
+  Path meshConfig;
+
   @Override
   public Integer call() throws Exception {
     if (!Files.isDirectory(directory)) {
       spec.commandLine().getErr().println("bosun local: " + directory + ": not a directory");
       return 2;
     }
-    try (ControlPlaneRuntime runtime =
-        new ControlPlaneRuntime(
-            options.settings(),
-            new InetSocketAddress(options.monitoringAddress, options.monitoringPort),
-            options.xdsSettings(),
-            Set.of(LocalDirectorySource.NAME))) {
+    MeshConfigStore meshConfigStore = new MeshConfigStore(options.overrides(spec));
+    MeshConfigFile file = null;
+    if (meshConfig != null) {
+      try {
+        file = new MeshConfigFile(meshConfig, meshConfigStore).start(pollInterval);
+      } catch (java.io.IOException e) {
+        spec.commandLine()
+            .getErr()
+            .println("bosun local: " + meshConfig + ": cannot read mesh config: " + e.getMessage());
+        return 2;
+      }
+    }
+    try (MeshConfigFile closeFile = file;
+        ControlPlaneRuntime runtime =
+            new ControlPlaneRuntime(
+                options.settings(meshConfigStore.current()),
+                meshConfigStore,
+                new InetSocketAddress(options.monitoringAddress, options.monitoringPort),
+                options.xdsSettings(),
+                Set.of(LocalDirectorySource.NAME))) {
       runtime.own(new LocalDirectorySource(directory, runtime.mesh()).start(pollInterval));
       runtime.awaitShutdown();
     }

@@ -1,10 +1,14 @@
 package dev.bosun.controlplane.cli;
 
 import dev.bosun.controlplane.mesh.MeshSettings;
+import dev.bosun.controlplane.meshconfig.MeshConfig;
+import dev.bosun.controlplane.meshconfig.MeshConfigStore;
 import dev.bosun.crd.validation.Durations;
 import java.time.Duration;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.TypeConversionException;
 
 /** Options shared by the modes that run the control plane. */
@@ -32,14 +36,17 @@ final class MeshOptions {
       names = "--root-namespace",
       defaultValue = "istio-system",
       description =
-          "Namespace whose Sidecars and policies apply mesh-wide (default: ${DEFAULT-VALUE}).")
+          "Namespace whose Sidecars and policies apply mesh-wide; when given, wins over the mesh"
+              + " config's rootNamespace (default: the mesh config's, else ${DEFAULT-VALUE}).")
   String rootNamespace;
 
   @Option(
       names = "--trust-domain",
       defaultValue = MeshSettings.DEFAULT_TRUST_DOMAIN,
       description =
-          "Trust domain of workload identities: SANs spiffe://<trust domain>/ns/<ns>/sa/<sa> (default: ${DEFAULT-VALUE}).")
+          "Trust domain of workload identities: SANs spiffe://<trust domain>/ns/<ns>/sa/<sa>; when"
+              + " given, wins over the mesh config's trustDomain (default: the mesh config's, else"
+              + " ${DEFAULT-VALUE}).")
   String trustDomain;
 
   @Option(
@@ -112,6 +119,27 @@ final class MeshOptions {
 
   MeshSettings settings() {
     return new MeshSettings(domainSuffix, rootNamespace, debounceQuiet, debounceMax, trustDomain);
+  }
+
+  /** The settings with the root namespace and trust domain of the mesh config in force. */
+  MeshSettings settings(MeshConfig config) {
+    return new MeshSettings(
+        domainSuffix, config.rootNamespace(), debounceQuiet, debounceMax, config.trustDomain());
+  }
+
+  /**
+   * The flags given explicitly on {@code command}'s line, which win over the mesh config; a flag
+   * left at its default does not.
+   */
+  MeshConfigStore.Overrides overrides(CommandSpec command) {
+    ParseResult parsed = command.commandLine().getParseResult();
+    return new MeshConfigStore.Overrides(
+        parsed.hasMatchedOption("--root-namespace")
+            ? java.util.Optional.of(rootNamespace)
+            : java.util.Optional.empty(),
+        parsed.hasMatchedOption("--trust-domain")
+            ? java.util.Optional.of(trustDomain)
+            : java.util.Optional.empty());
   }
 
   /** Durations as Istio writes them: {@code 100ms}, {@code 1.5s}, {@code 1m}. */

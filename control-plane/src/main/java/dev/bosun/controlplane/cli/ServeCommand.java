@@ -1,9 +1,10 @@
 package dev.bosun.controlplane.cli;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bosun.ca.CaConfigurationException;
 import dev.bosun.controlplane.mesh.MeshSettings;
+import dev.bosun.controlplane.meshconfig.MeshConfigStore;
+import dev.bosun.controlplane.meshconfig.MeshConfigWatcher;
 import dev.bosun.controlplane.security.LeaderElection;
 import dev.bosun.controlplane.security.LeaderElectionSettings;
 import dev.bosun.controlplane.security.MeshCertificateAuthority;
@@ -74,6 +75,16 @@ final class ServeCommand implements Callable<Integer> {
   String revision;
 
   @Option(
+      names = "--mesh-config-map",
+      defaultValue = "",
+      paramLabel = "NAME",
+      description =
+          "ConfigMap in Bosun's namespace (--namespace) whose key mesh holds Istio's MeshConfig"
+              + " YAML, read at start and watched (default: istio, or istio-<revision> with"
+              + " --revision, as istiod).")
+  String meshConfigMap;
+
+  @Option(
       names = "--keep-webhook-failure-policy",
       description =
           "Leave the validation webhooks' failurePolicy as installed; otherwise the leader"
@@ -82,9 +93,8 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    MeshCertificateAuthority.Settings caSettings;
     try {
-      caSettings = caSettings();
+      ca.checkLimits();
     } catch (IllegalArgumentException e) {
       spec.commandLine().getErr().println("bosun serve: " + e.getMessage());
       return 2;
@@ -101,13 +111,18 @@ final class ServeCommand implements Callable<Integer> {
     } else {
       config = Config.autoConfigure(null);
     }
+    MeshConfigStore meshConfig = new MeshConfigStore(options.overrides(spec));
     try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
+        MeshConfigWatcher meshConfigWatcher =
+            new MeshConfigWatcher(client, ca.namespace, meshConfigMap(), meshConfig).start();
         ControlPlaneRuntime runtime =
             new ControlPlaneRuntime(
-                options.settings(),
+                options.settings(meshConfig.current()),
+                meshConfig,
                 new InetSocketAddress(options.monitoringAddress, options.monitoringPort),
                 options.xdsSettings(),
                 Set.of(KubernetesSource.NAME))) {
+      MeshCertificateAuthority.Settings caSettings = caSettings(runtime.mesh().settings());
       MeshCertificateAuthority authority;
       try {
         authority =
@@ -145,7 +160,7 @@ final class ServeCommand implements Callable<Integer> {
       }
       startRootPublisher(client, runtime, authority);
       if (webhookPort >= 0) {
-        Integer failed = startWebhooks(client, runtime, authority);
+        Integer failed = startWebhooks(client, runtime, authority, meshConfig);
         if (failed != null) {
           return failed;
         }
@@ -179,7 +194,10 @@ final class ServeCommand implements Callable<Integer> {
    * (caBundle, failurePolicy). Returns an exit code if the port cannot be served, else null.
    */
   private Integer startWebhooks(
-      KubernetesClient client, ControlPlaneRuntime runtime, MeshCertificateAuthority authority) {
+      KubernetesClient client,
+      ControlPlaneRuntime runtime,
+      MeshCertificateAuthority authority,
+      MeshConfigStore meshConfig) {
     WebhookServer webhooks;
     try {
       webhooks =
@@ -187,7 +205,7 @@ final class ServeCommand implements Callable<Integer> {
               new WebhookServer(
                       new InetSocketAddress(options.xdsAddress, webhookPort),
                       authority.servingKeys(),
-                      webhookHandlers(runtime))
+                      webhookHandlers(runtime, meshConfig))
                   .start());
     } catch (java.io.IOException | java.security.GeneralSecurityException e) {
       spec.commandLine()
@@ -216,16 +234,20 @@ final class ServeCommand implements Callable<Integer> {
     return null;
   }
 
-  private java.util.Map<String, AdmissionHandler> webhookHandlers(ControlPlaneRuntime runtime) {
+  private java.util.Map<String, AdmissionHandler> webhookHandlers(
+      ControlPlaneRuntime runtime, MeshConfigStore meshConfig) {
     java.util.Map<String, AdmissionHandler> handlers = new java.util.LinkedHashMap<>();
     handlers.put("/validate", new ValidationWebhook(runtime.meters()));
     if (injection.enabled) {
       InjectionSettings settings =
           injection.settings(
-              ca.namespace, revision, options.trustDomain, options.settings().domainSuffix());
-      // The mesh's defaultConfig: empty until the mesh config watcher provides it.
+              ca.namespace,
+              revision,
+              runtime.mesh().settings().trustDomain(),
+              runtime.mesh().settings().domainSuffix());
+      // The mesh's defaultConfig as the watched mesh config has it at each injection.
       java.util.function.Supplier<ObjectNode> meshDefaultConfig =
-          () -> JsonNodeFactory.instance.objectNode();
+          () -> meshConfig.current().defaultConfig();
       handlers.put(
           "/inject",
           new InjectionWebhook(
@@ -236,9 +258,12 @@ final class ServeCommand implements Callable<Integer> {
     return handlers;
   }
 
-  private MeshCertificateAuthority.Settings caSettings() {
-    ca.checkLimits();
-    MeshSettings mesh = options.settings();
+  /** The ConfigMap holding the mesh config: {@code --mesh-config-map}, else Istio's name. */
+  private String meshConfigMap() {
+    return meshConfigMap.isEmpty() ? MeshConfigWatcher.configMapName(revision) : meshConfigMap;
+  }
+
+  private MeshCertificateAuthority.Settings caSettings(MeshSettings mesh) {
     return new MeshCertificateAuthority.Settings(
         ca.namespace,
         mesh.trustDomain(),

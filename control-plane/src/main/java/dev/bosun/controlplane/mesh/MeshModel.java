@@ -3,6 +3,7 @@ package dev.bosun.controlplane.mesh;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.bosun.controlplane.config.ConfigKey;
 import dev.bosun.controlplane.config.ConfigStore;
+import dev.bosun.controlplane.meshconfig.MeshConfig;
 import dev.bosun.controlplane.model.Endpoint;
 import dev.bosun.controlplane.push.DebounceLoop;
 import dev.bosun.controlplane.push.Debouncer;
@@ -51,6 +52,7 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
   private final Clock clock;
   private final MeterRegistry meters;
   private final ClusterChangeFilter clusterChanges;
+  private final java.util.function.Supplier<MeshConfig> meshConfig;
   private final DebounceLoop loop;
   private final AtomicReference<MeshSnapshot> current = new AtomicReference<>();
   private final List<Consumer<SnapshotUpdate>> listeners = new CopyOnWriteArrayList<>();
@@ -73,7 +75,23 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
       Clock clock,
       Set<String> sources,
       ClusterChangeFilter clusterChanges) {
+    this(settings, meters, ticker, clock, sources, clusterChanges, () -> MeshConfig.DEFAULTS);
+  }
+
+  /**
+   * @param meshConfig the mesh config in force, read at every full build; call {@link
+   *     #meshConfigChanged} when it changes
+   */
+  public MeshModel(
+      MeshSettings settings,
+      MeterRegistry meters,
+      Ticker ticker,
+      Clock clock,
+      Set<String> sources,
+      ClusterChangeFilter clusterChanges,
+      java.util.function.Supplier<MeshConfig> meshConfig) {
     this.settings = settings;
+    this.meshConfig = java.util.Objects.requireNonNull(meshConfig, "meshConfig");
     this.registry = new ServiceRegistry(settings.domainSuffix());
     this.store = new ConfigStore(meters);
     this.builder = new SnapshotBuilder(settings.rootNamespace(), settings.domainSuffix());
@@ -215,6 +233,11 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
     }
   }
 
+  /** The mesh config changed: every proxy's configuration may change, so the push is full. */
+  public void meshConfigChanged(String reason) {
+    submit(PushRequest.everything(reason, ticker.nanos()));
+  }
+
   private void submit(RegistryChange change, String reason) {
     if (change.isEmpty()) {
       return;
@@ -252,7 +275,8 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
             Map.copyOf(registry.services()),
             registry::endpoints,
             store.all(),
-            List.copyOf(registry.pods())));
+            List.copyOf(registry.pods()),
+            meshConfig.get()));
   }
 
   /** Builds the snapshot for a debounced request and hands it to the listeners. */

@@ -20,6 +20,14 @@ public record ExportTo(String owner, Set<String> values) {
     return new ExportTo(owner, values == null ? Set.of() : Set.copyOf(values));
   }
 
+  /**
+   * The {@code exportTo} of an object in {@code owner}, or {@code defaults} (the mesh config's
+   * {@code default*ExportTo}) when it sets none.
+   */
+  public static ExportTo of(String owner, Collection<String> values, Collection<String> defaults) {
+    return values == null || values.isEmpty() ? of(owner, defaults) : of(owner, values);
+  }
+
   /** Whether proxies in {@code namespace} may see the object. */
   public boolean visibleFrom(String namespace) {
     if (isEveryone()) {

@@ -3,6 +3,7 @@ package dev.bosun.controlplane.snapshot;
 import dev.bosun.controlplane.config.ConfigEntry;
 import dev.bosun.controlplane.config.ConfigKey;
 import dev.bosun.controlplane.config.Conflict;
+import dev.bosun.controlplane.meshconfig.MeshConfig;
 import dev.bosun.controlplane.model.ExportTo;
 import dev.bosun.controlplane.model.HostPattern;
 import dev.bosun.controlplane.model.LabelSelector;
@@ -31,6 +32,7 @@ public final class ConfigIndex {
   static final String MESH_GATEWAY = "mesh";
 
   private final String rootNamespace;
+  private final MeshConfig.ExportDefaults exportDefaults;
   private final String domainSuffix;
   private final Map<IstioKind, List<ConfigEntry>> byKind;
   private final Map<String, List<ConfigEntry>> virtualServicesByHost;
@@ -41,12 +43,19 @@ public final class ConfigIndex {
   private final List<Conflict> conflicts;
 
   ConfigIndex(String rootNamespace, Map<IstioKind, List<ConfigEntry>> entries) {
-    this(rootNamespace, "cluster.local", entries);
+    this(rootNamespace, "cluster.local", MeshConfig.ExportDefaults.EVERYONE, entries);
   }
 
+  /**
+   * @param exportDefaults the mesh config's {@code exportTo} of objects that set none
+   */
   ConfigIndex(
-      String rootNamespace, String domainSuffix, Map<IstioKind, List<ConfigEntry>> entries) {
+      String rootNamespace,
+      String domainSuffix,
+      MeshConfig.ExportDefaults exportDefaults,
+      Map<IstioKind, List<ConfigEntry>> entries) {
     this.rootNamespace = rootNamespace;
+    this.exportDefaults = exportDefaults;
     Map<IstioKind, List<ConfigEntry>> sorted = new EnumMap<>(IstioKind.class);
     for (IstioKind kind : IstioKind.values()) {
       List<ConfigEntry> list = new ArrayList<>(entries.getOrDefault(kind, List.of()));
@@ -403,8 +412,11 @@ public final class ConfigIndex {
     return gateways == null || gateways.isEmpty() || gateways.contains(MESH_GATEWAY);
   }
 
-  /** Whether a namespace can see an object, by its spec's {@code exportTo} (default: everyone). */
-  static boolean visible(ConfigEntry entry, String namespace) {
+  /**
+   * Whether a namespace can see an object, by its spec's {@code exportTo}, else the mesh config's
+   * default for its kind.
+   */
+  boolean visible(ConfigEntry entry, String namespace) {
     return exportTo(entry).visibleFrom(namespace);
   }
 
@@ -413,7 +425,7 @@ public final class ConfigIndex {
    * prefers objects in its own namespace, so for objects in different namespaces only a third
    * namespace that sees both has a real conflict.
    */
-  private static boolean overlap(ConfigEntry a, ConfigEntry b) {
+  private boolean overlap(ConfigEntry a, ConfigEntry b) {
     Set<String> aNs = audience(a);
     Set<String> bNs = audience(b);
     Set<String> excluded =
@@ -432,21 +444,21 @@ public final class ConfigIndex {
   }
 
   /** The namespaces an object is exported to, or null for everyone. */
-  private static Set<String> audience(ConfigEntry entry) {
+  private Set<String> audience(ConfigEntry entry) {
     return exportTo(entry).audience().orElse(null);
   }
 
-  private static ExportTo exportTo(ConfigEntry entry) {
+  private ExportTo exportTo(ConfigEntry entry) {
     Object spec = entry.spec();
-    List<String> values = null;
+    String owner = entry.key().namespace();
     if (spec instanceof VirtualService vs) {
-      values = vs.getExportTo();
+      return ExportTo.of(owner, vs.getExportTo(), exportDefaults.virtualServices());
     } else if (spec instanceof DestinationRule dr) {
-      values = dr.getExportTo();
+      return ExportTo.of(owner, dr.getExportTo(), exportDefaults.destinationRules());
     } else if (spec instanceof io.fabric8.istio.api.api.networking.v1alpha3.ServiceEntry se) {
-      values = se.getExportTo();
+      return ExportTo.of(owner, se.getExportTo(), exportDefaults.services());
     }
-    return ExportTo.of(entry.key().namespace(), values);
+    return ExportTo.of(owner, null);
   }
 
   /** {@code *.example.com} matches {@code a.example.com}; a plain host only itself. */

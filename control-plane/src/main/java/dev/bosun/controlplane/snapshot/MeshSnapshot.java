@@ -1,7 +1,9 @@
 package dev.bosun.controlplane.snapshot;
 
 import dev.bosun.controlplane.config.Conflict;
+import dev.bosun.controlplane.meshconfig.MeshConfig;
 import dev.bosun.controlplane.model.Endpoint;
+import dev.bosun.controlplane.model.ExportTo;
 import dev.bosun.controlplane.model.MeshService;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -23,6 +25,7 @@ public final class MeshSnapshot {
   private final Map<String, List<Endpoint>> endpoints;
   private final ConfigIndex config;
   private final List<Conflict> conflicts;
+  private final MeshConfig meshConfig;
 
   /**
    * Values derived from this snapshot alone (a cluster, a route configuration, a proxy scope),
@@ -38,13 +41,15 @@ public final class MeshSnapshot {
       Map<String, MeshService> services,
       Map<String, List<Endpoint>> endpoints,
       ConfigIndex config,
-      List<Conflict> conflicts) {
+      List<Conflict> conflicts,
+      MeshConfig meshConfig) {
     this.version = version;
     this.built = built;
     this.services = Collections.unmodifiableMap(services);
     this.endpoints = Collections.unmodifiableMap(endpoints);
     this.config = config;
     this.conflicts = List.copyOf(conflicts);
+    this.meshConfig = java.util.Objects.requireNonNull(meshConfig, "meshConfig");
   }
 
   /** Increases by one with every snapshot a control plane builds. */
@@ -69,11 +74,25 @@ public final class MeshSnapshot {
   public List<MeshService> servicesVisibleFrom(String namespace) {
     List<MeshService> visible = new ArrayList<>();
     for (MeshService service : services.values()) {
-      if (service.visibleFrom(namespace)) {
+      if (visibleFrom(service, namespace)) {
         visible.add(service);
       }
     }
     return visible;
+  }
+
+  /**
+   * Whether proxies in {@code namespace} may see {@code service}: its {@code exportTo}, else the
+   * mesh config's {@code defaultServiceExportTo}.
+   */
+  public boolean visibleFrom(MeshService service, String namespace) {
+    return ExportTo.of(service.namespace(), service.exportTo(), meshConfig.exportTo().services())
+        .visibleFrom(namespace);
+  }
+
+  /** The mesh-wide settings this snapshot was built with (Istio's MeshConfig). */
+  public MeshConfig meshConfig() {
+    return meshConfig;
   }
 
   /** All endpoints of a host, every health state, sorted by address. */

@@ -2,6 +2,7 @@ package dev.bosun.controlplane.snapshot;
 
 import dev.bosun.controlplane.config.ConfigEntry;
 import dev.bosun.controlplane.config.Conflict;
+import dev.bosun.controlplane.meshconfig.MeshConfig;
 import dev.bosun.controlplane.model.Endpoint;
 import dev.bosun.controlplane.model.MeshService;
 import dev.bosun.controlplane.registry.ServiceEntryServices;
@@ -32,12 +33,30 @@ public final class SnapshotBuilder {
     this.domainSuffix = domainSuffix;
   }
 
-  /** The inputs of a full build, read from the registry and store by the caller. */
+  /**
+   * The inputs of a full build, read from the registry, store and mesh config by the caller.
+   *
+   * @param meshConfig the mesh-wide settings in force (Istio's MeshConfig)
+   */
   public record Inputs(
       Map<String, MeshService> kubernetesServices,
       Function<String, List<Endpoint>> kubernetesEndpoints,
       Map<IstioKind, List<ConfigEntry>> config,
-      Collection<io.fabric8.kubernetes.api.model.Pod> pods) {}
+      Collection<io.fabric8.kubernetes.api.model.Pod> pods,
+      MeshConfig meshConfig) {
+    public Inputs {
+      java.util.Objects.requireNonNull(meshConfig, "meshConfig");
+    }
+
+    /** Inputs with Istio's default mesh config. */
+    public Inputs(
+        Map<String, MeshService> kubernetesServices,
+        Function<String, List<Endpoint>> kubernetesEndpoints,
+        Map<IstioKind, List<ConfigEntry>> config,
+        Collection<io.fabric8.kubernetes.api.model.Pod> pods) {
+      this(kubernetesServices, kubernetesEndpoints, config, pods, MeshConfig.DEFAULTS);
+    }
+  }
 
   public MeshSnapshot full(long version, Instant now, Inputs inputs) {
     ServiceEntryServices entries =
@@ -57,10 +76,13 @@ public final class SnapshotBuilder {
         endpoints.put(host, list);
       }
     }
-    ConfigIndex config = new ConfigIndex(rootNamespace, domainSuffix, inputs.config());
+    ConfigIndex config =
+        new ConfigIndex(
+            rootNamespace, domainSuffix, inputs.meshConfig().exportTo(), inputs.config());
     List<Conflict> conflicts = new ArrayList<>(entries.conflicts());
     conflicts.addAll(config.conflicts());
-    return new MeshSnapshot(version, now, services, endpoints, config, conflicts);
+    return new MeshSnapshot(
+        version, now, services, endpoints, config, conflicts, inputs.meshConfig());
   }
 
   /**
@@ -79,6 +101,12 @@ public final class SnapshotBuilder {
           }
         });
     return new MeshSnapshot(
-        version, now, previous.services(), endpoints, previous.config(), previous.conflicts());
+        version,
+        now,
+        previous.services(),
+        endpoints,
+        previous.config(),
+        previous.conflicts(),
+        previous.meshConfig());
   }
 }

@@ -28,6 +28,12 @@ final class TestSnapshots {
   private TestSnapshots() {}
 
   static MeshSnapshot of(String location, String yaml) {
+    return of(location, yaml, dev.bosun.controlplane.meshconfig.MeshConfig.DEFAULTS);
+  }
+
+  /** A snapshot built with {@code meshConfig} in force. */
+  static MeshSnapshot of(
+      String location, String yaml, dev.bosun.controlplane.meshconfig.MeshConfig meshConfig) {
     ServiceRegistry registry = new ServiceRegistry("cluster.local");
     ConfigStore store = new ConfigStore(new SimpleMeterRegistry());
     try {
@@ -69,6 +75,7 @@ final class TestSnapshots {
                 Map.copyOf(registry.services()),
                 registry::endpoints,
                 store.all(),
-                List.copyOf(registry.pods())));
+                List.copyOf(registry.pods()),
+                meshConfig));
   }
 }

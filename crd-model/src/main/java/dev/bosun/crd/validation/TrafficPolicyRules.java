@@ -99,7 +99,7 @@ final class TrafficPolicyRules {
     return true;
   }
 
-  private static void locality(DocNode locality, Problems out) {
+  static void locality(DocNode locality, Problems out) {
     if (!locality.isSet()) {
       return;
     }

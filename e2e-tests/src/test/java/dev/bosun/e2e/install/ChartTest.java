@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
+import dev.bosun.controlplane.meshconfig.MeshConfig;
+import dev.bosun.controlplane.meshconfig.MeshConfigParser;
 import dev.bosun.crd.IstioJson;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -31,10 +33,7 @@ class ChartTest {
         Arguments.of("defaults", Map.of()),
         Arguments.of("a revision", Map.of("revision", "canary")),
         Arguments.of("3 replicas", Map.of("replicaCount", 3)),
-        Arguments.of(
-            "a custom meshConfig",
-            Map.of(
-                "meshConfig.rootNamespace", "mesh-root", "meshConfig.trustDomain", "corp.example")),
+        Arguments.of("a custom meshConfig", CUSTOM_MESH_CONFIG),
         Arguments.of("validation off", Map.of("validation.enabled", false)),
         Arguments.of("injection off", Map.of("sidecarInjectorWebhook.enabled", false)),
         Arguments.of(
@@ -63,6 +62,20 @@ class ChartTest {
                 "sidecarInjectorWebhook.url",
                 "https://203.0.113.7:15017/inject")));
   }
+
+  /** Every honoured field set, plus one Bosun keeps without acting on it. */
+  static final Map<String, Object> CUSTOM_MESH_CONFIG =
+      Map.ofEntries(
+          Map.entry("meshConfig.rootNamespace", "mesh-root"),
+          Map.entry("meshConfig.trustDomain", "corp.example"),
+          Map.entry("meshConfig.outboundTrafficPolicy.mode", "REGISTRY_ONLY"),
+          Map.entry("meshConfig.connectTimeout", "5s"),
+          Map.entry("meshConfig.enableAutoMtls", false),
+          Map.entry("meshConfig.defaultServiceExportTo[0]", "."),
+          Map.entry("meshConfig.localityLbSetting.enabled", false),
+          Map.entry("meshConfig.defaultConfig.holdApplicationUntilProxyStarts", true),
+          Map.entry("meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE", "dns"),
+          Map.entry("meshConfig.accessLogFile", "/dev/stdout"));
 
   @Test
   void lint_strict_passes() {
@@ -260,6 +273,81 @@ class ChartTest {
                 .path("args")
                 .toString())
         .contains("--no-injection");
+  }
+
+  @Test
+  void template_defaults_meshConfigMapIsIstiosAndParsesToIstiosDefaultsForTheRelease()
+      throws Exception {
+    List<JsonNode> documents = Chart.documents(Chart.template("mesh-ns", Map.of(), false));
+    JsonNode configMap = Chart.find(documents, "ConfigMap", "istio");
+    assertThat(configMap.path("metadata").path("namespace").asText()).isEqualTo("mesh-ns");
+    assertThat(configMap.path("data").path("meshNetworks").asText()).isEqualTo("networks: {}");
+    MeshConfigParser.Result result =
+        MeshConfigParser.parse(configMap.path("data").path("mesh").asText());
+    assertThat(result.warnings()).as("the chart renders only fields Bosun honours").isEmpty();
+    MeshConfig mesh = result.config();
+    assertThat(mesh.rootNamespace()).isEqualTo("mesh-ns");
+    assertThat(mesh.trustDomain()).isEqualTo("cluster.local");
+    assertThat(mesh.proxyDefaults().discoveryAddress()).isEqualTo("istiod.mesh-ns.svc:15012");
+    assertThat(mesh.outboundTrafficPolicy()).isEqualTo(MeshConfig.OutboundTrafficPolicy.ALLOW_ANY);
+    assertThat(args(documents, "istiod")).contains("--mesh-config-map=istio");
+  }
+
+  @Test
+  void template_customMeshConfig_rendersEveryValueOverTheDefaults() throws Exception {
+    List<JsonNode> documents =
+        Chart.documents(Chart.template("istio-system", CUSTOM_MESH_CONFIG, false));
+    MeshConfigParser.Result result =
+        MeshConfigParser.parse(
+            Chart.find(documents, "ConfigMap", "istio").path("data").path("mesh").asText());
+    MeshConfig mesh = result.config();
+    assertThat(mesh.rootNamespace()).isEqualTo("mesh-root");
+    assertThat(mesh.trustDomain()).isEqualTo("corp.example");
+    assertThat(mesh.outboundTrafficPolicy())
+        .isEqualTo(MeshConfig.OutboundTrafficPolicy.REGISTRY_ONLY);
+    assertThat(mesh.connectTimeout()).isEqualTo(java.time.Duration.ofSeconds(5));
+    assertThat(mesh.enableAutoMtls()).isFalse();
+    assertThat(mesh.exportTo().services()).containsExactly(".");
+    assertThat(mesh.localityLbSetting().getEnabled()).isFalse();
+    assertThat(mesh.proxyDefaults().holdApplicationUntilProxyStarts()).isTrue();
+    assertThat(mesh.proxyDefaults().proxyMetadata())
+        .isEqualTo(Map.of("ISTIO_META_DNS_CAPTURE", "dns"));
+    assertThat(mesh.proxyDefaults().discoveryAddress())
+        .as("a default the values do not replace stays")
+        .isEqualTo("istiod.istio-system.svc:15012");
+    assertThat(result.warnings())
+        .containsExactly("accessLogFile: not honoured by Bosun (kept, no effect)");
+    assertThat(args(documents, "istiod"))
+        .as("the ConfigMap, not flags, carries the trust domain and root namespace")
+        .noneMatch(arg -> arg.startsWith("--trust-domain") || arg.startsWith("--root-namespace"));
+  }
+
+  @Test
+  void template_revision_meshConfigMapIsSuffixedAndItsDiscoveryAddressIsTheRevisions()
+      throws Exception {
+    List<JsonNode> documents =
+        Chart.documents(Chart.template("istio-system", Map.of("revision", "canary"), false));
+    JsonNode configMap = Chart.find(documents, "ConfigMap", "istio-canary");
+    assertThat(
+            MeshConfigParser.parse(configMap.path("data").path("mesh").asText())
+                .config()
+                .proxyDefaults()
+                .discoveryAddress())
+        .isEqualTo("istiod-canary.istio-system.svc:15012");
+    assertThat(args(documents, "istiod-canary")).contains("--mesh-config-map=istio-canary");
+  }
+
+  private static List<String> args(List<JsonNode> documents, String deployment) {
+    List<String> args = new java.util.ArrayList<>();
+    Chart.find(documents, "Deployment", deployment)
+        .path("spec")
+        .path("template")
+        .path("spec")
+        .path("containers")
+        .get(0)
+        .path("args")
+        .forEach(arg -> args.add(arg.asText()));
+    return args;
   }
 
   @Test

@@ -14,7 +14,8 @@ import java.util.Map;
  * Istio's locality load balancing for one proxy and cluster: {@code distribute} turns into locality
  * weights; with outlier detection on, endpoints get failover priorities, by {@code
  * failoverPriority} labels when given, else by zone, region and the explicit {@code failover}
- * regions. Off when the rule says {@code enabled: false} or the proxy's locality is unknown.
+ * regions. Off when the rule says {@code enabled: false} or the proxy's locality is unknown. A
+ * DestinationRule without a {@code localityLbSetting} uses the mesh config's, as Istio does.
  */
 public final class LocalityPolicy {
   private final Locality proxy;
@@ -23,13 +24,16 @@ public final class LocalityPolicy {
   private final boolean failover;
   private final LocalityLoadBalancerSettingDistribute distribute;
 
-  private LocalityPolicy(ProxyView view, TrafficPolicy traffic) {
+  private LocalityPolicy(
+      ProxyView view, TrafficPolicy traffic, LocalityLoadBalancerSetting meshDefault) {
     this.proxy = view == null ? Locality.UNKNOWN : view.locality();
     this.proxyLabels = view == null ? Map.of() : view.labels();
-    this.setting =
+    LocalityLoadBalancerSetting own =
         traffic == null || traffic.getLoadBalancer() == null
             ? null
             : traffic.getLoadBalancer().getLocalityLbSetting();
+    // The DestinationRule's setting, else the mesh config's (Istio's default: enabled).
+    this.setting = own != null ? own : meshDefault;
     boolean enabled = setting == null || setting.getEnabled() == null || setting.getEnabled();
     boolean known = !proxy.region().isEmpty();
     this.distribute =
@@ -49,12 +53,29 @@ public final class LocalityPolicy {
     return snapshot.derived(
         List.of("failover-by-labels"),
         () ->
-            snapshot.config().list(dev.bosun.crd.IstioKind.DESTINATION_RULE).stream()
-                .anyMatch(entry -> entry.document().findValue("failoverPriority") != null));
+            hasFailoverPriority(snapshot.meshConfig().localityLbSetting())
+                || snapshot.config().list(dev.bosun.crd.IstioKind.DESTINATION_RULE).stream()
+                    .anyMatch(entry -> entry.document().findValue("failoverPriority") != null));
   }
 
+  private static boolean hasFailoverPriority(LocalityLoadBalancerSetting setting) {
+    return setting != null
+        && setting.getFailoverPriority() != null
+        && !setting.getFailoverPriority().isEmpty();
+  }
+
+  /** The policy without a mesh-wide default (as if the mesh config set none). */
   public static LocalityPolicy of(ProxyView proxy, TrafficPolicy traffic) {
-    return new LocalityPolicy(proxy, traffic);
+    return new LocalityPolicy(proxy, traffic, null);
+  }
+
+  /**
+   * The policy of {@code traffic}, or of the mesh config's {@code localityLbSetting} when the
+   * DestinationRule has none.
+   */
+  public static LocalityPolicy of(
+      ProxyView proxy, TrafficPolicy traffic, LocalityLoadBalancerSetting meshDefault) {
+    return new LocalityPolicy(proxy, traffic, meshDefault);
   }
 
   /** The endpoint's priority (0 is tried first). */

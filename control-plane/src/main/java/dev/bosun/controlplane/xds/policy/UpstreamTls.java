@@ -23,7 +23,8 @@ import java.util.TreeSet;
  * policy) decides when set: {@code ISTIO_MUTUAL} is mesh mTLS, {@code DISABLE} plaintext, {@code
  * SIMPLE}/{@code MUTUAL} TLS with the given files. Otherwise auto mTLS: mesh mTLS to each endpoint
  * that accepts it (pod label {@code security.istio.io/tlsMode: istio} and a PeerAuthentication
- * other than DISABLE on its port), plaintext to the rest; never to mesh-external services.
+ * other than DISABLE on its port), plaintext to the rest; never to mesh-external services, and not
+ * at all when the mesh config sets {@code enableAutoMtls: false} (then plaintext).
  *
  * <p>Where the user asked for TLS and it cannot be built as asked, the cluster fails closed: it
  * never falls back to plaintext.
@@ -69,7 +70,8 @@ public record UpstreamTls(
     ClientTLSSettings tls = traffic == null ? null : traffic.getTls();
     String sni = EnvoyNames.outboundSni(cluster);
     if (tls == null) {
-      return service.meshExternal()
+      // Auto mTLS is on unless the mesh config's enableAutoMtls turns it off.
+      return service.meshExternal() || !snapshot.meshConfig().enableAutoMtls()
           ? plaintext()
           : new UpstreamTls(Kind.AUTO, sni, identities(snapshot, service, trustDomain), null);
     }

@@ -39,7 +39,7 @@ public final class ProxylessTargets {
     String host = target.substring(0, colon);
     for (String candidate : candidates(host, proxy.namespace())) {
       Optional<MeshService> service = snapshot.service(candidate);
-      if (service.isPresent() && service.get().visibleFrom(proxy.namespace())) {
+      if (service.isPresent() && snapshot.visibleFrom(service.get(), proxy.namespace())) {
         Optional<ServicePort> servicePort = service.get().port(port);
         if (servicePort.isPresent()) {
           return Optional.of(new Target(target, service.get(), servicePort.get()));

@@ -14,6 +14,9 @@ import java.util.Optional;
  * The services a sidecar sees: those exported to its namespace, narrowed by the Sidecar resource
  * that applies to it ({@code egress[].hosts} as {@code namespace/host}). Without a Sidecar, every
  * visible service, as in Istio. Port-specific egress listeners are treated as one union of hosts.
+ * Unknown destinations are blocked when the Sidecar's {@code outboundTrafficPolicy} says {@code
+ * REGISTRY_ONLY}, or, when the Sidecar sets none (or there is no Sidecar), when the mesh config's
+ * does.
  */
 public record SidecarScope(List<MeshService> services, boolean registryOnly) {
   public SidecarScope {
@@ -32,14 +35,16 @@ public record SidecarScope(List<MeshService> services, boolean registryOnly) {
   private static SidecarScope compute(
       MeshSnapshot snapshot, String namespace, Optional<ConfigEntry> sidecar) {
     List<MeshService> visible = snapshot.servicesVisibleFrom(namespace);
+    boolean meshRegistryOnly = snapshot.meshConfig().outboundTrafficPolicy().registryOnly();
     if (sidecar.isEmpty()) {
-      return new SidecarScope(visible, false);
+      return new SidecarScope(visible, meshRegistryOnly);
     }
     Sidecar spec = sidecar.get().spec(Sidecar.class);
     boolean registryOnly =
-        spec.getOutboundTrafficPolicy() != null
-            && spec.getOutboundTrafficPolicy().getMode() != null
-            && "REGISTRY_ONLY".equals(spec.getOutboundTrafficPolicy().getMode().name());
+        spec.getOutboundTrafficPolicy() == null
+            ? meshRegistryOnly
+            : spec.getOutboundTrafficPolicy().getMode() != null
+                && "REGISTRY_ONLY".equals(spec.getOutboundTrafficPolicy().getMode().name());
     if (spec.getEgress() == null || spec.getEgress().isEmpty()) {
       return new SidecarScope(visible, registryOnly);
     }

@@ -45,12 +45,23 @@ public final class SidecarClusters implements TypeGenerator {
   static final String PASSTHROUGH = "PassthroughCluster";
   static final String BLACKHOLE = "BlackHoleCluster";
   static final String INBOUND_PASSTHROUGH = "InboundPassthroughCluster";
-  private static final Duration CONNECT_TIMEOUT = Duration.newBuilder().setSeconds(10).build();
 
   private final String trustDomain;
 
   public SidecarClusters(String trustDomain) {
     this.trustDomain = trustDomain;
+  }
+
+  /**
+   * The mesh config's {@code connectTimeout} (Istio's default 10 s), for every cluster whose
+   * DestinationRule sets no {@code connectionPool.tcp.connectTimeout}.
+   */
+  static Duration connectTimeout(MeshSnapshot snapshot) {
+    java.time.Duration timeout = snapshot.meshConfig().connectTimeout();
+    return Duration.newBuilder()
+        .setSeconds(timeout.getSeconds())
+        .setNanos(timeout.getNano())
+        .build();
   }
 
   @Override
@@ -111,18 +122,18 @@ public final class SidecarClusters implements TypeGenerator {
           Cluster.newBuilder()
               .setName(name)
               .setType(Cluster.DiscoveryType.STATIC)
-              .setConnectTimeout(CONNECT_TIMEOUT)
+              .setConnectTimeout(connectTimeout(snapshot))
               .setLoadAssignment(staticAssignment(name, "127.0.0.1", inboundPort))
               .build());
     }
-    clusters.put(PASSTHROUGH, originalDst(PASSTHROUGH));
-    clusters.put(INBOUND_PASSTHROUGH, originalDst(INBOUND_PASSTHROUGH));
+    clusters.put(PASSTHROUGH, originalDst(snapshot, PASSTHROUGH));
+    clusters.put(INBOUND_PASSTHROUGH, originalDst(snapshot, INBOUND_PASSTHROUGH));
     clusters.put(
         BLACKHOLE,
         Cluster.newBuilder()
             .setName(BLACKHOLE)
             .setType(Cluster.DiscoveryType.STATIC)
-            .setConnectTimeout(CONNECT_TIMEOUT)
+            .setConnectTimeout(connectTimeout(snapshot))
             .build());
     return clusters;
   }
@@ -190,7 +201,8 @@ public final class SidecarClusters implements TypeGenerator {
     if (policy.isEmpty()) {
       return Optional.empty();
     }
-    Cluster.Builder cluster = Cluster.newBuilder().setName(name).setConnectTimeout(CONNECT_TIMEOUT);
+    Cluster.Builder cluster =
+        Cluster.newBuilder().setName(name).setConnectTimeout(connectTimeout(snapshot));
     UpstreamTls tls =
         UpstreamTls.of(snapshot, service, parsed, policy.get().traffic(), trustDomain);
     String where =
@@ -254,12 +266,12 @@ public final class SidecarClusters implements TypeGenerator {
     return Optional.of(cluster.build());
   }
 
-  private static Cluster originalDst(String name) {
+  private static Cluster originalDst(MeshSnapshot snapshot, String name) {
     return Cluster.newBuilder()
         .setName(name)
         .setType(Cluster.DiscoveryType.ORIGINAL_DST)
         .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
-        .setConnectTimeout(CONNECT_TIMEOUT)
+        .setConnectTimeout(connectTimeout(snapshot))
         .build();
   }
 

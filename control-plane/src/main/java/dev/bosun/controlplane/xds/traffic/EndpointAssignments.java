@@ -103,6 +103,7 @@ public final class EndpointAssignments {
                     servicePort,
                     proxy,
                     policy.get().traffic(),
+                    snapshot.meshConfig().localityLbSetting(),
                     e -> UpstreamTls.acceptsMtls(snapshot, e, servicePort));
               });
       assignments.put(name, assignment);
@@ -121,8 +122,9 @@ public final class EndpointAssignments {
       ServicePort port,
       ProxyView proxy,
       io.fabric8.istio.api.api.networking.v1alpha3.TrafficPolicy traffic,
+      io.fabric8.istio.api.api.networking.v1alpha3.LocalityLoadBalancerSetting meshLocality,
       java.util.function.Predicate<Endpoint> acceptsMtls) {
-    LocalityPolicy locality = LocalityPolicy.of(proxy, traffic);
+    LocalityPolicy locality = LocalityPolicy.of(proxy, traffic, meshLocality);
     record Group(Locality locality, int priority) {}
     Map<Group, LocalityLbEndpoints.Builder> groups = new LinkedHashMap<>();
     for (Endpoint endpoint : endpoints) {
