@@ -136,7 +136,13 @@ class WebhookScenarioTest {
         Chart.documents(
             Chart.template(
                 world.caNamespace,
-                Map.of("revision", REVISION, "sidecarInjectorWebhook.url", url),
+                Map.of(
+                    "revision",
+                    REVISION,
+                    "sidecarInjectorWebhook.url",
+                    url,
+                    "meshConfig.defaultConfig.proxyMetadata.BOSUN_E2E",
+                    "from-mesh-config"),
                 false));
     String name =
         chart.stream()
@@ -215,6 +221,13 @@ class WebhookScenarioTest {
               assertThat(e.getName()).isEqualTo("CA_ADDR");
               assertThat(e.getValue())
                   .isEqualTo("istiod-" + REVISION + "." + world.caNamespace + ".svc:15012");
+            });
+    assertThat(proxy.getEnv())
+        .as("the chart's meshConfig reaches the proxy through the mesh ConfigMap")
+        .anySatisfy(
+            e -> {
+              assertThat(e.getName()).isEqualTo("PROXY_CONFIG");
+              assertThat(e.getValue()).contains("\"BOSUN_E2E\":\"from-mesh-config\"");
             });
     assertThat(stored.getMetadata().getAnnotations()).containsKey("sidecar.istio.io/status");
     assertThat(stored.getSpec().getContainers())
