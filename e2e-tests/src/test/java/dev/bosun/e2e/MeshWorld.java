@@ -8,9 +8,6 @@ import dev.bosun.crd.IstioJson;
 import dev.bosun.crd.IstioKind;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.ServiceBuilder;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
@@ -68,9 +65,6 @@ final class MeshWorld implements AutoCloseable {
 
   static final String BACKEND_ADDRESS = System.getProperty("bosun.e2e.backendAddress", "127.0.0.1");
 
-  /** The label a backend's WorkloadEntry carries for its ServiceEntry's workload selector. */
-  private static final String SERVICE_LABEL = "bosun.dev/e2e-service";
-
   private static final java.util.regex.Pattern WRITTEN =
       java.util.regex.Pattern.compile("(?<![\\w-])" + WRITTEN_NAMESPACE + "(?![\\w-])");
   private static final AtomicInteger SCHEMES = new AtomicInteger();
@@ -83,7 +77,7 @@ final class MeshWorld implements AutoCloseable {
   final int monitoringPort;
   final int securePort;
   final int webhookPort;
-  private final boolean workloadEntries;
+  private final Registrations registrations;
   private Path bosunKubeconfig;
   private final Path dir;
   private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -96,11 +90,16 @@ final class MeshWorld implements AutoCloseable {
     String suffix = Long.toString(System.nanoTime() & 0xffffffffL, 36);
     this.namespace = WRITTEN_NAMESPACE + "-" + suffix;
     this.caNamespace = "bosun-" + suffix;
-    this.workloadEntries =
-        "workload-entries"
-            .equals(
-                System.getProperty(
-                    "bosun.e2e.backends", realCluster() ? "workload-entries" : "endpoint-slices"));
+    this.registrations =
+        new Registrations(
+            client,
+            namespace,
+            "workload-entries"
+                .equals(
+                    System.getProperty(
+                        "bosun.e2e.backends",
+                        realCluster() ? "workload-entries" : "endpoint-slices")),
+            this::apply);
     String external = System.getProperty("bosun.e2e.kubeconfig", "");
     this.kubeconfig = external.isEmpty() ? dir.resolve("kubeconfig") : Path.of(external);
     if (external.isEmpty()) {
@@ -390,45 +389,7 @@ final class MeshWorld implements AutoCloseable {
    * WorkloadEntry backends a ServiceEntry for its cluster host name that selects them.
    */
   void service(String name) {
-    if (workloadEntries) {
-      apply(
-          """
-          apiVersion: networking.istio.io/v1
-          kind: ServiceEntry
-          metadata: {name: %s, namespace: e2e}
-          spec:
-            hosts: [%s.e2e.svc.cluster.local]
-            addresses: [%s]
-            location: MESH_INTERNAL
-            resolution: STATIC
-            ports: [{number: 7070, name: grpc, protocol: GRPC}]
-            workloadSelector: {labels: {%s: %s}}
-          """
-              .formatted(name, name, clusterIp(name), SERVICE_LABEL, name));
-      return;
-    }
-    client
-        .services()
-        .inNamespace(namespace)
-        .resource(
-            new ServiceBuilder()
-                .withNewMetadata()
-                .withNamespace(namespace)
-                .withName(name)
-                .endMetadata()
-                .withNewSpec()
-                .withClusterIP(clusterIp(name))
-                .addNewPort()
-                .withName("grpc")
-                .withPort(7070)
-                .endPort()
-                .endSpec()
-                .build())
-        .createOr(s -> s.update());
-  }
-
-  private static String clusterIp(String service) {
-    return "10.96.0." + (Math.abs(service.hashCode()) % 250 + 1);
+    registrations.service(name);
   }
 
   /** A backend pod of {@code service} with {@code labels}, and its endpoint slice. */
@@ -436,7 +397,7 @@ final class MeshWorld implements AutoCloseable {
       throws IOException {
     Backend backend = new Backend(pod);
     closeables.add(backend);
-    register(service, pod, labels, zone, backend.port());
+    registrations.register(service, pod, labels, zone, backend.port());
     return backend;
   }
 
@@ -460,107 +421,13 @@ final class MeshWorld implements AutoCloseable {
                         io.grpc.InsecureServerCredentials.create()))
                 .overrideBootstrapForTest(bootstrap));
     closeables.add(backend);
-    register(service, pod, podLabels, "zone-a", port);
+    registrations.register(service, pod, podLabels, "zone-a", port);
     return backend;
-  }
-
-  private void register(
-      String service, String pod, Map<String, String> labels, String zone, int port) {
-    if (workloadEntries) {
-      Map<String, String> selected = new java.util.TreeMap<>(labels);
-      selected.put(SERVICE_LABEL, service);
-      GenericKubernetesResource entry = new GenericKubernetesResource();
-      entry.setApiVersion("networking.istio.io/v1");
-      entry.setKind("WorkloadEntry");
-      entry.setMetadata(
-          new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
-              .withNamespace(namespace)
-              .withName(pod)
-              .build());
-      entry.setAdditionalProperty(
-          "spec",
-          Map.of(
-              "address", BACKEND_ADDRESS,
-              "ports", Map.of("grpc", port),
-              "labels", selected,
-              // Where a pod's istio-locality label or its slice's zone would have put it.
-              "locality", labels.getOrDefault("istio-locality", "." + zone).replace('.', '/'),
-              "serviceAccount", service));
-      client
-          .genericKubernetesResources(KubernetesSource.resource(IstioKind.WORKLOAD_ENTRY))
-          .inNamespace(namespace)
-          .resource(entry)
-          .createOr(existing -> existing.update());
-      return;
-    }
-    var pods = client.pods().inNamespace(namespace);
-    pods.resource(
-            new PodBuilder()
-                .withNewMetadata()
-                .withNamespace(namespace)
-                .withName(pod)
-                .withLabels(labels)
-                .endMetadata()
-                .withNewSpec()
-                .withServiceAccountName(service)
-                .addNewContainer()
-                .withName("app")
-                .withImage("app")
-                .endContainer()
-                .endSpec()
-                .build())
-        .createOr(p -> p.update());
-    // A real API server ignores the status of a create; the kubelet would set it through the
-    // status subresource, as this does.
-    pods.withName(pod)
-        .editStatus(
-            p -> new PodBuilder(p).withNewStatus().withPodIP(BACKEND_ADDRESS).endStatus().build());
-    client
-        .discovery()
-        .v1()
-        .endpointSlices()
-        .inNamespace(namespace)
-        .resource(
-            new EndpointSliceBuilder()
-                .withNewMetadata()
-                .withNamespace(namespace)
-                .withName(pod)
-                .withLabels(Map.of("kubernetes.io/service-name", service))
-                .endMetadata()
-                .withAddressType("IPv4")
-                .addNewPort()
-                .withName("grpc")
-                .withPort(port)
-                .withProtocol("TCP")
-                .endPort()
-                .addNewEndpoint()
-                .withAddresses(BACKEND_ADDRESS)
-                .withNewConditions()
-                .withReady(true)
-                .endConditions()
-                .withZone(zone)
-                .withNewTargetRef()
-                .withKind("Pod")
-                .withNamespace(namespace)
-                .withName(pod)
-                .endTargetRef()
-                .endEndpoint()
-                .build())
-        .createOr(s -> s.update());
   }
 
   /** Deletes a backend's registration, as a scale-down would. */
   void removeBackend(String pod) {
-    if (workloadEntries) {
-      client
-          .genericKubernetesResources(KubernetesSource.resource(IstioKind.WORKLOAD_ENTRY))
-          .inNamespace(namespace)
-          .withName(pod)
-          .delete();
-      return;
-    }
-    client.discovery().v1().endpointSlices().inNamespace(namespace).withName(pod).delete();
-    client.pods().inNamespace(namespace).withName(pod).delete();
+    registrations.remove(pod);
   }
 
   /** Creates or updates an Istio object through the API, as {@code kubectl apply} would. */
