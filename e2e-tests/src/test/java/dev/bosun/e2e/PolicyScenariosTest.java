@@ -193,7 +193,8 @@ class PolicyScenariosTest {
     ManagedChannel broken = world.channel(world.host("broken"), "zone-a");
     assertThat(call(broken, Map.of(), DEADLINE)).isEqualTo("broken-a");
 
-    // Written straight to the API server, as if the validating webhook were not installed.
+    // Written straight to the API server, as if the validating webhook were not installed: a
+    // negative weight, which the CRD's schema lets through and Bosun's validator refuses.
     world.apply(
         """
         apiVersion: networking.istio.io/v1
@@ -202,7 +203,7 @@ class PolicyScenariosTest {
         spec:
           hosts: [broken]
           http:
-          - route: [{destination: {subset: v1}}]
+          - route: [{destination: {host: broken, subset: v1}, weight: -5}]
         """);
     world.apply(subsets("steady", "steady", "v1", "v2"));
     world.apply(
@@ -234,7 +235,7 @@ class PolicyScenariosTest {
     }
     assertThat(rejection).as("broken VirtualService listed as rejected in %s", configz).isNotNull();
     assertThat(rejection.get("kind").asText()).isEqualTo("VirtualService");
-    assertThat(rejection.get("errors").toString()).contains("http[0].route[0].destination.host");
+    assertThat(rejection.get("errors").toString()).contains("http[0].route[0].weight");
     assertThat(world.body("/metrics"))
         .containsPattern("bosun_config_rejected\\{[^}]*kind=\"VirtualService\"[^}]*} 1\\.0");
   }

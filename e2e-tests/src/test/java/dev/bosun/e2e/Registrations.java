@@ -116,6 +116,19 @@ final class Registrations {
           .createOr(existing -> existing.update());
       return;
     }
+    // The pod's ServiceAccount: without a controller manager nobody else creates it, and the API
+    // server refuses pods whose ServiceAccount does not exist.
+    client
+        .serviceAccounts()
+        .inNamespace(namespace)
+        .resource(
+            new io.fabric8.kubernetes.api.model.ServiceAccountBuilder()
+                .withNewMetadata()
+                .withName(service)
+                .withNamespace(namespace)
+                .endMetadata()
+                .build())
+        .createOr(existing -> existing.update());
     var pods = client.pods().inNamespace(namespace);
     pods.resource(
             new PodBuilder()

@@ -175,6 +175,20 @@ class WebhookScenarioTest {
                 .endMetadata()
                 .build())
         .create();
+    // A bare API server has no controller manager to create the namespace's default
+    // ServiceAccount, and refuses pods whose ServiceAccount does not exist.
+    world
+        .client
+        .serviceAccounts()
+        .inNamespace(apps)
+        .resource(
+            new io.fabric8.kubernetes.api.model.ServiceAccountBuilder()
+                .withNewMetadata()
+                .withName("ratings")
+                .withNamespace(apps)
+                .endMetadata()
+                .build())
+        .create();
     Pod pod =
         new io.fabric8.kubernetes.api.model.PodBuilder()
             .withNewMetadata()
@@ -183,6 +197,7 @@ class WebhookScenarioTest {
             .addToLabels("app", "ratings")
             .endMetadata()
             .withNewSpec()
+            .withServiceAccountName("ratings")
             .addNewContainer()
             .withName("ratings")
             .withImage("docker.io/istio/examples-bookinfo-ratings-v1:1.20.2")
