@@ -1,8 +1,10 @@
 package dev.bosun.controlplane.cli;
 
+import dev.bosun.controlplane.webhook.inject.InjectionPolicy;
 import dev.bosun.controlplane.webhook.inject.InjectionSettings;
 import dev.bosun.controlplane.webhook.inject.InjectionSettings.Images;
 import dev.bosun.controlplane.webhook.inject.InjectionSettings.MeshIdentity;
+import dev.bosun.controlplane.webhook.inject.PodSelectors;
 import picocli.CommandLine.Option;
 
 /** The sidecar injection webhook's settings (istiod's chart values of the same meaning). */
@@ -100,6 +102,37 @@ final class InjectionOptions {
       description =
           "CA_ADDR of injected proxies (default: istiod[-<revision>].<namespace>.svc:15012).")
   String caAddress;
+
+  @Option(
+      names = "--never-inject-selector",
+      defaultValue = "[]",
+      paramLabel = "JSON",
+      description =
+          "Label selectors (a JSON list, as istiod's neverInjectSelector): pods that match and"
+              + " set no sidecar.istio.io/inject are not injected (default: ${DEFAULT-VALUE}).")
+  String neverInjectSelector;
+
+  @Option(
+      names = "--always-inject-selector",
+      defaultValue = "[]",
+      paramLabel = "JSON",
+      description =
+          "Label selectors (a JSON list, as istiod's alwaysInjectSelector): pods that match and"
+              + " set no sidecar.istio.io/inject are injected even with auto-injection off"
+              + " (default: ${DEFAULT-VALUE}).")
+  String alwaysInjectSelector;
+
+  /**
+   * The policy deciding which pods are injected.
+   *
+   * @throws IllegalArgumentException if a selector flag is malformed, naming it
+   */
+  InjectionPolicy policy(InjectionSettings settings) {
+    return new InjectionPolicy(
+        settings.autoInject(),
+        PodSelectors.parse("--never-inject-selector", neverInjectSelector),
+        PodSelectors.parse("--always-inject-selector", alwaysInjectSelector));
+  }
 
   InjectionSettings settings(String namespace, String revision, String trustDomain, String domain) {
     InjectionSettings defaults = InjectionSettings.defaults(namespace, revision);

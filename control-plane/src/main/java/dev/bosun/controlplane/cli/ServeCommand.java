@@ -14,7 +14,6 @@ import dev.bosun.controlplane.webhook.AdmissionHandler;
 import dev.bosun.controlplane.webhook.ValidationWebhook;
 import dev.bosun.controlplane.webhook.ValidationWebhookController;
 import dev.bosun.controlplane.webhook.WebhookServer;
-import dev.bosun.controlplane.webhook.inject.InjectionPolicy;
 import dev.bosun.controlplane.webhook.inject.InjectionSettings;
 import dev.bosun.controlplane.webhook.inject.InjectionWebhook;
 import dev.bosun.controlplane.webhook.inject.SidecarInjector;
@@ -95,6 +94,7 @@ final class ServeCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     try {
       ca.checkLimits();
+      injection.policy(InjectionSettings.defaults(ca.namespace, revision));
     } catch (IllegalArgumentException e) {
       spec.commandLine().getErr().println("bosun serve: " + e.getMessage());
       return 2;
@@ -251,7 +251,7 @@ final class ServeCommand implements Callable<Integer> {
       handlers.put(
           "/inject",
           new InjectionWebhook(
-              new InjectionPolicy(settings.autoInject()),
+              injection.policy(settings),
               new SidecarInjector(settings, meshDefaultConfig),
               runtime.meters()));
     }

@@ -138,6 +138,12 @@ class ServeCommandCaTest {
   }
 
   @Test
+  void malformedInjectSelector_isAUsageError() {
+    assertThat(run("serve", "--never-inject-selector", "[{\"matchLabels\": 3}]")).isEqualTo(2);
+    assertThat(err.toString()).startsWith("bosun serve: --never-inject-selector[0]: ");
+  }
+
+  @Test
   void zeroCsrRate_isAUsageError() {
     assertThat(run("serve", "--csr-rate", "0")).isEqualTo(2);
     assertThat(err.toString())

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.bosun.controlplane.cli.BosunCommand;
+import dev.bosun.controlplane.webhook.inject.PodSelectors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +16,8 @@ import picocli.CommandLine;
 /**
  * The arguments the chart's Deployment gives the container are ones {@code bosun serve} accepts:
  * parsed by Bosun's own command line, so a value rendered into a flag that does not exist (or a
- * flag renamed in the code) fails the build rather than a pod's start.
+ * flag renamed in the code) fails the build rather than a pod's start. Values Bosun parses further
+ * (the inject selectors' JSON) are parsed too.
  */
 class ChartArgsTest {
   @ParameterizedTest(name = "{0}")
@@ -37,6 +39,16 @@ class ChartArgsTest {
     assertThatCode(() -> bosun.parseArgs(args.toArray(String[]::new)))
         .as("bosun %s", String.join(" ", args))
         .doesNotThrowAnyException();
+    for (String arg : args) {
+      for (String selector : List.of("--never-inject-selector=", "--always-inject-selector=")) {
+        if (arg.startsWith(selector)) {
+          String json = arg.substring(selector.length());
+          assertThatCode(() -> PodSelectors.parse(selector, json))
+              .as("%s as Bosun reads it", arg)
+              .doesNotThrowAnyException();
+        }
+      }
+    }
   }
 
   private static String deploymentName(List<JsonNode> documents) {

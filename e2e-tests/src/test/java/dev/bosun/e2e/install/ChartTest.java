@@ -37,6 +37,15 @@ class ChartTest {
         Arguments.of("validation off", Map.of("validation.enabled", false)),
         Arguments.of("injection off", Map.of("sidecarInjectorWebhook.enabled", false)),
         Arguments.of(
+            "inject selectors",
+            Map.of(
+                "sidecarInjectorWebhook.neverInjectSelector[0].matchLabels.tier",
+                "db",
+                "sidecarInjectorWebhook.alwaysInjectSelector[0].matchExpressions[0].key",
+                "track",
+                "sidecarInjectorWebhook.alwaysInjectSelector[0].matchExpressions[0].operator",
+                "Exists")),
+        Arguments.of(
             "webhooks off",
             Map.of("validation.enabled", false, "sidecarInjectorWebhook.enabled", false)),
         Arguments.of(

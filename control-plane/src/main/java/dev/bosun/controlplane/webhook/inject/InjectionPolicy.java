@@ -9,7 +9,9 @@ import java.util.Set;
  * Whether a pod the webhook configuration sent is injected, as istiod decides after the API
  * server's namespace and object selectors: never with host networking, in Kubernetes' own
  * namespaces, or when already injected; otherwise the pod's {@code sidecar.istio.io/inject} label
- * (or, without it, annotation) decides, and with neither the mesh's auto-inject policy.
+ * (or, without it, annotation) decides; with neither, a {@code neverInjectSelector} that matches
+ * the pod's labels says no, else an {@code alwaysInjectSelector} that matches says yes, else the
+ * mesh's auto-inject policy decides.
  */
 public final class InjectionPolicy {
   /** Kubernetes' own namespaces, which istiod never injects. */
@@ -24,13 +26,26 @@ public final class InjectionPolicy {
   }
 
   private final boolean autoInject;
+  private final PodSelectors never;
+  private final PodSelectors always;
 
   /**
    * @param autoInject inject pods that express no opinion ({@code global.proxy.autoInject:
    *     enabled})
    */
   public InjectionPolicy(boolean autoInject) {
+    this(autoInject, PodSelectors.NONE, PodSelectors.NONE);
+  }
+
+  /**
+   * @param never istiod's {@code neverInjectSelector}: pods without their own opinion that match
+   *     are not injected (it wins over {@code always})
+   * @param always istiod's {@code alwaysInjectSelector}: such pods that match are injected
+   */
+  public InjectionPolicy(boolean autoInject, PodSelectors never, PodSelectors always) {
     this.autoInject = autoInject;
+    this.never = java.util.Objects.requireNonNull(never, "never");
+    this.always = java.util.Objects.requireNonNull(always, "always");
   }
 
   /** The decision for {@code pod} in {@code namespace}. */
@@ -51,12 +66,13 @@ public final class InjectionPolicy {
     if (labels.containsKey(SidecarAnnotations.INJECT)) {
       says = labels.get(SidecarAnnotations.INJECT);
     }
-    return switch (says) {
+    return switch (says.toLowerCase(java.util.Locale.ROOT)) {
       case "true" -> new Decision(true, "", List.of());
       case "false" -> new Decision(false, SidecarAnnotations.INJECT + " is \"false\"", List.of());
-      case "" -> byDefault(List.of());
+      case "" -> byDefault(labels, List.of());
       default ->
           byDefault(
+              labels,
               List.of(
                   SidecarAnnotations.INJECT
                       + ": \""
@@ -65,7 +81,13 @@ public final class InjectionPolicy {
     };
   }
 
-  private Decision byDefault(List<String> warnings) {
+  private Decision byDefault(Map<String, String> labels, List<String> warnings) {
+    if (never.anyMatches(labels)) {
+      return new Decision(false, "the pod's labels match a neverInjectSelector", warnings);
+    }
+    if (always.anyMatches(labels)) {
+      return new Decision(true, "", warnings);
+    }
     return autoInject
         ? new Decision(true, "", warnings)
         : new Decision(
