@@ -123,15 +123,26 @@ final class InjectionOptions {
   String alwaysInjectSelector;
 
   /**
-   * The policy deciding which pods are injected.
+   * Checks the selector flags, so that a malformed one is a usage error at start.
    *
    * @throws IllegalArgumentException if a selector flag is malformed, naming it
    */
+  void checkSelectors() {
+    never();
+    always();
+  }
+
+  /** The policy deciding which pods are injected (the selectors checked at start). */
   InjectionPolicy policy(InjectionSettings settings) {
-    return new InjectionPolicy(
-        settings.autoInject(),
-        PodSelectors.parse("--never-inject-selector", neverInjectSelector),
-        PodSelectors.parse("--always-inject-selector", alwaysInjectSelector));
+    return new InjectionPolicy(settings.autoInject(), never(), always());
+  }
+
+  private PodSelectors never() {
+    return PodSelectors.parse("--never-inject-selector", neverInjectSelector);
+  }
+
+  private PodSelectors always() {
+    return PodSelectors.parse("--always-inject-selector", alwaysInjectSelector);
   }
 
   InjectionSettings settings(String namespace, String revision, String trustDomain, String domain) {

@@ -94,7 +94,7 @@ final class ServeCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     try {
       ca.checkLimits();
-      injection.policy(InjectionSettings.defaults(ca.namespace, revision));
+      injection.checkSelectors();
     } catch (IllegalArgumentException e) {
       spec.commandLine().getErr().println("bosun serve: " + e.getMessage());
       return 2;
