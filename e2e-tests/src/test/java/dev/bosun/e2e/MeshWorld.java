@@ -9,21 +9,10 @@ import dev.bosun.crd.IstioKind;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.grpc.CallOptions;
-import io.grpc.Channel;
-import io.grpc.ClientCall;
-import io.grpc.ClientInterceptor;
-import io.grpc.ForwardingClientCall;
-import io.grpc.ForwardingClientCallListener;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
 import io.grpc.NameResolverRegistry;
-import io.grpc.health.v1.HealthCheckRequest;
-import io.grpc.health.v1.HealthGrpc;
-import io.grpc.stub.MetadataUtils;
 import io.grpc.xds.XdsNameResolverProvider;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -40,7 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The world an end-to-end test runs in: a Kubernetes API server (fabric8's mock in CRUD mode, or a
@@ -255,19 +243,7 @@ final class MeshWorld implements AutoCloseable {
     if (!realCluster()) {
       return this;
     }
-    String token =
-        client
-            .serviceAccounts()
-            .inNamespace(caNamespace)
-            .withName(name)
-            .tokenRequest(
-                new io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder()
-                    .withNewSpec()
-                    .withExpirationSeconds(3600L)
-                    .endSpec()
-                    .build())
-            .getStatus()
-            .getToken();
+    String token = ServiceAccounts.token(client, caNamespace, name);
     var config = client.getConfiguration();
     String authority =
         config.getCaCertData() != null
@@ -308,30 +284,8 @@ final class MeshWorld implements AutoCloseable {
       return dev.bosun.controlplane.security.TokenReviews.token(
           namespace, serviceAccount, "istio-ca");
     }
-    client
-        .serviceAccounts()
-        .inNamespace(namespace)
-        .resource(
-            new io.fabric8.kubernetes.api.model.ServiceAccountBuilder()
-                .withNewMetadata()
-                .withNamespace(namespace)
-                .withName(serviceAccount)
-                .endMetadata()
-                .build())
-        .createOr(a -> a.update());
-    return client
-        .serviceAccounts()
-        .inNamespace(namespace)
-        .withName(serviceAccount)
-        .tokenRequest(
-            new io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder()
-                .withNewSpec()
-                .withAudiences("istio-ca")
-                .withExpirationSeconds(3600L)
-                .endSpec()
-                .build())
-        .getStatus()
-        .getToken();
+    ServiceAccounts.ensure(client, namespace, serviceAccount);
+    return ServiceAccounts.token(client, namespace, serviceAccount, "istio-ca");
   }
 
   /** The root Bosun published in this namespace's {@code istio-ca-root-cert}, once it is there. */
@@ -585,56 +539,9 @@ final class MeshWorld implements AutoCloseable {
     return bootstrap;
   }
 
-  /** One RPC: the name of the backend that answered. Throws the RPC's StatusRuntimeException. */
-  static String call(ManagedChannel channel, Map<String, String> headers, Duration deadline) {
-    AtomicReference<String> who = new AtomicReference<>();
-    Metadata metadata = new Metadata();
-    headers.forEach(
-        (k, v) -> metadata.put(Metadata.Key.of(k, Metadata.ASCII_STRING_MARSHALLER), v));
-    HealthGrpc.newBlockingStub(channel)
-        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata), capture(who))
-        .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
-        .withWaitForReady()
-        .check(HealthCheckRequest.getDefaultInstance());
-    return who.get();
-  }
-
-  /** The backend that answered one RPC, or the status code name if it failed. */
-  static String outcome(ManagedChannel channel, Map<String, String> headers, Duration deadline) {
-    try {
-      return call(channel, headers, deadline);
-    } catch (io.grpc.StatusRuntimeException e) {
-      return e.getStatus().getCode().name();
-    }
-  }
-
   /** The xDS target of {@code service}'s gRPC port. */
   String host(String service) {
     return service + "." + namespace + ".svc.cluster.local:7070";
-  }
-
-  private static ClientInterceptor capture(AtomicReference<String> who) {
-    return new ClientInterceptor() {
-      @Override
-      public <Q, R> ClientCall<Q, R> interceptCall(
-          MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
-        return new ForwardingClientCall.SimpleForwardingClientCall<>(
-            next.newCall(method, options)) {
-          @Override
-          public void start(Listener<R> listener, Metadata headers) {
-            super.start(
-                new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
-                  @Override
-                  public void onHeaders(Metadata responseHeaders) {
-                    who.set(responseHeaders.get(Backend.WHO));
-                    super.onHeaders(responseHeaders);
-                  }
-                },
-                headers);
-          }
-        };
-      }
-    };
   }
 
   @Override

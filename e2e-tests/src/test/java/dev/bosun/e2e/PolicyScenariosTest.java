@@ -1,8 +1,8 @@
 package dev.bosun.e2e;
 
-import static dev.bosun.e2e.MeshWorld.call;
-import static dev.bosun.e2e.MeshWorld.outcome;
 import static dev.bosun.e2e.MeshWorld.subsets;
+import static dev.bosun.e2e.Rpcs.call;
+import static dev.bosun.e2e.Rpcs.outcome;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

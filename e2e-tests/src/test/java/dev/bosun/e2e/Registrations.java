@@ -118,17 +118,7 @@ final class Registrations {
     }
     // The pod's ServiceAccount: without a controller manager nobody else creates it, and the API
     // server refuses pods whose ServiceAccount does not exist.
-    client
-        .serviceAccounts()
-        .inNamespace(namespace)
-        .resource(
-            new io.fabric8.kubernetes.api.model.ServiceAccountBuilder()
-                .withNewMetadata()
-                .withName(service)
-                .withNamespace(namespace)
-                .endMetadata()
-                .build())
-        .createOr(existing -> existing.update());
+    ServiceAccounts.ensure(client, namespace, service);
     var pods = client.pods().inNamespace(namespace);
     pods.resource(
             new PodBuilder()

@@ -1,7 +1,7 @@
 package dev.bosun.e2e;
 
-import static dev.bosun.e2e.MeshWorld.call;
 import static dev.bosun.e2e.MeshWorld.subsets;
+import static dev.bosun.e2e.Rpcs.call;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -57,7 +57,7 @@ class RestartScenarioTest {
         .until(
             () ->
                 IntStream.range(0, 10)
-                    .mapToObj(i -> MeshWorld.outcome(channel, Map.of(), Duration.ofSeconds(2)))
+                    .mapToObj(i -> Rpcs.outcome(channel, Map.of(), Duration.ofSeconds(2)))
                     .allMatch("steady-v1"::equals));
 
     world.stopBosun();
@@ -71,8 +71,7 @@ class RestartScenarioTest {
     world.startBosun();
     await()
         .atMost(Duration.ofSeconds(120))
-        .until(
-            () -> MeshWorld.outcome(channel, Map.of(), Duration.ofSeconds(2)).equals("steady-v2"));
+        .until(() -> Rpcs.outcome(channel, Map.of(), Duration.ofSeconds(2)).equals("steady-v2"));
     assertThat(IntStream.range(0, 30).mapToObj(i -> call(channel, Map.of(), DEADLINE)).distinct())
         .containsExactly("steady-v2");
   }

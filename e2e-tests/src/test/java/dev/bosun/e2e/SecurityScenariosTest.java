@@ -1,7 +1,7 @@
 package dev.bosun.e2e;
 
-import static dev.bosun.e2e.MeshWorld.call;
-import static dev.bosun.e2e.MeshWorld.outcome;
+import static dev.bosun.e2e.Rpcs.call;
+import static dev.bosun.e2e.Rpcs.outcome;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;

@@ -1,7 +1,7 @@
 package dev.bosun.e2e;
 
-import static dev.bosun.e2e.MeshWorld.call;
 import static dev.bosun.e2e.MeshWorld.subsets;
+import static dev.bosun.e2e.Rpcs.call;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -91,7 +91,7 @@ class TrafficScenariosTest {
 
   /** The backend name, or the status code name of a failed RPC. */
   private static String outcome(ManagedChannel channel, Map<String, String> headers) {
-    return MeshWorld.outcome(channel, headers, Duration.ofSeconds(2));
+    return Rpcs.outcome(channel, headers, Duration.ofSeconds(2));
   }
 
   @Test
@@ -271,7 +271,7 @@ class TrafficScenariosTest {
         .atMost(Duration.ofSeconds(60))
         .until(
             () ->
-                MeshWorld.outcome(slowChannel, NO_HEADERS, DEADLINE)
+                Rpcs.outcome(slowChannel, NO_HEADERS, DEADLINE)
                     .equals(Status.Code.DEADLINE_EXCEEDED.name()));
     assertThatThrownBy(() -> call(slowChannel, NO_HEADERS, DEADLINE))
         .isInstanceOfSatisfying(

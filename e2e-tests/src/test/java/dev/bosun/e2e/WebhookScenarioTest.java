@@ -99,7 +99,9 @@ class WebhookScenarioTest {
     String root = world.publishedRoot();
     String name = "istio-validator-" + REVISION + "-" + world.caNamespace;
 
-    await().atMost(Duration.ofSeconds(60)).until(() -> root.equals(caBundle(webhook(name))));
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> root.equals(pem(webhook(name).getClientConfig().getCaBundle())));
     ValidatingWebhook webhook = webhook(name);
     assertThat(webhook.getClientConfig().getUrl()).isEqualTo(url);
     String message =
@@ -153,7 +155,9 @@ class WebhookScenarioTest {
     world.installChart(chart);
     world.runAs("istiod").startBosun("--revision", REVISION, "--serving-dns-name", HOST);
     String root = world.publishedRoot();
-    await().atMost(Duration.ofSeconds(60)).until(() -> root.equals(injectorCaBundle(name)));
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> root.equals(pem(injector(name).getClientConfig().getCaBundle())));
     var injector = injector(name);
     assertThat(injector.getClientConfig().getUrl()).isEqualTo(url);
     assertThat(injector.getNamespaceSelector().getMatchExpressions())
@@ -175,20 +179,9 @@ class WebhookScenarioTest {
                 .endMetadata()
                 .build())
         .create();
-    // A bare API server has no controller manager to create the namespace's default
-    // ServiceAccount, and refuses pods whose ServiceAccount does not exist.
-    world
-        .client
-        .serviceAccounts()
-        .inNamespace(apps)
-        .resource(
-            new io.fabric8.kubernetes.api.model.ServiceAccountBuilder()
-                .withNewMetadata()
-                .withName("ratings")
-                .withNamespace(apps)
-                .endMetadata()
-                .build())
-        .create();
+    // A bare API server has no controller manager to create ServiceAccounts, and refuses pods
+    // whose ServiceAccount does not exist.
+    ServiceAccounts.ensure(world.client, apps, "ratings");
     Pod pod =
         new io.fabric8.kubernetes.api.model.PodBuilder()
             .withNewMetadata()
@@ -213,7 +206,11 @@ class WebhookScenarioTest {
       // The API server calls /inject itself and stores what the patch makes of the pod.
       stored = world.client.pods().inNamespace(apps).resource(pod).create();
     } else {
-      JsonNode answer = review(url, injector.getClientConfig().getCaBundle(), podReview(pod));
+      JsonNode answer =
+          review(
+              url,
+              injector.getClientConfig().getCaBundle(),
+              createReview("pods", IstioJson.json().valueToTree(pod)));
       assertThat(answer.path("allowed").asBoolean()).isTrue();
       assertThat(answer.path("patchType").asText()).isEqualTo("JSONPatch");
       JsonNode patch =
@@ -264,27 +261,6 @@ class WebhookScenarioTest {
     return configuration.getWebhooks().get(0);
   }
 
-  private String injectorCaBundle(String name) {
-    String bundle = injector(name).getClientConfig().getCaBundle();
-    return bundle == null
-        ? null
-        : new String(Base64.getDecoder().decode(bundle), StandardCharsets.UTF_8);
-  }
-
-  /** The AdmissionReview the API server sends for a create of {@code pod}. */
-  private static ObjectNode podReview(Pod pod) {
-    ObjectNode review = IstioJson.json().createObjectNode();
-    review.put("apiVersion", "admission.k8s.io/v1").put("kind", "AdmissionReview");
-    ObjectNode request = review.putObject("request");
-    request.put("uid", "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f");
-    request.putObject("kind").put("group", "").put("version", "v1").put("kind", "Pod");
-    request.putObject("resource").put("group", "").put("version", "v1").put("resource", "pods");
-    request.put("namespace", pod.getMetadata().getNamespace());
-    request.put("operation", "CREATE");
-    request.set("object", IstioJson.json().valueToTree(pod));
-    return review;
-  }
-
   private ValidatingWebhook webhook(String name) {
     var configuration =
         world
@@ -298,37 +274,49 @@ class WebhookScenarioTest {
     return configuration.getWebhooks().get(0);
   }
 
-  private static String caBundle(ValidatingWebhook webhook) {
-    String bundle = webhook.getClientConfig().getCaBundle();
-    return bundle == null
+  /** The PEM of a webhook configuration's caBundle (base64), or null while it has none. */
+  private static String pem(String caBundle) {
+    return caBundle == null
         ? null
-        : new String(Base64.getDecoder().decode(bundle), StandardCharsets.UTF_8);
+        : new String(Base64.getDecoder().decode(caBundle), StandardCharsets.UTF_8);
   }
 
   /** The AdmissionReview the API server sends for a create of {@code yaml}, and the answer. */
   private JsonNode review(ValidatingWebhook webhook, String yaml) throws Exception {
     JsonNode object = IstioJson.yaml().readTree(world.local(yaml));
-    String[] groupVersion = object.path("apiVersion").asText().split("/");
+    return review(
+        webhook.getClientConfig().getUrl(),
+        webhook.getClientConfig().getCaBundle(),
+        createReview("virtualservices", object));
+  }
+
+  /**
+   * The AdmissionReview the API server sends for a create of {@code object}, a {@code resource} of
+   * the object's own apiVersion and kind.
+   */
+  private static ObjectNode createReview(String resource, JsonNode object) {
+    String apiVersion = object.path("apiVersion").asText();
+    String group = apiVersion.contains("/") ? apiVersion.substring(0, apiVersion.indexOf('/')) : "";
+    String version = apiVersion.substring(apiVersion.indexOf('/') + 1);
     ObjectNode review = IstioJson.json().createObjectNode();
     review.put("apiVersion", "admission.k8s.io/v1").put("kind", "AdmissionReview");
     ObjectNode request = review.putObject("request");
-    request.put("uid", "b3f1c0de-2a4e-4d0c-9a51-0e2e5c0ffee1");
+    request.put("uid", java.util.UUID.randomUUID().toString());
     request
         .putObject("kind")
-        .put("group", groupVersion[0])
-        .put("version", groupVersion[1])
+        .put("group", group)
+        .put("version", version)
         .put("kind", object.path("kind").asText());
     request
         .putObject("resource")
-        .put("group", groupVersion[0])
-        .put("version", groupVersion[1])
-        .put("resource", "virtualservices");
+        .put("group", group)
+        .put("version", version)
+        .put("resource", resource);
     request.put("name", object.path("metadata").path("name").asText());
     request.put("namespace", object.path("metadata").path("namespace").asText());
     request.put("operation", "CREATE");
     request.set("object", object);
-    return review(
-        webhook.getClientConfig().getUrl(), webhook.getClientConfig().getCaBundle(), review);
+    return review;
   }
 
   /**
@@ -336,8 +324,7 @@ class WebhookScenarioTest {
    * webhook configuration stores it), as the API server does; the answer's response.
    */
   private static JsonNode review(String url, String caBundle, ObjectNode review) throws Exception {
-    String roots = new String(Base64.getDecoder().decode(caBundle), StandardCharsets.UTF_8);
-    HttpClient http = HttpClient.newBuilder().sslContext(trusting(roots)).build();
+    HttpClient http = HttpClient.newBuilder().sslContext(trusting(pem(caBundle))).build();
     HttpResponse<String> response =
         http.send(
             HttpRequest.newBuilder(URI.create(url))

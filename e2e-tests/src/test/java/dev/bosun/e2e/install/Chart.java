@@ -52,6 +52,20 @@ public final class Chart {
     return documents;
   }
 
+  /** The arguments of the first container of Deployment {@code deployment}. */
+  public static List<String> containerArgs(List<JsonNode> documents, String deployment) {
+    List<String> args = new ArrayList<>();
+    find(documents, "Deployment", deployment)
+        .path("spec")
+        .path("template")
+        .path("spec")
+        .path("containers")
+        .get(0)
+        .path("args")
+        .forEach(arg -> args.add(arg.asText()));
+    return args;
+  }
+
   /** The document of {@code kind} named {@code name}. */
   public static JsonNode find(List<JsonNode> documents, String kind, String name) {
     return documents.stream()

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.bosun.controlplane.cli.BosunCommand;
 import dev.bosun.controlplane.webhook.inject.PodSelectors;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,15 +23,7 @@ class ChartArgsTest {
   @MethodSource("dev.bosun.e2e.install.ChartTest#matrix")
   void deploymentArgs_parseAsBosunServe(String name, Map<String, Object> values) throws Exception {
     List<JsonNode> documents = Chart.documents(Chart.template("istio-system", values, false));
-    JsonNode container =
-        Chart.find(documents, "Deployment", deploymentName(documents))
-            .path("spec")
-            .path("template")
-            .path("spec")
-            .path("containers")
-            .get(0);
-    List<String> args = new ArrayList<>();
-    container.path("args").forEach(arg -> args.add(arg.asText()));
+    List<String> args = Chart.containerArgs(documents, deploymentName(documents));
     assertThat(args).as("the container's args").isNotEmpty().first().isEqualTo("serve");
 
     CommandLine bosun = new CommandLine(new BosunCommand());

@@ -194,16 +194,7 @@ class ChartTest {
                 .path("istio")
                 .asText())
         .isEqualTo("istiod");
-    assertThat(
-            deployment
-                .path("spec")
-                .path("template")
-                .path("spec")
-                .path("containers")
-                .get(0)
-                .path("args")
-                .toString())
-        .contains("--revision=canary");
+    assertThat(Chart.containerArgs(documents, "istiod-canary")).contains("--revision=canary");
     Chart.find(documents, "ClusterRole", "istiod-clusterrole-canary-istio-system");
     Chart.find(documents, "ValidatingWebhookConfiguration", "istio-validator-canary-istio-system");
     assertThat(documents)
@@ -241,15 +232,8 @@ class ChartTest {
     assertThat(injector.path("webhooks").get(2).path("namespaceSelector").toString())
         .isEqualTo(
             "{\"matchExpressions\":[{\"key\":\"istio-injection\",\"operator\":\"In\",\"values\":[\"enabled\"]}]}");
-    JsonNode args =
-        Chart.find(documents, "Deployment", "istiod")
-            .path("spec")
-            .path("template")
-            .path("spec")
-            .path("containers")
-            .get(0)
-            .path("args");
-    assertThat(args.toString()).contains("--proxy-hub=docker.io/istio", "--proxy-tag=1.28.0");
+    assertThat(Chart.containerArgs(documents, "istiod"))
+        .contains("--proxy-hub=docker.io/istio", "--proxy-tag=1.28.0");
   }
 
   @Test
@@ -272,16 +256,7 @@ class ChartTest {
         Chart.documents(
             Chart.template("istio-system", Map.of("sidecarInjectorWebhook.enabled", false), false));
     assertThat(off).noneMatch(d -> d.path("kind").asText().equals("MutatingWebhookConfiguration"));
-    assertThat(
-            Chart.find(off, "Deployment", "istiod")
-                .path("spec")
-                .path("template")
-                .path("spec")
-                .path("containers")
-                .get(0)
-                .path("args")
-                .toString())
-        .contains("--no-injection");
+    assertThat(Chart.containerArgs(off, "istiod")).contains("--no-injection");
   }
 
   @Test
@@ -299,7 +274,7 @@ class ChartTest {
     assertThat(mesh.trustDomain()).isEqualTo("cluster.local");
     assertThat(mesh.proxyDefaults().discoveryAddress()).isEqualTo("istiod.mesh-ns.svc:15012");
     assertThat(mesh.outboundTrafficPolicy()).isEqualTo(MeshConfig.OutboundTrafficPolicy.ALLOW_ANY);
-    assertThat(args(documents, "istiod")).contains("--mesh-config-map=istio");
+    assertThat(Chart.containerArgs(documents, "istiod")).contains("--mesh-config-map=istio");
   }
 
   @Test
@@ -326,7 +301,7 @@ class ChartTest {
         .isEqualTo("istiod.istio-system.svc:15012");
     assertThat(result.warnings())
         .containsExactly("accessLogFile: not honoured by Bosun (kept, no effect)");
-    assertThat(args(documents, "istiod"))
+    assertThat(Chart.containerArgs(documents, "istiod"))
         .as("the ConfigMap, not flags, carries the trust domain and root namespace")
         .noneMatch(arg -> arg.startsWith("--trust-domain") || arg.startsWith("--root-namespace"));
   }
@@ -343,20 +318,8 @@ class ChartTest {
                 .proxyDefaults()
                 .discoveryAddress())
         .isEqualTo("istiod-canary.istio-system.svc:15012");
-    assertThat(args(documents, "istiod-canary")).contains("--mesh-config-map=istio-canary");
-  }
-
-  private static List<String> args(List<JsonNode> documents, String deployment) {
-    List<String> args = new java.util.ArrayList<>();
-    Chart.find(documents, "Deployment", deployment)
-        .path("spec")
-        .path("template")
-        .path("spec")
-        .path("containers")
-        .get(0)
-        .path("args")
-        .forEach(arg -> args.add(arg.asText()));
-    return args;
+    assertThat(Chart.containerArgs(documents, "istiod-canary"))
+        .contains("--mesh-config-map=istio-canary");
   }
 
   @Test
