@@ -158,12 +158,16 @@ public final class ConfigIndex {
     return candidates.stream().filter(e -> boundToMesh(e) && visible(e, namespace)).findFirst();
   }
 
-  /** VirtualServices bound to a gateway ({@code namespace/name}), in precedence order. */
-  public List<ConfigEntry> virtualServicesForGateway(String gatewayNamespace, String gatewayName) {
+  /**
+   * VirtualServices bound to a gateway ({@code namespace/name}) and exported to {@code
+   * proxyNamespace}, the namespace of the gateway proxy, in precedence order.
+   */
+  public List<ConfigEntry> virtualServicesForGateway(
+      String gatewayNamespace, String gatewayName, String proxyNamespace) {
     List<ConfigEntry> result = new ArrayList<>();
     for (ConfigEntry entry : byKind.get(IstioKind.VIRTUAL_SERVICE)) {
       List<String> gateways = entry.spec(VirtualService.class).getGateways();
-      if (gateways == null) {
+      if (gateways == null || !visible(entry, proxyNamespace)) {
         continue;
       }
       for (String gateway : gateways) {

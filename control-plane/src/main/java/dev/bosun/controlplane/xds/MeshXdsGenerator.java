@@ -2,6 +2,7 @@ package dev.bosun.controlplane.xds;
 
 import com.google.protobuf.Message;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.gateway.GatewayGenerator;
 import dev.bosun.controlplane.xds.proxyless.ProxylessGenerator;
 import dev.bosun.controlplane.xds.scope.Generated;
 import dev.bosun.controlplane.xds.scope.MeshChange;
@@ -11,7 +12,6 @@ import dev.bosun.controlplane.xds.sidecar.SidecarGenerator;
 import dev.bosun.xds.XdsGenerator;
 import dev.bosun.xds.XdsProxy;
 import io.envoyproxy.envoy.config.core.v3.Node;
-import io.grpc.Status;
 import io.grpc.StatusException;
 import java.util.HashMap;
 import java.util.List;
@@ -23,17 +23,14 @@ import java.util.function.Supplier;
 /**
  * Plugs the mesh into the xDS server: recognises the connecting proxy from its node and answers
  * each request from the snapshot its push carried, with the generator for its kind: proxyless gRPC
- * clients ({@code GENERATOR=grpc}) or Envoy sidecars ({@code sidecar~...}). Gateways are refused
- * with a clear status until their generator exists.
+ * clients ({@code GENERATOR=grpc}), Envoy gateways ({@code router~...}) or Envoy sidecars ({@code
+ * sidecar~...}).
  */
 public final class MeshXdsGenerator implements XdsGenerator {
-  static final String GATEWAYS_NOT_SERVED =
-      "Envoy gateway (router) configuration is not generated yet; sidecars and proxyless gRPC"
-          + " clients are served";
-
   private final Supplier<MeshSnapshot> snapshots;
   private final Map<String, TypeGenerator> proxyless;
   private final Map<String, TypeGenerator> sidecars;
+  private final Map<String, TypeGenerator> gateways;
   private final WarningLog warnings;
 
   /** A generator for a mesh whose trust domain is the default, {@code cluster.local}. */
@@ -56,6 +53,7 @@ public final class MeshXdsGenerator implements XdsGenerator {
     this.warnings = warnings;
     this.proxyless = byType(new ProxylessGenerator(domainSuffix, trustDomain).types());
     this.sidecars = byType(new SidecarGenerator(domainSuffix, trustDomain).types());
+    this.gateways = byType(new GatewayGenerator(domainSuffix, trustDomain).types());
   }
 
   private static Map<String, TypeGenerator> byType(List<TypeGenerator> generators) {
@@ -66,7 +64,9 @@ public final class MeshXdsGenerator implements XdsGenerator {
 
   /** The generator of {@code typeUrl} for a proxy of this kind, if the type is served to it. */
   Optional<TypeGenerator> generator(ProxyView proxy, String typeUrl) {
-    return Optional.ofNullable((proxy.isProxylessGrpc() ? proxyless : sidecars).get(typeUrl));
+    Map<String, TypeGenerator> kind =
+        proxy.isProxylessGrpc() ? proxyless : proxy.isRouter() ? gateways : sidecars;
+    return Optional.ofNullable(kind.get(typeUrl));
   }
 
   /**
@@ -81,11 +81,7 @@ public final class MeshXdsGenerator implements XdsGenerator {
 
   @Override
   public Object attach(Node node) throws StatusException {
-    ProxyView view = ProxyView.of(node);
-    if (!view.isProxylessGrpc() && "router".equals(view.type())) {
-      throw Status.UNIMPLEMENTED.withDescription(GATEWAYS_NOT_SERVED).asException();
-    }
-    return view;
+    return ProxyView.of(node);
   }
 
   @Override

@@ -137,7 +137,9 @@ class SnapshotTest {
             "gateways: [istio-ingress/public]"));
     MeshSnapshot snapshot = build(1);
     assertThat(snapshot.config().virtualService("shop.example.com", "shop")).isEmpty();
-    assertThat(snapshot.config().virtualServicesForGateway("istio-ingress", "public")).hasSize(1);
+    assertThat(
+            snapshot.config().virtualServicesForGateway("istio-ingress", "public", "istio-ingress"))
+        .hasSize(1);
   }
 
   @Test

@@ -65,7 +65,7 @@ public final class EnvoyTlsBuilder {
           .build();
 
   /** The secret {@code name} from the agent's SDS server, fetched with no initial timeout. */
-  static SdsSecretConfig sds(String name) {
+  public static SdsSecretConfig sds(String name) {
     return SdsSecretConfig.newBuilder()
         .setName(name)
         .setSdsConfig(
@@ -218,7 +218,7 @@ public final class EnvoyTlsBuilder {
   }
 
   @SuppressWarnings("deprecation") // match_subject_alt_names: what istiod sends and grpc-xds reads
-  static CertificateValidationContext sanMatch(List<String> subjectAltNames) {
+  public static CertificateValidationContext sanMatch(List<String> subjectAltNames) {
     CertificateValidationContext.Builder validation = CertificateValidationContext.newBuilder();
     for (String san : subjectAltNames) {
       validation.addMatchSubjectAltNames(StringMatcher.newBuilder().setExact(san));

@@ -34,6 +34,11 @@ public record ProxyView(
     return address.equals(ip) || instanceIps.contains(address);
   }
 
+  /** Gateways (Istio's {@code router} proxies, such as the stock ingress gateway). */
+  public boolean isRouter() {
+    return "router".equals(type) && !isProxylessGrpc();
+  }
+
   /** Proxyless gRPC clients say {@code GENERATOR: grpc} in their node metadata. */
   public boolean isProxylessGrpc() {
     return "grpc".equals(generator);

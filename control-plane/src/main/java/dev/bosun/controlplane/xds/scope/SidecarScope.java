@@ -25,7 +25,15 @@ public record SidecarScope(List<MeshService> services, boolean registryOnly) {
 
   /** The scope of {@code proxy}, computed once per {@link OutboundKey} and snapshot. */
   public static SidecarScope of(MeshSnapshot snapshot, ProxyView proxy) {
-    Optional<ConfigEntry> sidecar = snapshot.config().sidecar(proxy.namespace(), proxy.labels());
+    return of(snapshot, proxy, snapshot.config().sidecar(proxy.namespace(), proxy.labels()));
+  }
+
+  /**
+   * The scope {@code sidecar} (or none) gives {@code proxy}; a gateway's is always the default of
+   * its namespace, since Sidecars do not apply to gateways.
+   */
+  public static SidecarScope of(
+      MeshSnapshot snapshot, ProxyView proxy, Optional<ConfigEntry> sidecar) {
     OutboundKey key = OutboundKey.of(snapshot, proxy, sidecar);
     return snapshot.derived(
         List.of("sidecar-scope", key.namespace(), key.sidecar()),

@@ -42,8 +42,8 @@ import java.util.TreeMap;
  * InboundPassthroughCluster} and {@code BlackHoleCluster}.
  */
 public final class SidecarClusters implements TypeGenerator {
-  static final String PASSTHROUGH = "PassthroughCluster";
-  static final String BLACKHOLE = "BlackHoleCluster";
+  public static final String PASSTHROUGH = "PassthroughCluster";
+  public static final String BLACKHOLE = "BlackHoleCluster";
   static final String INBOUND_PASSTHROUGH = "InboundPassthroughCluster";
 
   private final String trustDomain;
@@ -114,7 +114,9 @@ public final class SidecarClusters implements TypeGenerator {
       OutboundKey key,
       Set<Integer> inboundPorts,
       Warnings warnings) {
-    Map<String, Message> clusters = new TreeMap<>(outboundClusters(snapshot, proxy, key, warnings));
+    Map<String, Message> clusters =
+        new TreeMap<>(
+            outboundClusters(snapshot, proxy, key, SidecarScope.of(snapshot, proxy), warnings));
     for (int inboundPort : inboundPorts) {
       String name = "inbound|" + inboundPort + "||";
       clusters.put(
@@ -128,25 +130,39 @@ public final class SidecarClusters implements TypeGenerator {
     }
     clusters.put(PASSTHROUGH, originalDst(snapshot, PASSTHROUGH));
     clusters.put(INBOUND_PASSTHROUGH, originalDst(snapshot, INBOUND_PASSTHROUGH));
-    clusters.put(
-        BLACKHOLE,
-        Cluster.newBuilder()
-            .setName(BLACKHOLE)
-            .setType(Cluster.DiscoveryType.STATIC)
-            .setConnectTimeout(connectTimeout(snapshot))
-            .build());
+    clusters.put(BLACKHOLE, blackHole(snapshot));
     return clusters;
   }
 
-  /** The outbound clusters of the proxy's scope, shared by every proxy of that scope. */
-  private Map<String, Message> outboundClusters(
-      MeshSnapshot snapshot, ProxyView proxy, OutboundKey key, Warnings warnings) {
+  /** {@code PassthroughCluster}: to wherever the connection was going. */
+  public static Cluster passthrough(MeshSnapshot snapshot) {
+    return originalDst(snapshot, PASSTHROUGH);
+  }
+
+  /** {@code BlackHoleCluster}: no endpoints, so whatever is routed there fails. */
+  public static Cluster blackHole(MeshSnapshot snapshot) {
+    return Cluster.newBuilder()
+        .setName(BLACKHOLE)
+        .setType(Cluster.DiscoveryType.STATIC)
+        .setConnectTimeout(connectTimeout(snapshot))
+        .build();
+  }
+
+  /**
+   * The outbound clusters of {@code scope} (the services a proxy sees), shared by every proxy of
+   * that {@link OutboundKey}.
+   */
+  public Map<String, Message> outboundClusters(
+      MeshSnapshot snapshot,
+      ProxyView proxy,
+      OutboundKey key,
+      SidecarScope scope,
+      Warnings warnings) {
     return warnings.derived(
         snapshot,
         List.of("cds-outbound", trustDomain, key.namespace(), key.sidecar()),
         scopeWarnings -> {
           Map<String, Message> clusters = new TreeMap<>();
-          SidecarScope scope = SidecarScope.of(snapshot, proxy);
           for (MeshService service : scope.services()) {
             for (ServicePort port : service.ports()) {
               for (String subset : subsets(snapshot, proxy, service)) {
@@ -278,8 +294,25 @@ public final class SidecarClusters implements TypeGenerator {
   /** The proxy's own service ports, by the port its workload listens on. */
   static Map<Integer, ServicePort> inboundPorts(MeshSnapshot snapshot, ProxyView proxy) {
     Map<Integer, ServicePort> ports = new TreeMap<>();
+    for (ServiceTarget target : serviceTargets(snapshot, proxy)) {
+      if (target.service().namespace().equals(proxy.namespace())) {
+        ports.putIfAbsent(target.targetPort(), target.port());
+      }
+    }
+    return ports;
+  }
+
+  /** A port of a Kubernetes service that one of its endpoints, the proxy, serves on a port. */
+  public record ServiceTarget(MeshService service, ServicePort port, int targetPort) {}
+
+  /**
+   * The service ports whose endpoints are the proxy's addresses, with the port the proxy serves
+   * each on: in service order, then endpoint order, so the first service to claim a port comes
+   * first.
+   */
+  public static List<ServiceTarget> serviceTargets(MeshSnapshot snapshot, ProxyView proxy) {
     if (proxy.ip().isEmpty() && proxy.instanceIps().isEmpty()) {
-      return ports;
+      return List.of();
     }
     Map<String, List<OwnEndpoint>> byAddress = endpointsByAddress(snapshot);
     List<OwnEndpoint> own = new ArrayList<>(byAddress.getOrDefault(proxy.ip(), List.of()));
@@ -288,20 +321,17 @@ public final class SidecarClusters implements TypeGenerator {
         own.addAll(byAddress.getOrDefault(address, List.of()));
       }
     }
-    // In service order, then endpoint order: the first service to claim a target port wins.
     own.sort(Comparator.comparingInt(OwnEndpoint::order));
+    List<ServiceTarget> targets = new ArrayList<>();
     for (OwnEndpoint entry : own) {
-      if (!entry.service().namespace().equals(proxy.namespace())) {
-        continue;
-      }
       for (ServicePort port : entry.service().ports()) {
         Integer target = entry.endpoint().ports().get(port.name());
         if (target != null) {
-          ports.putIfAbsent(target, port);
+          targets.add(new ServiceTarget(entry.service(), port, target));
         }
       }
     }
-    return ports;
+    return targets;
   }
 
   /** An endpoint of a Kubernetes service, with its position in the snapshot's iteration order. */

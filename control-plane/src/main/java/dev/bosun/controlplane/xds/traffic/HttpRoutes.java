@@ -38,6 +38,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A VirtualService's HTTP routes as Envoy routes. For Envoy sidecars every route action applies:
@@ -47,6 +48,11 @@ import java.util.Optional;
  * reported, never sent.
  */
 public final class HttpRoutes {
+  /** The gateway name VirtualServices use for sidecars. */
+  public static final String MESH_GATEWAY = "mesh";
+
+  private static final Set<String> MESH = Set.of(MESH_GATEWAY);
+
   private final String domainSuffix;
   private final boolean envoy;
 
@@ -75,13 +81,29 @@ public final class HttpRoutes {
     if (entry.isEmpty()) {
       return List.of(withHashPolicy(snapshot, proxy, defaultRoute(service.hostname(), port)));
     }
-    VirtualService spec = entry.get().spec(VirtualService.class);
+    return routes(snapshot, proxy, entry.get(), port, MESH, warnings);
+  }
+
+  /**
+   * The routes of one VirtualService for a listener on {@code port} of a proxy that is {@code
+   * gateways} (qualified {@code namespace/name}, or {@code mesh} for sidecars): a match that names
+   * gateways applies only on those. What cannot be sent as written is left out and reported.
+   */
+  public List<Route> routes(
+      MeshSnapshot snapshot,
+      ProxyView proxy,
+      ConfigEntry entry,
+      int port,
+      Set<String> gateways,
+      Warnings warnings) {
+    VirtualService spec = entry.spec(VirtualService.class);
     List<Route> routes = new ArrayList<>();
     List<HTTPRoute> http = spec.getHttp() == null ? List.of() : spec.getHttp();
     for (int i = 0; i < http.size(); i++) {
       HTTPRoute route = http.get(i);
-      String where = entry.get().key() + " spec.http[" + i + "]";
-      Optional<Route.Builder> template = template(route, entry.get(), port, where, proxy, warnings);
+      String where = entry.key() + " spec.http[" + i + "]";
+      Optional<Route.Builder> template =
+          template(snapshot, route, entry, port, where, proxy, warnings);
       if (template.isEmpty()) {
         continue;
       }
@@ -90,6 +112,9 @@ public final class HttpRoutes {
               ? List.of(new HTTPMatchRequest())
               : route.getMatch();
       for (HTTPMatchRequest match : matches) {
+        if (!appliesTo(match, entry.key().namespace(), gateways, proxy)) {
+          continue;
+        }
         Optional<RouteMatch> routeMatch = match(match, proxy, port, where, warnings);
         if (routeMatch.isPresent()) {
           routes.add(
@@ -101,8 +126,38 @@ public final class HttpRoutes {
     return routes;
   }
 
+  /**
+   * Istio's source match: a match naming gateways applies on those alone (short names are in the
+   * VirtualService's namespace); otherwise it applies where the source labels and namespace allow.
+   */
+  private static boolean appliesTo(
+      HTTPMatchRequest match, String namespace, Set<String> gateways, ProxyView proxy) {
+    if (match.getGateways() != null && !match.getGateways().isEmpty()) {
+      for (String gateway : match.getGateways()) {
+        String qualified =
+            gateway.equals(MESH_GATEWAY) || gateway.contains("/")
+                ? gateway
+                : namespace + "/" + gateway;
+        if (gateways.contains(qualified)) {
+          return true;
+        }
+      }
+      return false;
+    }
+    if (match.getSourceLabels() != null) {
+      for (Map.Entry<String, String> label : match.getSourceLabels().entrySet()) {
+        if (!label.getValue().equals(proxy.labels().get(label.getKey()))) {
+          return false;
+        }
+      }
+    }
+    return match.getSourceNamespace() == null
+        || match.getSourceNamespace().equals(proxy.namespace());
+  }
+
   /** Everything of a route but its match, or empty when the route cannot be sent. */
   private Optional<Route.Builder> template(
+      MeshSnapshot snapshot,
       HTTPRoute route,
       ConfigEntry entry,
       int port,
@@ -131,7 +186,7 @@ public final class HttpRoutes {
         built.setDirectResponse(EnvoyRouteActions.directResponse(route.getDirectResponse()));
       }
     } else if (route.getRoute() != null && !route.getRoute().isEmpty()) {
-      Optional<RouteAction.Builder> action = action(route, entry, port, where, warnings);
+      Optional<RouteAction.Builder> action = action(snapshot, route, entry, port, where, warnings);
       if (action.isEmpty()) {
         return Optional.empty();
       }
@@ -198,17 +253,6 @@ public final class HttpRoutes {
       HTTPMatchRequest match, ProxyView proxy, int port, String where, Warnings warnings) {
     if (match.getPort() != null && match.getPort() != port) {
       return Optional.empty();
-    }
-    if (match.getSourceNamespace() != null
-        && !match.getSourceNamespace().equals(proxy.namespace())) {
-      return Optional.empty();
-    }
-    if (match.getSourceLabels() != null) {
-      for (Map.Entry<String, String> label : match.getSourceLabels().entrySet()) {
-        if (!label.getValue().equals(proxy.labels().get(label.getKey()))) {
-          return Optional.empty();
-        }
-      }
     }
     RouteMatch.Builder built = RouteMatch.newBuilder();
     boolean caseSensitive = !Boolean.TRUE.equals(match.getIgnoreUriCase());
@@ -277,17 +321,18 @@ public final class HttpRoutes {
   }
 
   private Optional<RouteAction.Builder> action(
-      HTTPRoute route, ConfigEntry entry, int port, String where, Warnings warnings) {
+      MeshSnapshot snapshot,
+      HTTPRoute route,
+      ConfigEntry entry,
+      int port,
+      String where,
+      Warnings warnings) {
     RouteAction.Builder action = RouteAction.newBuilder();
     List<HTTPRouteDestination> destinations = route.getRoute();
     List<WeightedCluster.ClusterWeight> weighted = new ArrayList<>();
     for (HTTPRouteDestination destination : destinations) {
       String host = qualify(destination.getDestination().getHost(), entry.key().namespace());
-      int destinationPort =
-          destination.getDestination().getPort() != null
-                  && destination.getDestination().getPort().getNumber() != null
-              ? destination.getDestination().getPort().getNumber().intValue()
-              : port;
+      int destinationPort = destinationPort(snapshot, destination, host, port);
       String cluster =
           EnvoyNames.outboundCluster(
               destinationPort, destination.getDestination().getSubset(), host);
@@ -364,6 +409,23 @@ public final class HttpRoutes {
           where);
     }
     return Optional.of(action);
+  }
+
+  /**
+   * The destination's port; without one, the service's only port, else the listener's (istiod's
+   * rule, which lets a gateway on port 80 route to a service on 9080 by host alone).
+   */
+  private static int destinationPort(
+      MeshSnapshot snapshot, HTTPRouteDestination destination, String host, int listenerPort) {
+    var port = destination.getDestination().getPort();
+    if (port != null && port.getNumber() != null) {
+      return port.getNumber().intValue();
+    }
+    return snapshot
+        .service(host)
+        .filter(service -> service.ports().size() == 1)
+        .map(service -> service.ports().get(0).port())
+        .orElse(listenerPort);
   }
 
   private static Optional<HTTPFault> fault(HTTPFaultInjection fault) {

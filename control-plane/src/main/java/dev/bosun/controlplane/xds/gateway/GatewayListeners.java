@@ -1,0 +1,184 @@
+package dev.bosun.controlplane.xds.gateway;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.BoolValue;
+import com.google.protobuf.Duration;
+import com.google.protobuf.Message;
+import com.google.protobuf.UInt32Value;
+import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.envoy.EnvoyAddresses;
+import dev.bosun.controlplane.xds.envoy.EnvoyFilters;
+import dev.bosun.controlplane.xds.envoy.EnvoyTlsBuilder;
+import dev.bosun.controlplane.xds.gateway.GatewayServers.GatewayServer;
+import dev.bosun.controlplane.xds.gateway.GatewayServers.ListenerServers;
+import dev.bosun.controlplane.xds.scope.Generated;
+import dev.bosun.controlplane.xds.scope.MeshChange;
+import dev.bosun.controlplane.xds.scope.ProxyView;
+import dev.bosun.controlplane.xds.scope.TypeGenerator;
+import dev.bosun.controlplane.xds.scope.Warnings;
+import dev.bosun.xds.XdsTypes;
+import io.envoyproxy.envoy.config.core.v3.TrafficDirection;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.listener.v3.ListenerFilter;
+import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Gateway LDS: one listener per port the gateway listens on ({@code <bind>_<port>}, {@code
+ * 0.0.0.0_8080} for port 80 of the stock ingress gateway), with the gateway HTTP connection manager
+ * (the client's address is the remote one; client certificate details sanitized and set): one chain
+ * for the plain HTTP servers of the port, and one per terminated HTTPS server, matched by SNI and
+ * terminating TLS with the server's certificate ({@link GatewayTls}). Servers Bosun does not
+ * translate yet (TCP, TLS, passthrough) are left out with a warning.
+ */
+public final class GatewayListeners implements TypeGenerator {
+  /** How long a TLS handshake on a gateway may take (istiod's fixed 15 s). */
+  private static final Duration HANDSHAKE_TIMEOUT = Duration.newBuilder().setSeconds(15).build();
+
+  @Override
+  public String typeUrl() {
+    return XdsTypes.LISTENER;
+  }
+
+  /**
+   * Listeners read the Gateways and services (which concern everyone) and nothing that is traced
+   * per object: VirtualServices and DestinationRules never change them.
+   */
+  @Override
+  public boolean concerns(MeshChange change, ProxyView proxy) {
+    return change.everything();
+  }
+
+  @Override
+  public Generated generate(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
+    GatewayServers servers = GatewayServers.of(snapshot, proxy);
+    Warnings warnings = new Warnings();
+    Map<String, Message> listeners =
+        warnings.derived(
+            snapshot,
+            List.of("gateway-lds", servers),
+            own -> java.util.Collections.unmodifiableMap(listeners(servers, own)));
+    return Generated.of(listeners, warnings).named(names);
+  }
+
+  private static Map<String, Message> listeners(GatewayServers servers, Warnings warnings) {
+    servers.warnings().forEach(warnings);
+    Map<String, Message> listeners = new TreeMap<>();
+    for (ListenerServers port : servers.listeners()) {
+      String bind = port.bind().isEmpty() ? "0.0.0.0" : port.bind();
+      if (bind.startsWith("unix://")) {
+        port.servers()
+            .forEach(
+                s ->
+                    warnings.add(
+                        "{}: binding to a Unix socket is not supported yet; server left out",
+                        s.where()));
+        continue;
+      }
+      String name = bind + "_" + port.port();
+      Listener.Builder listener =
+          Listener.newBuilder()
+              .setName(name)
+              .setAddress(EnvoyAddresses.socket(bind, port.port()))
+              .setTrafficDirection(TrafficDirection.OUTBOUND)
+              .setMaxConnectionsToAcceptPerSocketEvent(UInt32Value.of(1));
+      boolean plainHttpDone = false;
+      boolean inspectTls = false;
+      for (GatewayServer server : port.servers()) {
+        if (server.protocol().isHttp()) {
+          if (!plainHttpDone) {
+            listener.addFilterChains(
+                FilterChain.newBuilder()
+                    .addFilters(gatewayManager("outbound_" + name + ";", server.routeName()))
+                    .setTransportSocketConnectTimeout(HANDSHAKE_TIMEOUT));
+            plainHttpDone = true;
+          }
+        } else if (server.terminatesHttps()) {
+          java.util.Optional<
+                  io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext>
+              tls = GatewayTls.downstream(server, warnings);
+          if (tls.isEmpty()) {
+            continue;
+          }
+          String statPrefix =
+              server.spec().getName() == null || server.spec().getName().isEmpty()
+                  ? "outbound_" + name + ";"
+                  : server.spec().getName();
+          FilterChain.Builder chain =
+              FilterChain.newBuilder()
+                  .addFilters(gatewayManager(statPrefix, server.routeName()))
+                  .setTransportSocket(EnvoyTlsBuilder.tlsSocket(tls.get()))
+                  .setTransportSocketConnectTimeout(HANDSHAKE_TIMEOUT);
+          List<String> sni = server.sniHosts();
+          if (!sni.contains("*")) {
+            chain.setFilterChainMatch(FilterChainMatch.newBuilder().addAllServerNames(sni));
+          }
+          listener.addFilterChains(chain);
+          inspectTls = true;
+        } else {
+          warnings.add(
+              "{}: {} gateway servers{} are not translated yet; server left out",
+              server.where(),
+              server.spec().getPort().getProtocol(),
+              server.passthrough() ? " in " + server.tls().getMode() + " mode" : "");
+        }
+      }
+      if (listener.getFilterChainsCount() == 0) {
+        continue;
+      }
+      if (inspectTls) {
+        listener.addListenerFilters(
+            ListenerFilter.newBuilder()
+                .setName("envoy.filters.listener.tls_inspector")
+                .setTypedConfig(
+                    Any.pack(
+                        TlsInspector.newBuilder()
+                            .setInitialReadBufferSize(UInt32Value.of(512))
+                            .build())));
+      }
+      listeners.put(name, listener.build());
+    }
+    return listeners;
+  }
+
+  /** Istio's gateway HTTP connection manager, routes from RDS {@code routeName}. */
+  private static io.envoyproxy.envoy.config.listener.v3.Filter gatewayManager(
+      String statPrefix, String routeName) {
+    return EnvoyFilters.httpConnectionManager(
+        statPrefix,
+        manager ->
+            manager
+                .setRds(
+                    Rds.newBuilder()
+                        .setRouteConfigName(routeName)
+                        .setConfigSource(EnvoyAddresses.ADS))
+                .setUseRemoteAddress(BoolValue.of(true))
+                .setForwardClientCertDetails(
+                    HttpConnectionManager.ForwardClientCertDetails.SANITIZE_SET)
+                .setSetCurrentClientCertDetails(
+                    HttpConnectionManager.SetCurrentClientCertDetails.newBuilder()
+                        .setSubject(BoolValue.of(true))
+                        .setCert(true)
+                        .setDns(true)
+                        .setUri(true))
+                .setServerName("istio-envoy")
+                .setServerHeaderTransformation(
+                    HttpConnectionManager.ServerHeaderTransformation.OVERWRITE)
+                .setNormalizePath(BoolValue.of(true))
+                .setPathWithEscapedSlashesAction(
+                    HttpConnectionManager.PathWithEscapedSlashesAction.KEEP_UNCHANGED)
+                .addUpgradeConfigs(
+                    HttpConnectionManager.UpgradeConfig.newBuilder().setUpgradeType("websocket"))
+                .setStreamIdleTimeout(Duration.getDefaultInstance())
+                .setHttpProtocolOptions(
+                    io.envoyproxy.envoy.config.core.v3.Http1ProtocolOptions.getDefaultInstance())
+                .setProxy100Continue(true));
+  }
+}

@@ -1,0 +1,132 @@
+package dev.bosun.controlplane.xds;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import dev.bosun.controlplane.cli.ControlPlaneRuntime;
+import dev.bosun.controlplane.mesh.MeshSettings;
+import dev.bosun.controlplane.source.LocalDirectorySource;
+import dev.bosun.xds.EnvoyValidator;
+import dev.bosun.xds.XdsServerSettings;
+import dev.bosun.xds.XdsTypes;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A raw ADS client presenting the stock ingress gateway's node (type {@code router}, its pod's
+ * labels) to {@code bosun local}: it gets CDS, EDS, LDS and RDS that pass Envoy's constraints, ACKs
+ * them, and when only a VirtualService bound to its Gateway changes it receives RDS alone.
+ */
+class GatewayPushTest {
+  @TempDir Path dir;
+
+  private static final Node NODE =
+      Node.newBuilder()
+          .setId(
+              "router~10.44.0.2~istio-ingressgateway-5d8f9c7b6-q7w8e.istio-system"
+                  + "~istio-system.svc.cluster.local")
+          .setMetadata(
+              Struct.newBuilder()
+                  .putFields("NAMESPACE", Value.newBuilder().setStringValue("istio-system").build())
+                  .putFields(
+                      "LABELS",
+                      Value.newBuilder()
+                          .setStructValue(
+                              Struct.newBuilder()
+                                  .putFields(
+                                      "istio",
+                                      Value.newBuilder().setStringValue("ingressgateway").build())
+                                  .putFields(
+                                      "app",
+                                      Value.newBuilder()
+                                          .setStringValue("istio-ingressgateway")
+                                          .build()))
+                          .build()))
+          .build();
+
+  @Test
+  void virtualServiceChange_resendsOnlyTheGatewaysRoutes() throws Exception {
+    Path input = Path.of("src/test/resources/gateway-golden/ingress-bookinfo/input.yaml");
+    Files.copy(input, dir.resolve("mesh.yaml"));
+    try (ControlPlaneRuntime runtime =
+        new ControlPlaneRuntime(
+            new MeshSettings(
+                "cluster.local", "istio-system", Duration.ofMillis(10), Duration.ofMillis(100)),
+            new InetSocketAddress("127.0.0.1", 0),
+            XdsServerSettings.defaults(new InetSocketAddress("127.0.0.1", 0)),
+            Set.of(LocalDirectorySource.NAME))) {
+      runtime.own(new LocalDirectorySource(dir, runtime.mesh()).start(Duration.ofMillis(100)));
+      await().atMost(Duration.ofSeconds(30)).until(runtime.mesh()::ready);
+      EnvoyValidator validator = new EnvoyValidator();
+      try (RawAdsClient ads = new RawAdsClient(runtime.xds().port(), NODE)) {
+        DiscoveryResponse cds = ads.request(XdsTypes.CLUSTER, List.of());
+        ads.ack(cds, List.of());
+        List<String> clusters =
+            cds.getResourcesList().stream()
+                .map(any -> RawAdsClient.unpack(any, Cluster.class).getName())
+                .toList();
+        assertThat(clusters)
+            .contains("outbound|9080||productpage.bookinfo.svc.cluster.local", "BlackHoleCluster")
+            .doesNotContain("PassthroughCluster", "InboundPassthroughCluster");
+        List<String> edsNames =
+            cds.getResourcesList().stream()
+                .map(any -> RawAdsClient.unpack(any, Cluster.class))
+                .filter(c -> c.getType() == Cluster.DiscoveryType.EDS)
+                .map(Cluster::getName)
+                .toList();
+        DiscoveryResponse eds = ads.request(XdsTypes.ENDPOINT, edsNames);
+        ads.ack(eds, edsNames);
+        DiscoveryResponse lds = ads.request(XdsTypes.LISTENER, List.of());
+        ads.ack(lds, List.of());
+        assertThat(
+                lds.getResourcesList().stream()
+                    .map(any -> RawAdsClient.unpack(any, Listener.class).getName())
+                    .toList())
+            .as("port 80 and 443 of the gateway Service are listened on at their targetPorts")
+            .containsExactlyInAnyOrder("0.0.0.0_8080", "0.0.0.0_8443");
+        List<String> routeNames = List.of("http.8080", "https.443.https.bookinfo-gateway.bookinfo");
+        DiscoveryResponse rds = ads.request(XdsTypes.ROUTE, routeNames);
+        assertThat(rds.getResourcesCount()).isEqualTo(2);
+        for (DiscoveryResponse response : List.of(cds, eds, lds, rds)) {
+          for (var any : response.getResourcesList()) {
+            assertThat(validator.check(RawAdsClient.unpack(any))).as(any.getTypeUrl()).isEmpty();
+          }
+        }
+        ads.ack(rds, routeNames);
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> !runtime.xds().syncStatus().toString().contains("STALE"));
+
+        String mesh = Files.readString(dir.resolve("mesh.yaml"));
+        Files.writeString(
+            dir.resolve("mesh.yaml"),
+            mesh.replace("uri: {exact: /login}", "uri: {exact: /signin}"));
+        DiscoveryResponse changed = ads.next(Duration.ofSeconds(30));
+        assertThat(changed).isNotNull();
+        assertThat(changed.getTypeUrl()).isEqualTo(XdsTypes.ROUTE);
+        String routes =
+            changed.getResourcesList().stream()
+                .map(any -> RawAdsClient.unpack(any, RouteConfiguration.class).toString())
+                .reduce("", String::concat);
+        assertThat(routes).contains("/signin").doesNotContain("/login");
+        ads.ack(changed, routeNames);
+        assertThat(ads.next(Duration.ofSeconds(1)))
+            .as("no CDS, EDS or LDS: they did not change")
+            .isNull();
+      }
+    }
+  }
+}
