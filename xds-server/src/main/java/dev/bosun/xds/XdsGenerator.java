@@ -22,6 +22,14 @@ public interface XdsGenerator {
   }
 
   /**
+   * As {@link #attach(Node)}, told whether the stream's caller was authenticated and authorized to
+   * speak for the node (a secure port's {@link StreamAuthorizer} accepted it).
+   */
+  default Object attach(Node node, boolean authenticated) throws StatusException {
+    return attach(node);
+  }
+
+  /**
    * The resources of {@code typeUrl} for {@code proxy}, by name. {@code names} are the names the
    * proxy subscribed to, or empty for all of them (a wildcard subscription). A name with no
    * resource is simply absent. Must not block on I/O.

@@ -105,7 +105,7 @@ abstract class XdsStream<R> {
     }
     Object attachment;
     try {
-      attachment = server.generator().attach(node);
+      attachment = server.generator().attach(node, authorization != null);
     } catch (StatusException e) {
       fail(e.getStatus());
       return false;

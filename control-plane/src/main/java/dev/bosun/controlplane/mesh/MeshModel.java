@@ -9,6 +9,7 @@ import dev.bosun.controlplane.push.DebounceLoop;
 import dev.bosun.controlplane.push.Debouncer;
 import dev.bosun.controlplane.push.PushRequest;
 import dev.bosun.controlplane.push.Ticker;
+import dev.bosun.controlplane.registry.CredentialRegistry;
 import dev.bosun.controlplane.registry.RegistryChange;
 import dev.bosun.controlplane.registry.ServiceRegistry;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
@@ -46,6 +47,7 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
 
   private final MeshSettings settings;
   private final ServiceRegistry registry;
+  private final CredentialRegistry credentials = new CredentialRegistry();
   private final ConfigStore store;
   private final SnapshotBuilder builder;
   private final Ticker ticker;
@@ -153,6 +155,12 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
 
   @Override
   public void kubernetesUpserted(HasMetadata object, String origin) {
+    if (object instanceof io.fabric8.kubernetes.api.model.Secret secret) {
+      if (credentials.upsert(secret)) {
+        submitSecret(secret.getMetadata().getNamespace(), secret.getMetadata().getName(), "");
+      }
+      return;
+    }
     RegistryChange change;
     synchronized (this) {
       change = upsert(object);
@@ -168,6 +176,12 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
             ? "default"
             : object.getMetadata().getNamespace();
     String name = object.getMetadata().getName();
+    if (object instanceof io.fabric8.kubernetes.api.model.Secret) {
+      if (credentials.delete(ns, name)) {
+        submitSecret(ns, name, " deleted");
+      }
+      return;
+    }
     RegistryChange change;
     synchronized (this) {
       change = delete(object, ns, name);
@@ -251,6 +265,11 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
     }
   }
 
+  private void submitSecret(String namespace, String name, String what) {
+    String key = CredentialRegistry.key(namespace, name);
+    submit(PushRequest.secrets(Set.of(key), "Secret " + key + what, ticker.nanos()));
+  }
+
   private void submit(PushRequest request) {
     Counter.builder("pilot_push_triggers")
         .description("Push requests by what caused them")
@@ -276,7 +295,8 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
             registry::endpoints,
             store.all(),
             List.copyOf(registry.pods()),
-            meshConfig.get()));
+            meshConfig.get(),
+            credentials.all()));
   }
 
   /** Builds the snapshot for a debounced request and hands it to the listeners. */
@@ -295,7 +315,8 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
         }
         Set<String> clustersChanged = clustersChanged(previous, changed);
         if (clustersChanged.isEmpty()) {
-          snapshot = builder.withEndpoints(previous, version, clock.instant(), changed);
+          snapshot =
+              builder.withEndpoints(previous, version, clock.instant(), changed, credentials.all());
         } else {
           request =
               request.merge(
@@ -316,7 +337,7 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
     log.info(
         "snapshot {} built ({} push, {} services, {} ms): {}",
         snapshot.version(),
-        request.full() ? "full" : "endpoints-only",
+        request.full() ? "full" : request.endpoints().isEmpty() ? "secrets-only" : "endpoints-only",
         snapshot.services().size(),
         String.format("%.2f", elapsed / 1e6),
         String.join(", ", request.reasons().stream().limit(5).toList())

@@ -7,8 +7,9 @@ import java.util.TreeSet;
 
 /**
  * What changed since the last push, and so what must be regenerated: a full push (services or
- * config changed; every type may change) or an endpoints-only push for a set of hosts (only EDS).
- * Requests merge: a burst of events becomes one request.
+ * config changed; every type may change), an endpoints-only push for a set of hosts (only EDS), or
+ * a push of changed TLS Secrets ({@code namespace/name}, only the gateways' SDS). Requests merge: a
+ * burst of events becomes one request.
  */
 public record PushRequest(
     boolean full,
@@ -16,13 +17,30 @@ public record PushRequest(
     Set<String> services,
     Set<String> endpoints,
     Set<String> reasons,
-    long startNanos) {
+    long startNanos,
+    Set<String> secrets) {
 
   public PushRequest {
     configs = Set.copyOf(configs);
     services = Set.copyOf(services);
     endpoints = Set.copyOf(endpoints);
     reasons = Set.copyOf(reasons);
+    secrets = Set.copyOf(secrets);
+  }
+
+  public PushRequest(
+      boolean full,
+      Set<ConfigKey> configs,
+      Set<String> services,
+      Set<String> endpoints,
+      Set<String> reasons,
+      long startNanos) {
+    this(full, configs, services, endpoints, reasons, startNanos, Set.of());
+  }
+
+  /** Only TLS Secrets ({@code namespace/name}) changed. */
+  public static PushRequest secrets(Set<String> secrets, String reason, long now) {
+    return new PushRequest(false, Set.of(), Set.of(), Set.of(), Set.of(reason), now, secrets);
   }
 
   /** A config object changed. */
@@ -55,6 +73,9 @@ public record PushRequest(
     e.addAll(later.endpoints);
     Set<String> r = new TreeSet<>(reasons);
     r.addAll(later.reasons);
-    return new PushRequest(full || later.full, c, s, e, r, Math.min(startNanos, later.startNanos));
+    Set<String> t = new HashSet<>(secrets);
+    t.addAll(later.secrets);
+    return new PushRequest(
+        full || later.full, c, s, e, r, Math.min(startNanos, later.startNanos), t);
   }
 }

@@ -26,6 +26,7 @@ public final class MeshSnapshot {
   private final ConfigIndex config;
   private final List<Conflict> conflicts;
   private final MeshConfig meshConfig;
+  private final Map<String, dev.bosun.controlplane.model.TlsCredential> credentials;
 
   /**
    * Values derived from this snapshot alone (a cluster, a route configuration, a proxy scope),
@@ -42,7 +43,8 @@ public final class MeshSnapshot {
       Map<String, List<Endpoint>> endpoints,
       ConfigIndex config,
       List<Conflict> conflicts,
-      MeshConfig meshConfig) {
+      MeshConfig meshConfig,
+      Map<String, dev.bosun.controlplane.model.TlsCredential> credentials) {
     this.version = version;
     this.built = built;
     this.services = Collections.unmodifiableMap(services);
@@ -50,6 +52,12 @@ public final class MeshSnapshot {
     this.config = config;
     this.conflicts = List.copyOf(conflicts);
     this.meshConfig = java.util.Objects.requireNonNull(meshConfig, "meshConfig");
+    this.credentials = Map.copyOf(credentials);
+  }
+
+  /** The TLS credentials gateways may be sent, by Secret {@code namespace/name}. */
+  public Map<String, dev.bosun.controlplane.model.TlsCredential> credentials() {
+    return credentials;
   }
 
   /** Increases by one with every snapshot a control plane builds. */

@@ -5,6 +5,7 @@ import dev.bosun.controlplane.config.Conflict;
 import dev.bosun.controlplane.meshconfig.MeshConfig;
 import dev.bosun.controlplane.model.Endpoint;
 import dev.bosun.controlplane.model.MeshService;
+import dev.bosun.controlplane.model.TlsCredential;
 import dev.bosun.controlplane.registry.ServiceEntryServices;
 import dev.bosun.crd.IstioKind;
 import java.time.Instant;
@@ -43,9 +44,21 @@ public final class SnapshotBuilder {
       Function<String, List<Endpoint>> kubernetesEndpoints,
       Map<IstioKind, List<ConfigEntry>> config,
       Collection<io.fabric8.kubernetes.api.model.Pod> pods,
-      MeshConfig meshConfig) {
+      MeshConfig meshConfig,
+      Map<String, TlsCredential> credentials) {
     public Inputs {
       java.util.Objects.requireNonNull(meshConfig, "meshConfig");
+      credentials = Map.copyOf(credentials);
+    }
+
+    /** Inputs without TLS credentials. */
+    public Inputs(
+        Map<String, MeshService> kubernetesServices,
+        Function<String, List<Endpoint>> kubernetesEndpoints,
+        Map<IstioKind, List<ConfigEntry>> config,
+        Collection<io.fabric8.kubernetes.api.model.Pod> pods,
+        MeshConfig meshConfig) {
+      this(kubernetesServices, kubernetesEndpoints, config, pods, meshConfig, Map.of());
     }
 
     /** Inputs with Istio's default mesh config. */
@@ -82,7 +95,14 @@ public final class SnapshotBuilder {
     List<Conflict> conflicts = new ArrayList<>(entries.conflicts());
     conflicts.addAll(config.conflicts());
     return new MeshSnapshot(
-        version, now, services, endpoints, config, conflicts, inputs.meshConfig());
+        version,
+        now,
+        services,
+        endpoints,
+        config,
+        conflicts,
+        inputs.meshConfig(),
+        inputs.credentials());
   }
 
   /**
@@ -91,6 +111,19 @@ public final class SnapshotBuilder {
    */
   public MeshSnapshot withEndpoints(
       MeshSnapshot previous, long version, Instant now, Map<String, List<Endpoint>> changed) {
+    return withEndpoints(previous, version, now, changed, previous.credentials());
+  }
+
+  /**
+   * The previous snapshot with new endpoints for {@code hosts} and the TLS credentials now known;
+   * services and config are shared, not rebuilt.
+   */
+  public MeshSnapshot withEndpoints(
+      MeshSnapshot previous,
+      long version,
+      Instant now,
+      Map<String, List<Endpoint>> changed,
+      Map<String, TlsCredential> credentials) {
     Map<String, List<Endpoint>> endpoints = new HashMap<>(previous.endpointMap());
     changed.forEach(
         (host, list) -> {
@@ -107,6 +140,7 @@ public final class SnapshotBuilder {
         endpoints,
         previous.config(),
         previous.conflicts(),
-        previous.meshConfig());
+        previous.meshConfig(),
+        credentials);
   }
 }

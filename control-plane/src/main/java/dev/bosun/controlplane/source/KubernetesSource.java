@@ -19,10 +19,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Watches the Kubernetes API with fabric8 shared informers: Services, EndpointSlices, Pods, Nodes,
- * Namespaces and every Istio kind. Istio objects are watched as untyped resources so the validator
- * sees exactly what was stored (the typed model would drop unknown enum values). The informers
- * relist after watch expiry or an API server restart, and keep their cache, so the mesh keeps its
- * last known state while the API server is unreachable.
+ * Namespaces, Secrets (TLS credentials of gateways) and every Istio kind. Istio objects are watched
+ * as untyped resources so the validator sees exactly what was stored (the typed model would drop
+ * unknown enum values). The informers relist after watch expiry or an API server restart, and keep
+ * their cache, so the mesh keeps its last known state while the API server is unreachable.
  */
 public final class KubernetesSource implements AutoCloseable {
   public static final String NAME = "kubernetes";
@@ -49,6 +49,15 @@ public final class KubernetesSource implements AutoCloseable {
     syncs.add(start(client.pods().inAnyNamespace().runnableInformer(0), "Pod"));
     syncs.add(start(client.nodes().runnableInformer(0), "Node"));
     syncs.add(start(client.namespaces().runnableInformer(0), "Namespace"));
+    // TLS Secrets for gateways' credentialName; Helm's release records are never TLS material.
+    syncs.add(
+        start(
+            client
+                .secrets()
+                .inAnyNamespace()
+                .withoutField("type", "helm.sh/release.v1")
+                .runnableInformer(0),
+            "Secret"));
     for (IstioKind kind : IstioKind.values()) {
       syncs.add(startIstio(kind));
     }

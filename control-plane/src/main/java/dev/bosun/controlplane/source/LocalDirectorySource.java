@@ -261,6 +261,7 @@ public final class LocalDirectorySource implements AutoCloseable {
       case "v1 Pod" -> Pod.class;
       case "v1 Node" -> Node.class;
       case "v1 Namespace" -> Namespace.class;
+      case "v1 Secret" -> io.fabric8.kubernetes.api.model.Secret.class;
       default -> null;
     };
   }

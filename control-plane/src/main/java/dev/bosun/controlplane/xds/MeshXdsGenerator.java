@@ -84,6 +84,13 @@ public final class MeshXdsGenerator implements XdsGenerator {
     return ProxyView.of(node);
   }
 
+  /** A proxy on an authorizing port has a verified identity, which gateways' SDS requires. */
+  @Override
+  public Object attach(Node node, boolean authenticated) throws StatusException {
+    ProxyView view = ProxyView.of(node);
+    return authenticated ? view.verified() : view;
+  }
+
   @Override
   public Map<String, ? extends Message> generate(
       XdsProxy proxy, String typeUrl, Set<String> names) {

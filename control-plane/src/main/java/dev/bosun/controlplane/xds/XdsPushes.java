@@ -22,8 +22,8 @@ import java.util.function.Consumer;
  * only the listeners and routes of proxies that see its hosts, a DestinationRule edit the clusters,
  * endpoints and routes of those that see its host, a Sidecar edit its namespace, a workload policy
  * the listeners of its namespace. An endpoints-only push changes only EDS, and only the clusters
- * (with their subset clusters) of the hosts whose endpoints changed. The first snapshot also opens
- * the server to clients.
+ * (with their subset clusters) of the hosts whose endpoints changed; a change of TLS Secrets only
+ * the SDS of the gateways that use them. The first snapshot also opens the server to clients.
  */
 public final class XdsPushes implements Consumer<SnapshotUpdate> {
   private final XdsServer server;
@@ -50,6 +50,16 @@ public final class XdsPushes implements Consumer<SnapshotUpdate> {
           PushScope.everything(reason, request.startNanos())
               .concerning((type, proxy) -> generators.concerns(change, proxy, type))
               .withSnapshot(update.snapshot()));
+      return;
+    }
+    if (!request.secrets().isEmpty()) {
+      // A changed TLS Secret reaches only the SDS of the gateways that use it.
+      server.push(
+          PushScope.types(Set.of(XdsTypes.SECRET), reason, request.startNanos())
+              .concerning((type, proxy) -> generators.concerns(change, proxy, type))
+              .withSnapshot(update.snapshot()));
+    }
+    if (request.endpoints().isEmpty()) {
       return;
     }
     Set<String> clusters = new HashSet<>();

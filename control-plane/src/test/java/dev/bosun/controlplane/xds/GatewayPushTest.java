@@ -57,6 +57,72 @@ class GatewayPushTest {
                           .build()))
           .build();
 
+  private static final String SECRET =
+      """
+      apiVersion: v1
+      kind: Secret
+      metadata: {name: bookinfo-cert, namespace: istio-system}
+      type: kubernetes.io/tls
+      stringData:
+        tls.crt: "-----BEGIN CERTIFICATE-----\\n%s\\n-----END CERTIFICATE-----\\n"
+        tls.key: "-----BEGIN PRIVATE KEY-----\\nkey\\n-----END PRIVATE KEY-----\\n"
+      """;
+
+  @Test
+  void certificateRotation_resendsOnlyTheSecret_toAGatewayWithAVerifiedIdentity() throws Exception {
+    Path input = Path.of("src/test/resources/gateway-golden/ingress-bookinfo/input.yaml");
+    Files.copy(input, dir.resolve("mesh.yaml"));
+    Files.writeString(dir.resolve("secret.yaml"), SECRET.formatted("first"));
+    try (ControlPlaneRuntime runtime =
+        new ControlPlaneRuntime(
+            new MeshSettings(
+                "cluster.local", "istio-system", Duration.ofMillis(10), Duration.ofMillis(100)),
+            new InetSocketAddress("127.0.0.1", 0),
+            XdsServerSettings.defaults(new InetSocketAddress("127.0.0.1", 0)),
+            Set.of(LocalDirectorySource.NAME))) {
+      runtime.own(new LocalDirectorySource(dir, runtime.mesh()).start(Duration.ofMillis(100)));
+      await().atMost(Duration.ofSeconds(30)).until(runtime.mesh()::ready);
+      // A port whose authorizer accepts the node: its streams have a verified identity.
+      int secure =
+          runtime
+              .xds()
+              .startSecure(
+                  new InetSocketAddress("127.0.0.1", 0),
+                  io.grpc.InsecureServerCredentials.create(),
+                  (headers, node) -> null,
+                  List.of());
+      try (RawAdsClient ads = new RawAdsClient(secure, NODE)) {
+        for (String type : List.of(XdsTypes.CLUSTER, XdsTypes.LISTENER)) {
+          ads.ack(ads.request(type, List.of()), List.of());
+        }
+        List<String> secrets = List.of("kubernetes://bookinfo-cert");
+        DiscoveryResponse sds = ads.request(XdsTypes.SECRET, secrets);
+        assertThat(sds.getResourcesCount()).isEqualTo(1);
+        assertThat(sds.getResources(0).getValue().toStringUtf8()).contains("first");
+        ads.ack(sds, secrets);
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> !runtime.xds().syncStatus().toString().contains("STALE"));
+
+        Files.writeString(dir.resolve("secret.yaml"), SECRET.formatted("rotated"));
+        DiscoveryResponse changed = ads.next(Duration.ofSeconds(30));
+        assertThat(changed).isNotNull();
+        assertThat(changed.getTypeUrl()).isEqualTo(XdsTypes.SECRET);
+        assertThat(changed.getResources(0).getValue().toStringUtf8()).contains("rotated");
+        ads.ack(changed, secrets);
+        assertThat(ads.next(Duration.ofSeconds(1)))
+            .as("nothing else changed with the Secret")
+            .isNull();
+      }
+      // The same gateway on the plaintext port has no verified identity and gets no Secret.
+      try (RawAdsClient plain = new RawAdsClient(runtime.xds().port(), NODE)) {
+        plain.subscribe(XdsTypes.SECRET, List.of("kubernetes://bookinfo-cert"));
+        DiscoveryResponse answer = plain.next(Duration.ofSeconds(2));
+        assertThat(answer == null ? 0 : answer.getResourcesCount()).isZero();
+      }
+    }
+  }
+
   @Test
   void virtualServiceChange_resendsOnlyTheGatewaysRoutes() throws Exception {
     Path input = Path.of("src/test/resources/gateway-golden/ingress-bookinfo/input.yaml");

@@ -77,7 +77,12 @@ public final class RawAdsClient implements AutoCloseable {
 
   /** Sends the first request of {@code type} without waiting for an answer. */
   public void subscribe(String type) {
-    send(DiscoveryRequest.newBuilder().setTypeUrl(type));
+    subscribe(type, List.of());
+  }
+
+  /** Subscribes to {@code names} of {@code type} without waiting for an answer. */
+  public void subscribe(String type, List<String> names) {
+    send(DiscoveryRequest.newBuilder().setTypeUrl(type).addAllResourceNames(names));
   }
 
   /** The status the server ended the stream with, waiting up to {@code timeout}. */

@@ -36,6 +36,8 @@ final class TestSnapshots {
       String location, String yaml, dev.bosun.controlplane.meshconfig.MeshConfig meshConfig) {
     ServiceRegistry registry = new ServiceRegistry("cluster.local");
     ConfigStore store = new ConfigStore(new SimpleMeterRegistry());
+    dev.bosun.controlplane.registry.CredentialRegistry credentials =
+        new dev.bosun.controlplane.registry.CredentialRegistry();
     try {
       for (YamlDocument document : YamlDocuments.parse(location, yaml)) {
         JsonNode tree =
@@ -59,6 +61,9 @@ final class TestSnapshots {
           case "Node" ->
               registry.upsertNode(
                   IstioJson.json().treeToValue(tree, io.fabric8.kubernetes.api.model.Node.class));
+          case "Secret" ->
+              credentials.upsert(
+                  IstioJson.json().treeToValue(tree, io.fabric8.kubernetes.api.model.Secret.class));
           case "Namespace" ->
               registry.upsertNamespace(IstioJson.json().treeToValue(tree, Namespace.class));
           default -> throw new AssertionError(document.location() + ": unexpected kind " + kind);
@@ -76,6 +81,7 @@ final class TestSnapshots {
                 registry::endpoints,
                 store.all(),
                 List.copyOf(registry.pods()),
-                meshConfig));
+                meshConfig,
+                credentials.all()));
   }
 }

@@ -8,7 +8,8 @@ import java.util.List;
  * a pure function of a snapshot and a proxy: the Gateways that select the proxy, merged onto its
  * listening ports ({@link GatewayServers}), as listeners ({@link GatewayListeners}), route
  * configurations from the VirtualServices bound to them ({@link GatewayRoutes}), and the outbound
- * clusters and endpoints they reach ({@link GatewayClusters}, {@link GatewayEndpoints}).
+ * clusters and endpoints they reach ({@link GatewayClusters}, {@link GatewayEndpoints}), and the
+ * certificates of their TLS servers ({@link GatewaySecrets}).
  */
 public final class GatewayGenerator {
   private final List<TypeGenerator> types;
@@ -19,7 +20,8 @@ public final class GatewayGenerator {
             new GatewayClusters(trustDomain),
             new GatewayEndpoints(),
             new GatewayListeners(),
-            new GatewayRoutes(domainSuffix));
+            new GatewayRoutes(domainSuffix),
+            new GatewaySecrets());
   }
 
   /** The generator of each type. */

@@ -124,6 +124,47 @@ public final class GatewayServers {
     return byRouteName.keySet();
   }
 
+  /**
+   * The Secrets ({@code namespace/name}) the servers' certificates come from for {@code proxy}:
+   * each credential, its {@code -cacert} Secret and an explicit CA credential.
+   */
+  public Set<String> credentialSecrets(ProxyView proxy) {
+    Set<String> secrets = new java.util.TreeSet<>();
+    for (ListenerServers listener : listeners) {
+      for (GatewayServer server : listener.servers()) {
+        ServerTLSSettings tls = server.tls();
+        if (tls == null) {
+          continue;
+        }
+        List<String> names = new ArrayList<>();
+        if (tls.getCredentialNames() != null) {
+          names.addAll(tls.getCredentialNames());
+        }
+        if (tls.getCredentialName() != null && !tls.getCredentialName().isBlank()) {
+          names.add(tls.getCredentialName());
+        }
+        for (String name : names) {
+          String key = secretKey(name, proxy.namespace());
+          secrets.add(key);
+          secrets.add(key + GatewayTls.CA_SUFFIX);
+        }
+        if (tls.getCaCertCredentialName() != null && !tls.getCaCertCredentialName().isBlank()) {
+          secrets.add(secretKey(tls.getCaCertCredentialName(), proxy.namespace()));
+        }
+      }
+    }
+    return secrets;
+  }
+
+  /** {@code namespace/name} of a credential name ({@code name}, {@code kubernetes://[ns/]name}). */
+  private static String secretKey(String credential, String namespace) {
+    String path =
+        credential.startsWith(GatewayTls.KUBERNETES_SECRET)
+            ? credential.substring(GatewayTls.KUBERNETES_SECRET.length())
+            : credential;
+    return path.contains("/") ? path : namespace + "/" + path;
+  }
+
   /** Servers left out, and why. */
   public List<String> warnings() {
     return warnings;

@@ -111,6 +111,16 @@ public final class MeshChange {
     return !request.endpoints().isEmpty();
   }
 
+  /** The snapshot after the change. */
+  public MeshSnapshot snapshot() {
+    return current;
+  }
+
+  /** The TLS Secrets ({@code namespace/name}) that changed. */
+  public Set<String> secrets() {
+    return request.secrets();
+  }
+
   /** Whether an object of {@code kind} changed. */
   public boolean touches(IstioKind kind) {
     return kinds.contains(kind);

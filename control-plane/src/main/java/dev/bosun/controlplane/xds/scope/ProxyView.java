@@ -23,10 +23,56 @@ public record ProxyView(
     Locality locality,
     String serviceAccount,
     String clusterId,
-    java.util.List<String> instanceIps) {
+    java.util.List<String> instanceIps,
+    boolean identityVerified) {
   public ProxyView {
     labels = Map.copyOf(labels);
     instanceIps = java.util.List.copyOf(instanceIps);
+  }
+
+  /** A proxy whose identity no one checked (a plaintext stream). */
+  public ProxyView(
+      String id,
+      String type,
+      String ip,
+      String namespace,
+      Map<String, String> labels,
+      String generator,
+      Locality locality,
+      String serviceAccount,
+      String clusterId,
+      java.util.List<String> instanceIps) {
+    this(
+        id,
+        type,
+        ip,
+        namespace,
+        labels,
+        generator,
+        locality,
+        serviceAccount,
+        clusterId,
+        instanceIps,
+        false);
+  }
+
+  /**
+   * This proxy as a stream's authorizer accepted it: its caller authenticated as a workload of its
+   * namespace (and service account, when the node names one).
+   */
+  public ProxyView verified() {
+    return new ProxyView(
+        id,
+        type,
+        ip,
+        namespace,
+        labels,
+        generator,
+        locality,
+        serviceAccount,
+        clusterId,
+        instanceIps,
+        true);
   }
 
   /** Whether one of the proxy's addresses is {@code address}. */
