@@ -38,6 +38,12 @@ final class GatewayValidator implements SpecValidator {
   private static void server(DocNode server, Problems out) {
     DocNode port = server.field("port");
     Rules.port(port.field("number"), out);
+    if (port.field("targetPort").isSet()) {
+      out.add(
+          port.field("targetPort").path(),
+          "has no effect on a Gateway (expected: no targetPort; the gateway Service's targetPort"
+              + " decides the port listened on)");
+    }
     String protocol = port.field("protocol").text();
     String upper = protocol == null ? null : protocol.toUpperCase(Locale.ROOT);
     if (protocol != null && !PROTOCOLS.contains(upper)) {
@@ -62,20 +68,46 @@ final class GatewayValidator implements SpecValidator {
     }
   }
 
+  private static final Set<String> HTTP_PROTOCOLS = Set.of("HTTP", "HTTP2", "GRPC", "GRPC-WEB");
+
   private static void tls(DocNode tls, String protocol, Problems out) {
     String mode = tls.field("mode").text();
-    boolean httpsRedirectOnly = tls.field("httpsRedirect").value().asBoolean(false) && mode == null;
-    if (("HTTP".equals(protocol) || "TCP".equals(protocol)) && !httpsRedirectOnly) {
-      out.add(
-          tls.path(),
-          "set on a "
-              + protocol
-              + " server (expected: TLS settings only on HTTPS or TLS servers, or httpsRedirect alone)");
+    boolean passthrough =
+        mode == null || "PASSTHROUGH".equals(mode) || "AUTO_PASSTHROUGH".equals(mode);
+    boolean tlsProtocol = "HTTPS".equals(protocol) || "TLS".equals(protocol);
+    if (protocol != null && !tlsProtocol) {
+      // istiod: a plain-text HTTP server may carry httpsRedirect (its mode is PASSTHROUGH when
+      // unset) but no certificates; other plain-text protocols no TLS settings at all.
+      boolean files =
+          tls.field("caCertificates").hasContent()
+              || tls.field("privateKey").hasContent()
+              || tls.field("serverCertificate").hasContent();
+      if (!HTTP_PROTOCOLS.contains(protocol) || !passthrough || files) {
+        out.add(
+            tls.path(),
+            "set on a "
+                + protocol
+                + " server (expected: TLS settings only on HTTPS or TLS servers; an HTTP server may"
+                + " set httpsRedirect)");
+      }
     }
-    if (("PASSTHROUGH".equals(mode) || "AUTO_PASSTHROUGH".equals(mode))
-        && !"TLS".equals(protocol)) {
-      out.invalid(
-          tls.field("mode").path(), mode, "a mode other than " + mode + " (it needs protocol TLS)");
+    if ("ISTIO_MUTUAL".equals(mode)) {
+      for (String field :
+          new String[] {
+            "serverCertificate",
+            "privateKey",
+            "caCertificates",
+            "tlsCertificates",
+            "credentialName",
+            "credentialNames"
+          }) {
+        if (tls.field(field).hasContent()) {
+          out.add(
+              tls.field(field).path(),
+              "set with mode ISTIO_MUTUAL (expected: none; ISTIO_MUTUAL uses the gateway's"
+                  + " workload certificate)");
+        }
+      }
     }
     boolean credential =
         tls.field("credentialName").hasContent()

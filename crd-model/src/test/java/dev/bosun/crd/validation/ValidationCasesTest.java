@@ -304,6 +304,52 @@ class ValidationCasesTest {
                 hosts: ["*.example.com"]
             """,
             "Gateway istio-ingress/public: spec.servers[0].tls: missing (expected: TLS settings for an HTTPS server)"),
+        valid(
+            "HTTPS passthrough, and an HTTP server that only redirects",
+            """
+            apiVersion: networking.istio.io/v1
+            kind: Gateway
+            metadata: {name: public, namespace: istio-ingress}
+            spec:
+              selector: {istio: ingressgateway}
+              servers:
+              - port: {number: 443, name: https, protocol: HTTPS}
+                hosts: [nginx.example.com]
+                tls: {mode: PASSTHROUGH}
+              - port: {number: 80, name: http, protocol: HTTP}
+                hosts: [nginx.example.com]
+                tls: {httpsRedirect: true}
+            """),
+        invalid(
+            "ISTIO_MUTUAL with a credentialName",
+            """
+            apiVersion: networking.istio.io/v1
+            kind: Gateway
+            metadata: {name: egress, namespace: istio-egress}
+            spec:
+              selector: {istio: egressgateway}
+              servers:
+              - port: {number: 443, name: tls, protocol: TLS}
+                hosts: [api.example.com]
+                tls: {mode: ISTIO_MUTUAL, credentialName: api-cert}
+            """,
+            "Gateway istio-egress/egress: spec.servers[0].tls.credentialName: set with mode ISTIO_MUTUAL (expected: none; ISTIO_MUTUAL uses the gateway's workload certificate)"),
+        invalid(
+            "TLS settings on a TCP server, a targetPort and no port name",
+            """
+            apiVersion: networking.istio.io/v1
+            kind: Gateway
+            metadata: {name: public, namespace: istio-ingress}
+            spec:
+              selector: {istio: ingressgateway}
+              servers:
+              - port: {number: 9000, protocol: TCP, targetPort: 9000}
+                hosts: ["*"]
+                tls: {httpsRedirect: true}
+            """,
+            "Gateway istio-ingress/public: spec.servers[0].port.name: missing (expected: a value; the field is required)",
+            "Gateway istio-ingress/public: spec.servers[0].port.targetPort: has no effect on a Gateway (expected: no targetPort; the gateway Service's targetPort decides the port listened on)",
+            "Gateway istio-ingress/public: spec.servers[0].tls: set on a TCP server (expected: TLS settings only on HTTPS or TLS servers; an HTTP server may set httpsRedirect)"),
         invalid(
             "ServiceEntry without hosts",
             """
