@@ -19,7 +19,7 @@ public final class GatewayGenerator {
         List.of(
             new GatewayClusters(trustDomain),
             new GatewayEndpoints(),
-            new GatewayListeners(),
+            new GatewayListeners(domainSuffix),
             new GatewayRoutes(domainSuffix),
             new GatewaySecrets());
   }

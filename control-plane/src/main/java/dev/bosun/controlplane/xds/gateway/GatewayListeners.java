@@ -16,6 +16,8 @@ import dev.bosun.controlplane.xds.scope.MeshChange;
 import dev.bosun.controlplane.xds.scope.ProxyView;
 import dev.bosun.controlplane.xds.scope.TypeGenerator;
 import dev.bosun.controlplane.xds.scope.Warnings;
+import dev.bosun.controlplane.xds.traffic.HttpRoutes;
+import dev.bosun.crd.IstioKind;
 import dev.bosun.xds.XdsTypes;
 import io.envoyproxy.envoy.config.core.v3.TrafficDirection;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
@@ -42,18 +44,29 @@ public final class GatewayListeners implements TypeGenerator {
   /** How long a TLS handshake on a gateway may take (istiod's fixed 15 s). */
   private static final Duration HANDSHAKE_TIMEOUT = Duration.newBuilder().setSeconds(15).build();
 
+  private final GatewayTcpChains tcp;
+  private final String domainSuffix;
+
+  public GatewayListeners(String domainSuffix) {
+    this.tcp = new GatewayTcpChains(new HttpRoutes(domainSuffix, true));
+    this.domainSuffix = domainSuffix;
+  }
+
   @Override
   public String typeUrl() {
     return XdsTypes.LISTENER;
   }
 
   /**
-   * Listeners read the Gateways and services (which concern everyone) and nothing that is traced
-   * per object: VirtualServices and DestinationRules never change them.
+   * Listeners read the Gateways and services (which concern everyone) and, for gateways with TCP,
+   * TLS or passthrough servers, the VirtualServices' tcp and tls routes; HTTP routing never changes
+   * them.
    */
   @Override
   public boolean concerns(MeshChange change, ProxyView proxy) {
-    return change.everything();
+    return change.everything()
+        || (change.touches(IstioKind.VIRTUAL_SERVICE)
+            && GatewayServers.of(change.snapshot(), proxy).forwardsTcp());
   }
 
   @Override
@@ -63,12 +76,13 @@ public final class GatewayListeners implements TypeGenerator {
     Map<String, Message> listeners =
         warnings.derived(
             snapshot,
-            List.of("gateway-lds", servers),
-            own -> java.util.Collections.unmodifiableMap(listeners(servers, own)));
+            List.of("gateway-lds", domainSuffix, servers),
+            own -> java.util.Collections.unmodifiableMap(listeners(snapshot, proxy, servers, own)));
     return Generated.of(listeners, warnings).named(names);
   }
 
-  private static Map<String, Message> listeners(GatewayServers servers, Warnings warnings) {
+  private Map<String, Message> listeners(
+      MeshSnapshot snapshot, ProxyView proxy, GatewayServers servers, Warnings warnings) {
     servers.warnings().forEach(warnings);
     Map<String, Message> listeners = new TreeMap<>();
     for (ListenerServers port : servers.listeners()) {
@@ -91,6 +105,7 @@ public final class GatewayListeners implements TypeGenerator {
               .setMaxConnectionsToAcceptPerSocketEvent(UInt32Value.of(1));
       boolean plainHttpDone = false;
       boolean inspectTls = false;
+      java.util.Set<String> knownSni = new java.util.HashSet<>();
       for (GatewayServer server : port.servers()) {
         if (server.protocol().isHttp()) {
           if (!plainHttpDone) {
@@ -123,11 +138,9 @@ public final class GatewayListeners implements TypeGenerator {
           listener.addFilterChains(chain);
           inspectTls = true;
         } else {
-          warnings.add(
-              "{}: {} gateway servers{} are not translated yet; server left out",
-              server.where(),
-              server.spec().getPort().getProtocol(),
-              server.passthrough() ? " in " + server.tls().getMode() + " mode" : "");
+          GatewayTcpChains.Chains chains = tcp.chains(snapshot, proxy, server, knownSni, warnings);
+          chains.chains().forEach(listener::addFilterChains);
+          inspectTls |= chains.sni();
         }
       }
       if (listener.getFilterChainsCount() == 0) {

@@ -119,6 +119,13 @@ public final class GatewayServers {
     return byRouteName.getOrDefault(name, List.of());
   }
 
+  /** Whether a server forwards TCP (TCP, TLS or passthrough), routed by VirtualServices. */
+  public boolean forwardsTcp() {
+    return listeners.stream()
+        .flatMap(l -> l.servers().stream())
+        .anyMatch(s -> !s.protocol().isHttp() && !s.terminatesHttps());
+  }
+
   /** The names of the route configurations the listeners ask for. */
   public Set<String> routeNames() {
     return byRouteName.keySet();

@@ -65,7 +65,8 @@ public final class TcpRoutes {
               FilterChain.newBuilder()
                   .setFilterChainMatch(
                       FilterChainMatch.newBuilder().addAllServerNames(match.getSniHosts()))
-                  .addFilters(tcpProxy(statPrefix, route.getRoute(), namespace, port, names))
+                  .addFilters(
+                      tcpProxy(snapshot, statPrefix, route.getRoute(), namespace, port, names))
                   .build());
           sni = true;
         }
@@ -84,13 +85,13 @@ public final class TcpRoutes {
     }
     Filter fallback =
         tcpDestinations != null
-            ? tcpProxy(statPrefix, tcpDestinations, tcpTarget, port, names)
+            ? tcpProxy(snapshot, statPrefix, tcpDestinations, tcpTarget, port, names)
             : EnvoyFilters.tcpProxy(statPrefix, defaultCluster);
     chains.add(FilterChain.newBuilder().addFilters(fallback).build());
     return new Chains(chains, sni);
   }
 
-  static ListenerFilter tlsInspector() {
+  public static ListenerFilter tlsInspector() {
     return ListenerFilter.newBuilder()
         .setName("envoy.filters.listener.tls_inspector")
         .setTypedConfig(Any.pack(TlsInspector.getDefaultInstance()))
@@ -118,7 +119,24 @@ public final class TcpRoutes {
   }
 
   private static Filter tcpProxy(
+      MeshSnapshot snapshot,
       String statPrefix,
+      List<RouteDestination> destinations,
+      String namespace,
+      int port,
+      HttpRoutes names) {
+    return tcpProxy(snapshot, statPrefix, false, destinations, namespace, port, names);
+  }
+
+  /**
+   * A TCP proxy to {@code destinations} (weighted when more than one has weight); a destination
+   * without a port goes to its service's only port, else to {@code port}, as istiod routes. With
+   * {@code clusterStatPrefix}, a proxy to one cluster is named after it (istiod's gateways).
+   */
+  public static Filter tcpProxy(
+      MeshSnapshot snapshot,
+      String statPrefix,
+      boolean clusterStatPrefix,
       List<RouteDestination> destinations,
       String namespace,
       int port,
@@ -130,7 +148,11 @@ public final class TcpRoutes {
           destination.getDestination().getPort() != null
                   && destination.getDestination().getPort().getNumber() != null
               ? destination.getDestination().getPort().getNumber().intValue()
-              : port;
+              : snapshot
+                  .service(host)
+                  .filter(service -> service.ports().size() == 1)
+                  .map(service -> service.ports().get(0).port())
+                  .orElse(port);
       int weight =
           destination.getWeight() == null
               ? (destinations.size() == 1 ? 100 : 0)
@@ -146,7 +168,8 @@ public final class TcpRoutes {
       }
     }
     if (weighted.size() == 1) {
-      return EnvoyFilters.tcpProxy(statPrefix, weighted.get(0).getName());
+      String cluster = weighted.get(0).getName();
+      return EnvoyFilters.tcpProxy(clusterStatPrefix ? cluster : statPrefix, cluster);
     }
     return Filter.newBuilder()
         .setName("envoy.filters.network.tcp_proxy")

@@ -1,0 +1,221 @@
+package dev.bosun.controlplane.xds.gateway;
+
+import dev.bosun.controlplane.config.ConfigEntry;
+import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.envoy.EnvoyTlsBuilder;
+import dev.bosun.controlplane.xds.gateway.GatewayServers.GatewayServer;
+import dev.bosun.controlplane.xds.scope.ProxyView;
+import dev.bosun.controlplane.xds.scope.Warnings;
+import dev.bosun.controlplane.xds.sidecar.TcpRoutes;
+import dev.bosun.controlplane.xds.traffic.HttpRoutes;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
+import io.fabric8.istio.api.api.networking.v1alpha3.L4MatchAttributes;
+import io.fabric8.istio.api.api.networking.v1alpha3.ServerTLSSettingsTLSmode;
+import io.fabric8.istio.api.api.networking.v1alpha3.TCPRoute;
+import io.fabric8.istio.api.api.networking.v1alpha3.TLSMatchAttributes;
+import io.fabric8.istio.api.api.networking.v1alpha3.TLSRoute;
+import io.fabric8.istio.api.api.networking.v1alpha3.VirtualService;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The filter chains of gateway servers that forward TCP, from the {@code tcp} and {@code tls}
+ * routes of the VirtualServices bound to their Gateway, as istiod builds them: a {@code
+ * PASSTHROUGH} server gets a chain per TLS route match, selected by the SNI the client sends and
+ * forwarded without terminating TLS; a {@code TCP} server one chain, from the first TCP route that
+ * applies; a {@code TLS} server that terminates ({@code SIMPLE}, {@code MUTUAL}, {@code
+ * ISTIO_MUTUAL}) one chain matched on its hosts, with its certificate, from the TCP routes.
+ */
+final class GatewayTcpChains {
+  private final HttpRoutes names;
+
+  GatewayTcpChains(HttpRoutes names) {
+    this.names = names;
+  }
+
+  /** The chains of one server, and whether they need the TLS inspector. */
+  record Chains(List<FilterChain> chains, boolean sni) {}
+
+  Chains chains(
+      MeshSnapshot snapshot,
+      ProxyView proxy,
+      GatewayServer server,
+      Set<String> knownSni,
+      Warnings warnings) {
+    if (server.tls() != null
+        && server.tls().getMode() == ServerTLSSettingsTLSmode.AUTO_PASSTHROUGH) {
+      warnings.add(
+          "{}: AUTO_PASSTHROUGH gateway servers are not translated yet; server left out",
+          server.where());
+      return new Chains(List.of(), false);
+    }
+    List<ConfigEntry> bound = boundVirtualServices(snapshot, proxy, server);
+    if (server.passthrough()) {
+      return new Chains(passthrough(snapshot, server, bound, knownSni, warnings), true);
+    }
+    Optional<FilterChain.Builder> chain = tcp(snapshot, server, bound);
+    if (chain.isEmpty()) {
+      warnings.add(
+          "{}: no VirtualService bound to {} has a tcp route for port {}; server left out",
+          server.where(),
+          server.gatewayName(),
+          server.spec().getPort().getNumber());
+      return new Chains(List.of(), false);
+    }
+    if (server.tls() == null) {
+      return new Chains(List.of(chain.get().build()), false);
+    }
+    Optional<DownstreamTlsContext> tls = GatewayTls.downstream(server, warnings);
+    if (tls.isEmpty()) {
+      return new Chains(List.of(), false);
+    }
+    chain.get().setTransportSocket(EnvoyTlsBuilder.tlsSocket(tls.get()));
+    List<String> sni = server.sniHosts();
+    if (!sni.contains("*")) {
+      chain.get().setFilterChainMatch(FilterChainMatch.newBuilder().addAllServerNames(sni));
+    }
+    return new Chains(List.of(chain.get().build()), true);
+  }
+
+  /** The VirtualServices bound to the server's Gateway that share a host with the server. */
+  private static List<ConfigEntry> boundVirtualServices(
+      MeshSnapshot snapshot, ProxyView proxy, GatewayServer server) {
+    List<ConfigEntry> bound = new ArrayList<>();
+    for (ConfigEntry entry :
+        snapshot
+            .config()
+            .virtualServicesForGateway(
+                server.gateway().key().namespace(),
+                server.gateway().key().name(),
+                proxy.namespace())) {
+      List<String> hosts = GatewayRoutes.forNamespace(server.hosts(), entry.key().namespace());
+      if (!GatewayRoutes.intersection(hosts, snapshot.config().hosts(entry)).isEmpty()) {
+        bound.add(entry);
+      }
+    }
+    return bound;
+  }
+
+  private List<FilterChain> passthrough(
+      MeshSnapshot snapshot,
+      GatewayServer server,
+      List<ConfigEntry> bound,
+      Set<String> knownSni,
+      Warnings warnings) {
+    int port = server.spec().getPort().getNumber().intValue();
+    List<FilterChain> chains = new ArrayList<>();
+    for (ConfigEntry entry : bound) {
+      List<TLSRoute> routes = entry.spec(VirtualService.class).getTls();
+      if (routes == null) {
+        continue;
+      }
+      for (int i = 0; i < routes.size(); i++) {
+        TLSRoute route = routes.get(i);
+        if (route.getRoute() == null || route.getRoute().isEmpty()) {
+          continue;
+        }
+        for (TLSMatchAttributes match : orEmpty(route.getMatch())) {
+          if (!applies(match.getPort(), match.getGateways(), entry, server, port)) {
+            continue;
+          }
+          List<String> sni = new ArrayList<>(new java.util.TreeSet<>(orEmpty(match.getSniHosts())));
+          List<String> duplicates = sni.stream().filter(knownSni::contains).toList();
+          if (!duplicates.isEmpty()) {
+            warnings.add(
+                "{} spec.tls[{}]: SNI hosts {} are already routed on port {} of this gateway;"
+                    + " match left out",
+                entry.key(),
+                i,
+                duplicates,
+                server.listenerPort());
+            continue;
+          }
+          knownSni.addAll(sni);
+          FilterChain.Builder chain =
+              FilterChain.newBuilder()
+                  .addFilters(
+                      TcpRoutes.tcpProxy(
+                          snapshot,
+                          entry.key().name() + "." + entry.key().namespace(),
+                          true,
+                          route.getRoute(),
+                          entry.key().namespace(),
+                          port,
+                          names));
+          if (!sni.contains("*")) {
+            chain.setFilterChainMatch(FilterChainMatch.newBuilder().addAllServerNames(sni));
+          }
+          chains.add(chain.build());
+        }
+      }
+    }
+    if (chains.isEmpty()) {
+      warnings.add(
+          "{}: no VirtualService bound to {} has a tls route for port {} and its hosts; server"
+              + " left out",
+          server.where(),
+          server.gatewayName(),
+          port);
+    }
+    return chains;
+  }
+
+  /** The chain of the first TCP route of the bound VirtualServices that applies to the server. */
+  private Optional<FilterChain.Builder> tcp(
+      MeshSnapshot snapshot, GatewayServer server, List<ConfigEntry> bound) {
+    int port = server.spec().getPort().getNumber().intValue();
+    for (ConfigEntry entry : bound) {
+      for (TCPRoute route : orEmpty(entry.spec(VirtualService.class).getTcp())) {
+        if (route.getRoute() == null || route.getRoute().isEmpty()) {
+          continue;
+        }
+        boolean applies =
+            route.getMatch() == null
+                || route.getMatch().isEmpty()
+                || route.getMatch().stream()
+                    .anyMatch(
+                        (L4MatchAttributes m) ->
+                            applies(m.getPort(), m.getGateways(), entry, server, port));
+        if (applies) {
+          return Optional.of(
+              FilterChain.newBuilder()
+                  .addFilters(
+                      TcpRoutes.tcpProxy(
+                          snapshot,
+                          entry.key().name() + "." + entry.key().namespace(),
+                          true,
+                          route.getRoute(),
+                          entry.key().namespace(),
+                          port,
+                          names)));
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** istiod's L4 match on a gateway: the server's port (or none) and its Gateway (or none). */
+  private static boolean applies(
+      Long matchPort, List<String> gateways, ConfigEntry entry, GatewayServer server, int port) {
+    if (matchPort != null && matchPort != 0 && matchPort != port) {
+      return false;
+    }
+    if (gateways == null || gateways.isEmpty()) {
+      return true;
+    }
+    Set<String> qualified = new HashSet<>();
+    for (String gateway : gateways) {
+      qualified.add(gateway.contains("/") ? gateway : entry.key().namespace() + "/" + gateway);
+    }
+    return qualified.contains(server.gatewayName());
+  }
+
+  private static <T> List<T> orEmpty(List<T> list) {
+    return list == null ? List.of() : list;
+  }
+}
