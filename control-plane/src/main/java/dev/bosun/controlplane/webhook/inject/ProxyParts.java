@@ -34,10 +34,15 @@ final class ProxyParts {
 
   /** {@code proxy sidecar --domain ... --proxyLogLevel ...}. */
   static List<String> agentArgs(TemplateInput in) {
+    return agentArgs(in, "sidecar");
+  }
+
+  /** pilot-agent's arguments for a proxy of {@code type} ({@code sidecar} or {@code router}). */
+  static List<String> agentArgs(TemplateInput in, String type) {
     var proxy = in.settings().proxy();
     return List.of(
         "proxy",
-        "sidecar",
+        type,
         "--domain",
         "$(POD_NAMESPACE).svc." + in.settings().mesh().clusterDomain(),
         "--proxyLogLevel=" + in.pod().annotation(LOG_LEVEL, proxy.logLevel()),

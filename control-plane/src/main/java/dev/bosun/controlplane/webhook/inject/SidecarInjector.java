@@ -45,7 +45,7 @@ public final class SidecarInjector {
     this.settings = requireNonNull(settings, "settings");
     this.meshDefaultConfig = requireNonNull(meshDefaultConfig, "meshDefaultConfig");
     this.templates =
-        List.of(new SidecarTemplate(), new GrpcAgentTemplate()).stream()
+        List.of(new SidecarTemplate(), new GrpcAgentTemplate(), new GatewayTemplate()).stream()
             .collect(Collectors.toMap(InjectionTemplate::name, Function.identity()));
   }
 

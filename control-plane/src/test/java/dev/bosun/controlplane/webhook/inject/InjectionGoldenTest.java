@@ -38,6 +38,7 @@ class InjectionGoldenTest {
         Arguments.of("prometheus", defaults, empty()),
         Arguments.of("annotations", defaults, empty()),
         Arguments.of("grpc-agent", defaults, empty()),
+        Arguments.of("gateway", defaults, empty()),
         Arguments.of("native-sidecar", defaults, empty()),
         Arguments.of("cni", defaults.withCni(true), empty()),
         Arguments.of("interception-none", defaults, empty()),

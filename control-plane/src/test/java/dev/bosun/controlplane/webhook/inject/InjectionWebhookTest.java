@@ -160,13 +160,14 @@ class InjectionWebhookTest {
     ObjectNode pod = pod(PLAIN);
     ((ObjectNode) pod.path("metadata"))
         .putObject("annotations")
-        .put("inject.istio.io/templates", "gateway");
+        .put("inject.istio.io/templates", "spire");
 
     JsonNode response = webhook.review(Reviews.create(pod)).path("response");
 
     assertThat(response.has("patch")).isFalse();
     assertThat(response.path("warnings").get(0).asText())
-        .contains("inject.istio.io/templates: \"gateway\" (expected: one of grpc-agent, sidecar;");
+        .contains(
+            "inject.istio.io/templates: \"spire\" (expected: one of gateway, grpc-agent, sidecar;");
   }
 
   @Test
