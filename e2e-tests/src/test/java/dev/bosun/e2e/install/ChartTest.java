@@ -60,6 +60,7 @@ class ChartTest {
                 "global.network",
                 "net-1")),
         Arguments.of("autoscaled", Map.of("autoscale.enabled", true)),
+        Arguments.of("an ingress gateway", Map.of("ingressGateway.enabled", true)),
         Arguments.of("one replica", Map.of("replicaCount", 1)),
         Arguments.of(
             "outside the cluster",
@@ -341,6 +342,47 @@ class ChartTest {
    * {@code deploy/bosun.yaml} is the chart's default rendering, for {@code kubectl apply -f}; this
    * fails when it is stale ({@code -Dgolden.update=true} rewrites it).
    */
+  @Test
+  void template_ingressGateway_isInjectedByBosunAsARouter_behindIstiosPorts() throws Exception {
+    List<JsonNode> documents =
+        Chart.documents(
+            Chart.template("istio-system", Map.of("ingressGateway.enabled", true), false));
+    JsonNode service = Chart.find(documents, "Service", "istio-ingressgateway");
+    assertThat(service.path("spec").path("selector").toString())
+        .isEqualTo("{\"app\":\"istio-ingressgateway\",\"istio\":\"ingressgateway\"}");
+    List<String> ports = new java.util.ArrayList<>();
+    service
+        .path("spec")
+        .path("ports")
+        .forEach(p -> ports.add(p.path("port").asText() + "->" + p.path("targetPort").asText()));
+    assertThat(ports).containsExactly("15021->15021", "80->8080", "443->8443");
+    JsonNode deployment = Chart.find(documents, "Deployment", "istio-ingressgateway");
+    io.fabric8.kubernetes.api.model.Pod pod =
+        new io.fabric8.kubernetes.api.model.PodBuilder()
+            .withMetadata(
+                Serialization.unmarshal(
+                    deployment.path("spec").path("template").path("metadata").toString(),
+                    io.fabric8.kubernetes.api.model.ObjectMeta.class))
+            .withSpec(
+                Serialization.unmarshal(
+                    deployment.path("spec").path("template").path("spec").toString(),
+                    io.fabric8.kubernetes.api.model.PodSpec.class))
+            .build();
+    // What Bosun's own injector makes of the chart's pod: the stock proxy in router mode.
+    io.fabric8.kubernetes.api.model.Pod injected =
+        new dev.bosun.controlplane.webhook.inject.SidecarInjector(
+                dev.bosun.controlplane.webhook.inject.InjectionSettings.defaults(
+                    "istio-system", ""),
+                com.fasterxml.jackson.databind.node.JsonNodeFactory.instance::objectNode)
+            .inject(pod, "istio-system")
+            .pod();
+    var proxy = injected.getSpec().getContainers().get(0);
+    assertThat(proxy.getName()).isEqualTo("istio-proxy");
+    assertThat(proxy.getImage()).isEqualTo("docker.io/istio/proxyv2:1.28.0");
+    assertThat(proxy.getArgs()).startsWith("proxy", "router");
+    assertThat(injected.getSpec().getInitContainers()).isNullOrEmpty();
+  }
+
   @Test
   void deployCopy_isTheDefaultRendering() throws Exception {
     String rendered =
