@@ -121,13 +121,15 @@ public final class RawAdsClient implements AutoCloseable {
     }
   }
 
-  /** A resource of one of the four sidecar types, unpacked to its message class. */
+  /** A resource of the four sidecar types or SDS, unpacked to its message class. */
   public static Message unpack(Any any) {
     return switch (any.getTypeUrl()) {
       case XdsTypes.CLUSTER -> unpack(any, Cluster.class);
       case XdsTypes.ENDPOINT -> unpack(any, ClusterLoadAssignment.class);
       case XdsTypes.LISTENER -> unpack(any, Listener.class);
       case XdsTypes.ROUTE -> unpack(any, RouteConfiguration.class);
+      case XdsTypes.SECRET ->
+          unpack(any, io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret.class);
       default -> throw new AssertionError("unexpected type " + any.getTypeUrl());
     };
   }
