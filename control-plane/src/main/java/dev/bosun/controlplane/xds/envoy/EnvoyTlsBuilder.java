@@ -139,6 +139,43 @@ public final class EnvoyTlsBuilder {
     return context.build();
   }
 
+  /**
+   * A gateway's TLS origination with a DestinationRule's {@code credentialName}: the Secret's
+   * certificate and key for {@code MUTUAL}, its CA ({@code kubernetes://<name>-cacert}) to verify
+   * the server, both over SDS on the ADS stream.
+   */
+  public static UpstreamTlsContext fromCredential(ClientTLSSettings tls, boolean http2) {
+    String name =
+        tls.getCredentialName().contains("://")
+            ? tls.getCredentialName()
+            : "kubernetes://" + tls.getCredentialName();
+    ConfigSource ads = EnvoyAddresses.ADS.toBuilder().setResourceApiVersion(ApiVersion.V3).build();
+    CommonTlsContext.Builder common = clientCommon();
+    if (tls.getMode() == ClientTLSSettingsTLSmode.MUTUAL) {
+      common.addTlsCertificateSdsSecretConfigs(
+          SdsSecretConfig.newBuilder().setName(name).setSdsConfig(ads));
+    }
+    if (Boolean.TRUE.equals(tls.getInsecureSkipVerify())) {
+      common.setValidationContext(CertificateValidationContext.getDefaultInstance());
+    } else {
+      common.setCombinedValidationContext(
+          CommonTlsContext.CombinedCertificateValidationContext.newBuilder()
+              .setDefaultValidationContext(
+                  sanMatch(tls.getSubjectAltNames() == null ? List.of() : tls.getSubjectAltNames()))
+              .setValidationContextSdsSecretConfig(
+                  SdsSecretConfig.newBuilder().setName(name + "-cacert").setSdsConfig(ads)));
+    }
+    if (http2) {
+      common.addAlpnProtocols("h2");
+    }
+    UpstreamTlsContext.Builder context =
+        UpstreamTlsContext.newBuilder().setCommonTlsContext(common);
+    if (!blank(tls.getSni())) {
+      context.setSni(tls.getSni());
+    }
+    return context.build();
+  }
+
   /** Whether {@code tls} names both a client certificate file and its private key. */
   public static boolean hasClientCertificate(ClientTLSSettings tls) {
     return !blank(tls.getClientCertificate()) && !blank(tls.getPrivateKey());

@@ -21,8 +21,8 @@ import java.util.TreeMap;
 /**
  * Gateway CDS, as istiod sends it by default: the outbound clusters of every service exported to
  * the gateway's namespace (Sidecars never scope a gateway), DestinationRule policy and mTLS applied
- * as for sidecars and shared with the sidecars of that namespace, and {@code BlackHoleCluster}; no
- * inbound or passthrough clusters.
+ * as for sidecars (but TLS origination with a DestinationRule's {@code credentialName} takes the
+ * Secret over SDS), and {@code BlackHoleCluster}; no inbound or passthrough clusters.
  */
 public final class GatewayClusters implements TypeGenerator {
   private final SidecarClusters clusters;
@@ -62,6 +62,7 @@ public final class GatewayClusters implements TypeGenerator {
                           proxy,
                           key,
                           SidecarScope.of(snapshot, proxy, Optional.empty()),
+                          true,
                           own));
               built.put(SidecarClusters.BLACKHOLE, SidecarClusters.blackHole(snapshot));
               return java.util.Collections.unmodifiableMap(built);

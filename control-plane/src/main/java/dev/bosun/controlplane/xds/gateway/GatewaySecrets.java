@@ -2,6 +2,7 @@ package dev.bosun.controlplane.xds.gateway;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
+import dev.bosun.controlplane.config.ConfigEntry;
 import dev.bosun.controlplane.model.TlsCredential;
 import dev.bosun.controlplane.registry.CredentialRegistry;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
@@ -10,12 +11,17 @@ import dev.bosun.controlplane.xds.scope.MeshChange;
 import dev.bosun.controlplane.xds.scope.ProxyView;
 import dev.bosun.controlplane.xds.scope.TypeGenerator;
 import dev.bosun.controlplane.xds.scope.Warnings;
+import dev.bosun.crd.IstioKind;
 import dev.bosun.xds.XdsTypes;
 import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
+import io.fabric8.istio.api.api.networking.v1alpha3.ClientTLSSettings;
+import io.fabric8.istio.api.api.networking.v1alpha3.DestinationRule;
+import io.fabric8.istio.api.api.networking.v1alpha3.TrafficPolicy;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -37,7 +43,7 @@ public final class GatewaySecrets implements TypeGenerator {
 
   /**
    * Secrets read only Secrets: a change concerns the gateways whose servers name the Secret (as
-   * their certificate or its CA).
+   * their certificate or its CA), or whose DestinationRules originate TLS with it.
    */
   @Override
   public boolean concerns(MeshChange change, ProxyView proxy) {
@@ -47,8 +53,57 @@ public final class GatewaySecrets implements TypeGenerator {
     if (change.secrets().isEmpty()) {
       return false;
     }
-    Set<String> used = GatewayServers.of(change.snapshot(), proxy).credentialSecrets(proxy);
+    Set<String> used =
+        new java.util.HashSet<>(
+            GatewayServers.of(change.snapshot(), proxy).credentialSecrets(proxy));
+    used.addAll(originationSecrets(change.snapshot(), proxy.namespace()));
     return change.secrets().stream().anyMatch(used::contains);
+  }
+
+  /**
+   * The Secrets ({@code namespace/name}, with their {@code -cacert}) DestinationRules name as
+   * {@code tls.credentialName} at any level, as a gateway in {@code namespace} reads them.
+   */
+  static Set<String> originationSecrets(MeshSnapshot snapshot, String namespace) {
+    return snapshot.derived(
+        List.of("gateway-origination-secrets", namespace),
+        () -> {
+          Set<String> secrets = new java.util.TreeSet<>();
+          for (ConfigEntry entry : snapshot.config().list(IstioKind.DESTINATION_RULE)) {
+            DestinationRule rule = entry.spec(DestinationRule.class);
+            List<TrafficPolicy> policies = new java.util.ArrayList<>();
+            policies.add(rule.getTrafficPolicy());
+            if (rule.getSubsets() != null) {
+              rule.getSubsets().forEach(subset -> policies.add(subset.getTrafficPolicy()));
+            }
+            for (TrafficPolicy policy : policies) {
+              if (policy == null) {
+                continue;
+              }
+              List<ClientTLSSettings> tls = new java.util.ArrayList<>();
+              tls.add(policy.getTls());
+              if (policy.getPortLevelSettings() != null) {
+                policy.getPortLevelSettings().forEach(port -> tls.add(port.getTls()));
+              }
+              for (ClientTLSSettings settings : tls) {
+                if (settings != null
+                    && settings.getCredentialName() != null
+                    && !settings.getCredentialName().isBlank()) {
+                  String name =
+                      settings.getCredentialName().startsWith(GatewayTls.KUBERNETES_SECRET)
+                          ? settings
+                              .getCredentialName()
+                              .substring(GatewayTls.KUBERNETES_SECRET.length())
+                          : settings.getCredentialName();
+                  String key = name.contains("/") ? name : namespace + "/" + name;
+                  secrets.add(key);
+                  secrets.add(key + GatewayTls.CA_SUFFIX);
+                }
+              }
+            }
+          }
+          return Set.copyOf(secrets);
+        });
   }
 
   @Override

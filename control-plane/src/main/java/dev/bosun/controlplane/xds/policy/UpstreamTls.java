@@ -112,10 +112,11 @@ public record UpstreamTls(
    * metadata selects between, except on original-destination clusters (no endpoint metadata), which
    * use mTLS only when every endpoint accepts it.
    *
-   * <p>File-based TLS ignores a {@code credentialName}, as Istio's sidecars do. {@code MUTUAL}
-   * without a client certificate and key (a {@code credentialName} alone) still gets the TLS
-   * socket, without a client certificate: servers that require one refuse the handshake, and
-   * nothing goes out in plaintext to a destination the user wants reached over TLS.
+   * <p>A gateway with a {@code credentialName} takes its client certificate (for {@code MUTUAL})
+   * and CA from that Secret over SDS; a sidecar ignores it and uses the files, as Istio's sidecars
+   * do. {@code MUTUAL} without a client certificate and key (a {@code credentialName} alone) still
+   * gets the TLS socket, without a client certificate: servers that require one refuse the
+   * handshake, and nothing goes out in plaintext to a destination the user wants reached over TLS.
    *
    * @param endpoints the cluster's endpoints, every health state
    * @param where the cluster and the rule that configured it, for warnings
@@ -127,6 +128,7 @@ public record UpstreamTls(
       List<Endpoint> endpoints,
       ServicePort port,
       boolean http2,
+      boolean gateway,
       String where,
       Warnings warnings) {
     switch (kind) {
@@ -144,7 +146,15 @@ public record UpstreamTls(
         }
       }
       case FILES -> {
-        if (settings.getCredentialName() != null && !settings.getCredentialName().isBlank()) {
+        boolean credential =
+            settings.getCredentialName() != null && !settings.getCredentialName().isBlank();
+        if (credential && gateway) {
+          // A gateway's certificates come from the Secret, over SDS (istiod's egress gateways).
+          cluster.setTransportSocket(
+              EnvoyTlsBuilder.tlsSocket(EnvoyTlsBuilder.fromCredential(settings, http2)));
+          return;
+        }
+        if (credential) {
           warnings.add(
               "{}: tls.credentialName {} is honoured only by gateways; the sidecar uses the"
                   + " certificate files of the same settings",

@@ -158,9 +158,24 @@ public final class SidecarClusters implements TypeGenerator {
       OutboundKey key,
       SidecarScope scope,
       Warnings warnings) {
+    return outboundClusters(snapshot, proxy, key, scope, false, warnings);
+  }
+
+  /**
+   * The outbound clusters of {@code scope}; a {@code gateway}'s originate TLS with a
+   * DestinationRule's {@code credentialName}, which sidecars ignore, so they are shared only among
+   * gateways.
+   */
+  public Map<String, Message> outboundClusters(
+      MeshSnapshot snapshot,
+      ProxyView proxy,
+      OutboundKey key,
+      SidecarScope scope,
+      boolean gateway,
+      Warnings warnings) {
     return warnings.derived(
         snapshot,
-        List.of("cds-outbound", trustDomain, key.namespace(), key.sidecar()),
+        List.of("cds-outbound", trustDomain, key.namespace(), key.sidecar(), gateway),
         scopeWarnings -> {
           Map<String, Message> clusters = new TreeMap<>();
           for (MeshService service : scope.services()) {
@@ -181,8 +196,8 @@ public final class SidecarClusters implements TypeGenerator {
                 Optional<Message> cluster =
                     scopeWarnings.derived(
                         snapshot,
-                        List.of("cds-cluster", trustDomain, policy.get().ruleName(), name),
-                        own -> outboundCluster(snapshot, proxy, service, port, name, own));
+                        List.of("cds-cluster", trustDomain, policy.get().ruleName(), name, gateway),
+                        own -> outboundCluster(snapshot, proxy, service, port, name, gateway, own));
                 cluster.ifPresent(c -> clusters.put(name, c));
               }
             }
@@ -210,6 +225,7 @@ public final class SidecarClusters implements TypeGenerator {
       MeshService service,
       ServicePort port,
       String name,
+      boolean gateway,
       Warnings warnings) {
     EnvoyNames.OutboundCluster parsed = EnvoyNames.parseOutboundCluster(name).orElseThrow();
     Optional<ClusterPolicies.Policy> policy =
@@ -233,6 +249,7 @@ public final class SidecarClusters implements TypeGenerator {
           snapshot.endpoints(service.hostname(), port.name(), policy.get().subsetLabels()),
           port,
           port.protocol().isHttp2(),
+          gateway,
           where,
           warnings);
       return Optional.of(cluster.build());
@@ -277,6 +294,7 @@ public final class SidecarClusters implements TypeGenerator {
         snapshot.endpoints(service.hostname(), port.name(), policy.get().subsetLabels()),
         port,
         EnvoyClusterSettings.http2(policy.get().traffic(), port.protocol().isHttp2()),
+        gateway,
         where,
         warnings);
     return Optional.of(cluster.build());
