@@ -11,7 +11,8 @@ import java.util.TreeMap;
 
 /**
  * What a proxy was last sent, as JSON in the shape of Envoy's own config dump: per type, each
- * resource with its version, whether the proxy acknowledged it, and the resource itself.
+ * resource with its version, whether the proxy acknowledged it, and the resource itself, with a
+ * Secret's private key and generic secret shown as {@code [redacted]}, as Envoy's own dump does.
  */
 final class ConfigDump {
   private static final JsonFormat.Printer PRINTER = EnvoyJson.compactPrinter();
@@ -47,13 +48,45 @@ final class ConfigDump {
     return dump;
   }
 
+  private static final io.envoyproxy.envoy.config.core.v3.DataSource REDACTED =
+      io.envoyproxy.envoy.config.core.v3.DataSource.newBuilder()
+          .setInlineString("[redacted]")
+          .build();
+
+  /** A Secret without its key material; any other resource as it is. */
+  static Any redacted(Any any) throws InvalidProtocolBufferException {
+    if (!XdsTypes.SECRET.equals(any.getTypeUrl())) {
+      return any;
+    }
+    var secret =
+        any
+            .unpack(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret.class)
+            .toBuilder();
+    if (secret.hasTlsCertificate()) {
+      var certificate = secret.getTlsCertificateBuilder();
+      if (certificate.hasPrivateKey()) {
+        certificate.setPrivateKey(REDACTED);
+      }
+      if (certificate.hasPassword()) {
+        certificate.setPassword(REDACTED);
+      }
+    }
+    if (secret.hasGenericSecret()) {
+      secret.getGenericSecretBuilder().setSecret(REDACTED);
+    }
+    if (secret.hasSessionTicketKeys()) {
+      secret.clearSessionTicketKeys();
+    }
+    return Any.pack(secret.build());
+  }
+
   /** The resource as parsed JSON, or a note when its type is not known to the dump. */
   private static Object json(Any any) {
     if (any.getValue().isEmpty() && any.getTypeUrl().isEmpty()) {
       return Map.of("note", "known to the proxy by version only (delta reconnect)");
     }
     try {
-      String json = PRINTER.print(any);
+      String json = PRINTER.print(redacted(any));
       return new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
     } catch (InvalidProtocolBufferException
         | com.fasterxml.jackson.core.JsonProcessingException e) {

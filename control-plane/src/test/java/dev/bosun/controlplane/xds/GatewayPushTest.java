@@ -113,6 +113,24 @@ class GatewayPushTest {
         assertThat(ads.next(Duration.ofSeconds(1)))
             .as("nothing else changed with the Secret")
             .isNull();
+
+        // The config dump shows the certificate that was sent, never its key.
+        String dump =
+            java.net.http.HttpClient.newHttpClient()
+                .send(
+                    java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create(
+                                "http://127.0.0.1:"
+                                    + runtime.monitoring().address().getPort()
+                                    + "/debug/config_dump?proxyID="
+                                    + java.net.URLEncoder.encode(
+                                        NODE.getId(), java.nio.charset.StandardCharsets.UTF_8)))
+                        .build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString())
+                .body();
+        assertThat(dump)
+            .contains("kubernetes://bookinfo-cert", "[redacted]")
+            .doesNotContain("PRIVATE KEY");
       }
       // The same gateway on the plaintext port has no verified identity and gets no Secret.
       try (RawAdsClient plain = new RawAdsClient(runtime.xds().port(), NODE)) {
