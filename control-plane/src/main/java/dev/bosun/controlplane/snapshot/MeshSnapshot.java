@@ -173,6 +173,7 @@ public final class MeshSnapshot {
             .count();
     summary.put("healthyEndpoints", healthy);
     summary.put("config", config.counts());
+    summary.put("tlsSecrets", credentials.size());
     summary.put("conflicts", conflicts.stream().map(Conflict::toString).toList());
     return summary;
   }

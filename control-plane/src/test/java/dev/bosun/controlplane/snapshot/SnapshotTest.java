@@ -126,6 +126,34 @@ class SnapshotTest {
     assertThat(snapshot.conflicts()).as("exported to disjoint namespaces: no conflict").isEmpty();
   }
 
+  private static String gateway(String namespace, String name, String created, String hosts) {
+    return """
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: %s, namespace: %s, creationTimestamp: "%s"}
+        spec:
+          selector: {istio: ingressgateway}
+          servers:
+          - port: {number: 443, name: https, protocol: HTTPS}
+            hosts: %s
+            tls: {mode: SIMPLE, credentialName: cert}
+        """
+        .formatted(name, namespace, created, hosts);
+  }
+
+  @Test
+  void twoGatewaysOfOneSelector_withATlsHostOnOnePort_conflict_andTheOlderWins() {
+    put(gateway("shop", "shop", "2026-01-01T00:00:00Z", "[shop.example.com, api.example.com]"));
+    put(gateway("api", "api", "2026-02-01T00:00:00Z", "[api.example.com]"));
+    put(gateway("blog", "blog", "2026-03-01T00:00:00Z", "[blog.example.com]"));
+    MeshSnapshot snapshot = build(1);
+    assertThat(snapshot.conflicts())
+        .singleElement()
+        .hasToString(
+            "Gateway api/api ignored for Gateway TLS host api.example.com on port 443: Gateway"
+                + " shop/shop takes precedence (older, or same age and sorts first)");
+  }
+
   @Test
   void gatewayBoundVirtualService_isNotUsedOnTheMesh() {
     put(
