@@ -72,17 +72,24 @@ public final class GatewayListeners implements TypeGenerator {
   @Override
   public Generated generate(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
     GatewayServers servers = GatewayServers.of(snapshot, proxy);
+    GatewayTopology topology = GatewayTopology.of(snapshot, proxy);
     Warnings warnings = new Warnings();
     Map<String, Message> listeners =
         warnings.derived(
             snapshot,
-            List.of("gateway-lds", domainSuffix, servers),
-            own -> java.util.Collections.unmodifiableMap(listeners(snapshot, proxy, servers, own)));
+            List.of("gateway-lds", domainSuffix, servers, topology),
+            own ->
+                java.util.Collections.unmodifiableMap(
+                    listeners(snapshot, proxy, servers, topology, own)));
     return Generated.of(listeners, warnings).named(names);
   }
 
   private Map<String, Message> listeners(
-      MeshSnapshot snapshot, ProxyView proxy, GatewayServers servers, Warnings warnings) {
+      MeshSnapshot snapshot,
+      ProxyView proxy,
+      GatewayServers servers,
+      GatewayTopology topology,
+      Warnings warnings) {
     servers.warnings().forEach(warnings);
     Map<String, Message> listeners = new TreeMap<>();
     for (ListenerServers port : servers.listeners()) {
@@ -111,7 +118,8 @@ public final class GatewayListeners implements TypeGenerator {
           if (!plainHttpDone) {
             listener.addFilterChains(
                 FilterChain.newBuilder()
-                    .addFilters(gatewayManager("outbound_" + name + ";", server.routeName()))
+                    .addFilters(
+                        gatewayManager("outbound_" + name + ";", server.routeName(), topology))
                     .setTransportSocketConnectTimeout(HANDSHAKE_TIMEOUT));
             plainHttpDone = true;
           }
@@ -128,7 +136,7 @@ public final class GatewayListeners implements TypeGenerator {
                   : server.spec().getName();
           FilterChain.Builder chain =
               FilterChain.newBuilder()
-                  .addFilters(gatewayManager(statPrefix, server.routeName()))
+                  .addFilters(gatewayManager(statPrefix, server.routeName(), topology))
                   .setTransportSocket(EnvoyTlsBuilder.tlsSocket(tls.get()))
                   .setTransportSocketConnectTimeout(HANDSHAKE_TIMEOUT);
           List<String> sni = server.sniHosts();
@@ -161,37 +169,44 @@ public final class GatewayListeners implements TypeGenerator {
     return listeners;
   }
 
-  /** Istio's gateway HTTP connection manager, routes from RDS {@code routeName}. */
+  /**
+   * Istio's gateway HTTP connection manager, routes from RDS {@code routeName}, trusting as many
+   * forwarding proxies and handling client certificate details as {@code topology} says.
+   */
   private static io.envoyproxy.envoy.config.listener.v3.Filter gatewayManager(
-      String statPrefix, String routeName) {
+      String statPrefix, String routeName, GatewayTopology topology) {
     return EnvoyFilters.httpConnectionManager(
         statPrefix,
-        manager ->
-            manager
-                .setRds(
-                    Rds.newBuilder()
-                        .setRouteConfigName(routeName)
-                        .setConfigSource(EnvoyAddresses.ADS))
-                .setUseRemoteAddress(BoolValue.of(true))
-                .setForwardClientCertDetails(
-                    HttpConnectionManager.ForwardClientCertDetails.SANITIZE_SET)
-                .setSetCurrentClientCertDetails(
-                    HttpConnectionManager.SetCurrentClientCertDetails.newBuilder()
-                        .setSubject(BoolValue.of(true))
-                        .setCert(true)
-                        .setDns(true)
-                        .setUri(true))
-                .setServerName("istio-envoy")
-                .setServerHeaderTransformation(
-                    HttpConnectionManager.ServerHeaderTransformation.OVERWRITE)
-                .setNormalizePath(BoolValue.of(true))
-                .setPathWithEscapedSlashesAction(
-                    HttpConnectionManager.PathWithEscapedSlashesAction.KEEP_UNCHANGED)
-                .addUpgradeConfigs(
-                    HttpConnectionManager.UpgradeConfig.newBuilder().setUpgradeType("websocket"))
-                .setStreamIdleTimeout(Duration.getDefaultInstance())
-                .setHttpProtocolOptions(
-                    io.envoyproxy.envoy.config.core.v3.Http1ProtocolOptions.getDefaultInstance())
-                .setProxy100Continue(true));
+        manager -> {
+          manager
+              .setXffNumTrustedHops(topology.numTrustedProxies())
+              .setForwardClientCertDetails(topology.forwardClientCertDetails());
+          if (topology.setsClientCertDetails()) {
+            manager.setSetCurrentClientCertDetails(
+                HttpConnectionManager.SetCurrentClientCertDetails.newBuilder()
+                    .setSubject(BoolValue.of(true))
+                    .setCert(true)
+                    .setDns(true)
+                    .setUri(true));
+          }
+          manager
+              .setRds(
+                  Rds.newBuilder()
+                      .setRouteConfigName(routeName)
+                      .setConfigSource(EnvoyAddresses.ADS))
+              .setUseRemoteAddress(BoolValue.of(true))
+              .setServerName("istio-envoy")
+              .setServerHeaderTransformation(
+                  HttpConnectionManager.ServerHeaderTransformation.OVERWRITE)
+              .setNormalizePath(BoolValue.of(true))
+              .setPathWithEscapedSlashesAction(
+                  HttpConnectionManager.PathWithEscapedSlashesAction.KEEP_UNCHANGED)
+              .addUpgradeConfigs(
+                  HttpConnectionManager.UpgradeConfig.newBuilder().setUpgradeType("websocket"))
+              .setStreamIdleTimeout(Duration.getDefaultInstance())
+              .setHttpProtocolOptions(
+                  io.envoyproxy.envoy.config.core.v3.Http1ProtocolOptions.getDefaultInstance())
+              .setProxy100Continue(true);
+        });
   }
 }

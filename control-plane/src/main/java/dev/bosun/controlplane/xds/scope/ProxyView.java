@@ -11,7 +11,8 @@ import java.util.TreeMap;
  * What the control plane knows of one connected proxy, read from the node the Istio agent (or a
  * proxyless gRPC bootstrap) sends: id {@code
  * <type>~<ip>~<pod>.<namespace>~<namespace>.svc.<suffix>}, its locality, and metadata such as
- * {@code NAMESPACE}, {@code LABELS} and {@code GENERATOR}.
+ * {@code NAMESPACE}, {@code LABELS}, {@code GENERATOR} and {@code PROXY_CONFIG} (the ProxyConfig
+ * the agent runs with).
  */
 public record ProxyView(
     String id,
@@ -24,10 +25,12 @@ public record ProxyView(
     String serviceAccount,
     String clusterId,
     java.util.List<String> instanceIps,
+    Struct proxyConfig,
     boolean identityVerified) {
   public ProxyView {
     labels = Map.copyOf(labels);
     instanceIps = java.util.List.copyOf(instanceIps);
+    java.util.Objects.requireNonNull(proxyConfig, "proxyConfig");
   }
 
   /** A proxy whose identity no one checked (a plaintext stream). */
@@ -53,6 +56,7 @@ public record ProxyView(
         serviceAccount,
         clusterId,
         instanceIps,
+        Struct.getDefaultInstance(),
         false);
   }
 
@@ -72,6 +76,7 @@ public record ProxyView(
         serviceAccount,
         clusterId,
         instanceIps,
+        proxyConfig,
         true);
   }
 
@@ -115,6 +120,7 @@ public record ProxyView(
           .forEach((k, v) -> labels.put(k, v.getStringValue()));
     }
     var locality = node.getLocality();
+    Value proxyConfig = metadata.getFieldsMap().get("PROXY_CONFIG");
     return new ProxyView(
         id,
         type,
@@ -125,7 +131,11 @@ public record ProxyView(
         new Locality(locality.getRegion(), locality.getZone(), locality.getSubZone()),
         string(metadata, "SERVICE_ACCOUNT"),
         string(metadata, "CLUSTER_ID"),
-        instanceIps(string(metadata, "INSTANCE_IPS")));
+        instanceIps(string(metadata, "INSTANCE_IPS")),
+        proxyConfig != null && proxyConfig.hasStructValue()
+            ? proxyConfig.getStructValue()
+            : Struct.getDefaultInstance(),
+        false);
   }
 
   /** The agent sends its pod IPs comma-separated. */

@@ -1,0 +1,112 @@
+package dev.bosun.controlplane.xds;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import dev.bosun.controlplane.meshconfig.MeshConfigParser;
+import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.gateway.GatewayListeners;
+import dev.bosun.controlplane.xds.scope.ProxyView;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * ProxyConfig {@code gatewayTopology} on a gateway's HTTP connection manager: the mesh's {@code
+ * defaultConfig} applies unless the proxy's agent reports its own ProxyConfig, as istiod reads it.
+ */
+class GatewayTopologyTest {
+  private static final Path INPUT =
+      Path.of("src/test/resources/gateway-golden/ingress-bookinfo/input.yaml");
+
+  private static HttpConnectionManager manager(MeshSnapshot snapshot, ProxyView proxy)
+      throws Exception {
+    Listener listener =
+        (Listener)
+            new GatewayListeners("cluster.local")
+                .generate(snapshot, proxy, Set.of())
+                .resources()
+                .get("0.0.0.0_8080");
+    return listener
+        .getFilterChains(0)
+        .getFilters(0)
+        .getTypedConfig()
+        .unpack(HttpConnectionManager.class);
+  }
+
+  private static ProxyView gateway(Struct proxyConfig) {
+    Struct.Builder metadata =
+        Struct.newBuilder()
+            .putFields("NAMESPACE", Value.newBuilder().setStringValue("istio-system").build())
+            .putFields(
+                "LABELS",
+                Value.newBuilder()
+                    .setStructValue(
+                        Struct.newBuilder()
+                            .putFields(
+                                "istio",
+                                Value.newBuilder().setStringValue("ingressgateway").build()))
+                    .build());
+    if (proxyConfig != null) {
+      metadata.putFields("PROXY_CONFIG", Value.newBuilder().setStructValue(proxyConfig).build());
+    }
+    return ProxyView.of(
+        Node.newBuilder()
+            .setId("router~10.44.0.2~ingress.istio-system~istio-system.svc.cluster.local")
+            .setMetadata(metadata)
+            .build());
+  }
+
+  @Test
+  void meshDefault_appliesToAGatewayWithoutItsOwn_andTheAgentsProxyConfigWins() throws Exception {
+    MeshSnapshot snapshot =
+        TestSnapshots.of(
+            INPUT.toString(),
+            Files.readString(INPUT),
+            MeshConfigParser.parse(
+                    """
+                    defaultConfig:
+                      gatewayTopology: {numTrustedProxies: 1, forwardClientCertDetails: APPEND_FORWARD}
+                    """)
+                .config());
+
+    HttpConnectionManager fromMesh = manager(snapshot, gateway(null));
+    assertThat(fromMesh.getXffNumTrustedHops()).isEqualTo(1);
+    assertThat(fromMesh.getForwardClientCertDetails())
+        .isEqualTo(HttpConnectionManager.ForwardClientCertDetails.APPEND_FORWARD);
+    assertThat(fromMesh.hasSetCurrentClientCertDetails()).isTrue();
+
+    Struct own =
+        Struct.newBuilder()
+            .putFields(
+                "gatewayTopology",
+                Value.newBuilder()
+                    .setStructValue(
+                        Struct.newBuilder()
+                            .putFields(
+                                "numTrustedProxies", Value.newBuilder().setNumberValue(3).build())
+                            .putFields(
+                                "forwardClientCertDetails",
+                                Value.newBuilder().setStringValue("SANITIZE").build()))
+                    .build())
+            .build();
+    HttpConnectionManager fromAgent = manager(snapshot, gateway(own));
+    assertThat(fromAgent.getXffNumTrustedHops()).isEqualTo(3);
+    assertThat(fromAgent.getForwardClientCertDetails())
+        .isEqualTo(HttpConnectionManager.ForwardClientCertDetails.SANITIZE);
+    assertThat(fromAgent.hasSetCurrentClientCertDetails())
+        .as("istiod sets the client certificate details only when forwarding or setting them")
+        .isFalse();
+
+    HttpConnectionManager defaults =
+        manager(TestSnapshots.of(INPUT.toString(), Files.readString(INPUT)), gateway(null));
+    assertThat(defaults.getXffNumTrustedHops()).isZero();
+    assertThat(defaults.getForwardClientCertDetails())
+        .isEqualTo(HttpConnectionManager.ForwardClientCertDetails.SANITIZE_SET);
+  }
+}
