@@ -24,14 +24,17 @@ class GatewayTopologyTest {
   private static final Path INPUT =
       Path.of("src/test/resources/gateway-golden/ingress-bookinfo/input.yaml");
 
+  private static Listener listener(MeshSnapshot snapshot, ProxyView proxy) {
+    return (Listener)
+        new GatewayListeners("cluster.local")
+            .generate(snapshot, proxy, Set.of())
+            .resources()
+            .get("0.0.0.0_8080");
+  }
+
   private static HttpConnectionManager manager(MeshSnapshot snapshot, ProxyView proxy)
       throws Exception {
-    Listener listener =
-        (Listener)
-            new GatewayListeners("cluster.local")
-                .generate(snapshot, proxy, Set.of())
-                .resources()
-                .get("0.0.0.0_8080");
+    Listener listener = listener(snapshot, proxy);
     return listener
         .getFilterChains(0)
         .getFilters(0)
@@ -92,7 +95,12 @@ class GatewayTopologyTest {
                                 "numTrustedProxies", Value.newBuilder().setNumberValue(3).build())
                             .putFields(
                                 "forwardClientCertDetails",
-                                Value.newBuilder().setStringValue("SANITIZE").build()))
+                                Value.newBuilder().setStringValue("SANITIZE").build())
+                            .putFields(
+                                "proxyProtocol",
+                                Value.newBuilder()
+                                    .setStructValue(Struct.getDefaultInstance())
+                                    .build()))
                     .build())
             .build();
     HttpConnectionManager fromAgent = manager(snapshot, gateway(own));
@@ -102,6 +110,9 @@ class GatewayTopologyTest {
     assertThat(fromAgent.hasSetCurrentClientCertDetails())
         .as("istiod sets the client certificate details only when forwarding or setting them")
         .isFalse();
+    assertThat(listener(snapshot, gateway(own)).getListenerFilters(0).getName())
+        .isEqualTo("envoy.filters.listener.proxy_protocol");
+    assertThat(listener(snapshot, gateway(null)).getListenerFiltersList()).isEmpty();
 
     HttpConnectionManager defaults =
         manager(TestSnapshots.of(INPUT.toString(), Files.readString(INPUT)), gateway(null));

@@ -154,6 +154,15 @@ public final class GatewayListeners implements TypeGenerator {
       if (listener.getFilterChainsCount() == 0) {
         continue;
       }
+      if (topology.proxyProtocol()) {
+        listener.addListenerFilters(
+            ListenerFilter.newBuilder()
+                .setName("envoy.filters.listener.proxy_protocol")
+                .setTypedConfig(
+                    Any.pack(
+                        io.envoyproxy.envoy.extensions.filters.listener.proxy_protocol.v3
+                            .ProxyProtocol.getDefaultInstance())));
+      }
       if (inspectTls) {
         listener.addListenerFilters(
             ListenerFilter.newBuilder()

@@ -13,12 +13,13 @@ import java.util.Map;
  * from the ProxyConfig the proxy's agent reports ({@code PROXY_CONFIG} node metadata), else the
  * mesh's {@code defaultConfig}. {@code numTrustedProxies} is the number of proxies in front of the
  * gateway whose {@code X-Forwarded-For} entries are trusted; {@code forwardClientCertDetails}
- * replaces istiod's default {@code SANITIZE_SET}.
+ * replaces istiod's default {@code SANITIZE_SET}; a {@code proxyProtocol} (any value) makes the
+ * gateway's listeners read the PROXY protocol header its load balancer sends.
  */
-record GatewayTopology(int numTrustedProxies, ForwardClientCertDetails forwardClientCertDetails) {
-  static final GatewayTopology DEFAULT =
-      new GatewayTopology(0, ForwardClientCertDetails.SANITIZE_SET);
-
+record GatewayTopology(
+    int numTrustedProxies,
+    ForwardClientCertDetails forwardClientCertDetails,
+    boolean proxyProtocol) {
   /** Istio's enum names, as Envoy's (Istio's has UNDEFINED first, which keeps the default). */
   private static final Map<String, ForwardClientCertDetails> DETAILS =
       Map.of(
@@ -36,16 +37,21 @@ record GatewayTopology(int numTrustedProxies, ForwardClientCertDetails forwardCl
       Value details = topology.getFieldsMap().get("forwardClientCertDetails");
       return of(
           hops == null ? 0 : (int) hops.getNumberValue(),
-          details == null ? "" : details.getStringValue());
+          details == null ? "" : details.getStringValue(),
+          topology.getFieldsMap().containsKey("proxyProtocol"));
     }
     JsonNode mesh = snapshot.meshConfig().defaultConfig().path("gatewayTopology");
     return of(
-        mesh.path("numTrustedProxies").asInt(0), mesh.path("forwardClientCertDetails").asText(""));
+        mesh.path("numTrustedProxies").asInt(0),
+        mesh.path("forwardClientCertDetails").asText(""),
+        mesh.has("proxyProtocol") && !mesh.path("proxyProtocol").isNull());
   }
 
-  private static GatewayTopology of(int hops, String details) {
+  private static GatewayTopology of(int hops, String details, boolean proxyProtocol) {
     return new GatewayTopology(
-        Math.max(hops, 0), DETAILS.getOrDefault(details, ForwardClientCertDetails.SANITIZE_SET));
+        Math.max(hops, 0),
+        DETAILS.getOrDefault(details, ForwardClientCertDetails.SANITIZE_SET),
+        proxyProtocol);
   }
 
   /** Whether Envoy sets the client certificate details header (istiod: only for these two). */
