@@ -6,10 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import dev.bosun.controlplane.cli.ControlPlaneRuntime;
-import dev.bosun.controlplane.mesh.MeshSettings;
-import dev.bosun.controlplane.source.LocalDirectorySource;
 import dev.bosun.xds.EnvoyValidator;
-import dev.bosun.xds.XdsServerSettings;
 import dev.bosun.xds.XdsTypes;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Node;
@@ -21,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -73,15 +69,7 @@ class GatewayPushTest {
     Path input = Path.of("src/test/resources/gateway-golden/ingress-bookinfo/input.yaml");
     Files.copy(input, dir.resolve("mesh.yaml"));
     Files.writeString(dir.resolve("secret.yaml"), SECRET.formatted("first"));
-    try (ControlPlaneRuntime runtime =
-        new ControlPlaneRuntime(
-            new MeshSettings(
-                "cluster.local", "istio-system", Duration.ofMillis(10), Duration.ofMillis(100)),
-            new InetSocketAddress("127.0.0.1", 0),
-            XdsServerSettings.defaults(new InetSocketAddress("127.0.0.1", 0)),
-            Set.of(LocalDirectorySource.NAME))) {
-      runtime.own(new LocalDirectorySource(dir, runtime.mesh()).start(Duration.ofMillis(100)));
-      await().atMost(Duration.ofSeconds(30)).until(runtime.mesh()::ready);
+    try (ControlPlaneRuntime runtime = LocalRuntimes.ready(dir)) {
       // A port whose authorizer accepts the node: its streams have a verified identity.
       int secure =
           runtime
@@ -145,15 +133,7 @@ class GatewayPushTest {
   void virtualServiceChange_resendsOnlyTheGatewaysRoutes() throws Exception {
     Path input = Path.of("src/test/resources/gateway-golden/ingress-bookinfo/input.yaml");
     Files.copy(input, dir.resolve("mesh.yaml"));
-    try (ControlPlaneRuntime runtime =
-        new ControlPlaneRuntime(
-            new MeshSettings(
-                "cluster.local", "istio-system", Duration.ofMillis(10), Duration.ofMillis(100)),
-            new InetSocketAddress("127.0.0.1", 0),
-            XdsServerSettings.defaults(new InetSocketAddress("127.0.0.1", 0)),
-            Set.of(LocalDirectorySource.NAME))) {
-      runtime.own(new LocalDirectorySource(dir, runtime.mesh()).start(Duration.ofMillis(100)));
-      await().atMost(Duration.ofSeconds(30)).until(runtime.mesh()::ready);
+    try (ControlPlaneRuntime runtime = LocalRuntimes.ready(dir)) {
       EnvoyValidator validator = new EnvoyValidator();
       try (RawAdsClient ads = new RawAdsClient(runtime.xds().port(), NODE)) {
         DiscoveryResponse cds = ads.request(XdsTypes.CLUSTER, List.of());

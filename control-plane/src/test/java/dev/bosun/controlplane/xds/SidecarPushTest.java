@@ -6,21 +6,16 @@ import static org.awaitility.Awaitility.await;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import dev.bosun.controlplane.cli.ControlPlaneRuntime;
-import dev.bosun.controlplane.mesh.MeshSettings;
-import dev.bosun.controlplane.source.LocalDirectorySource;
 import dev.bosun.xds.EnvoyValidator;
-import dev.bosun.xds.XdsServerSettings;
 import dev.bosun.xds.XdsTypes;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,15 +42,7 @@ class SidecarPushTest {
     for (Path file : Files.list(Path.of("../deploy/examples/bookinfo")).toList()) {
       Files.copy(file, dir.resolve(file.getFileName()));
     }
-    try (ControlPlaneRuntime runtime =
-        new ControlPlaneRuntime(
-            new MeshSettings(
-                "cluster.local", "istio-system", Duration.ofMillis(10), Duration.ofMillis(100)),
-            new InetSocketAddress("127.0.0.1", 0),
-            XdsServerSettings.defaults(new InetSocketAddress("127.0.0.1", 0)),
-            Set.of(LocalDirectorySource.NAME))) {
-      runtime.own(new LocalDirectorySource(dir, runtime.mesh()).start(Duration.ofMillis(100)));
-      await().atMost(Duration.ofSeconds(30)).until(runtime.mesh()::ready);
+    try (ControlPlaneRuntime runtime = LocalRuntimes.ready(dir)) {
       EnvoyValidator validator = new EnvoyValidator();
       try (RawAdsClient ads = new RawAdsClient(runtime.xds().port(), NODE)) {
         DiscoveryResponse cds = ads.request(XdsTypes.CLUSTER, List.of());

@@ -8,8 +8,6 @@ import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.Volume;
-import io.fabric8.kubernetes.api.model.VolumeMount;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -42,13 +40,12 @@ public final class GatewayTemplate implements InjectionTemplate {
         .endSysctl()
         .endSecurityContext()
         .withContainers(proxy(in))
-        .withVolumes(volumes(in))
+        .withVolumes(envoyVolumes(in, false))
         .endSpec()
         .build();
   }
 
   private static Container proxy(TemplateInput in) {
-    var proxy = in.settings().proxy();
     ContainerBuilder container =
         new ContainerBuilder()
             .withName(PROXY_CONTAINER)
@@ -64,41 +61,12 @@ public final class GatewayTemplate implements InjectionTemplate {
             .withRunAsGroup(1337L)
             .endSecurityContext()
             .withEnv(proxyEnv(in))
-            .withNewReadinessProbe()
-            .withNewHttpGet()
-            .withPath("/healthz/ready")
-            .withNewPort(15021)
-            .endHttpGet()
-            .withInitialDelaySeconds(
-                positive(
-                    in.pod()
-                        .annotation(
-                            READINESS_INITIAL_DELAY,
-                            Integer.toString(proxy.readinessInitialDelaySeconds()))))
-            .withPeriodSeconds(
-                Integer.parseInt(
-                    in.pod()
-                        .annotation(
-                            READINESS_PERIOD, Integer.toString(proxy.readinessPeriodSeconds()))))
-            .withTimeoutSeconds(3)
-            .withFailureThreshold(
-                Integer.parseInt(
-                    in.pod()
-                        .annotation(
-                            READINESS_FAILURE_THRESHOLD,
-                            Integer.toString(proxy.readinessFailureThreshold()))))
-            .endReadinessProbe()
-            .withVolumeMounts(mounts(in));
+            .withReadinessProbe(readinessProbe(in, 15021))
+            .withVolumeMounts(envoyMounts(in, false));
     if (!in.settings().images().pullPolicy().isEmpty()) {
       container.withImagePullPolicy(in.settings().images().pullPolicy());
     }
     return container.build();
-  }
-
-  /** A zero delay is left out, as Kubernetes writes it. */
-  private static Integer positive(String value) {
-    int seconds = Integer.parseInt(value);
-    return seconds == 0 ? null : seconds;
   }
 
   private static List<EnvVar> proxyEnv(TemplateInput in) {
@@ -124,37 +92,5 @@ public final class GatewayTemplate implements InjectionTemplate {
     env.addAll(meshEnv(in));
     env.addAll(metadataEnv(in));
     return env;
-  }
-
-  private static List<VolumeMount> mounts(TemplateInput in) {
-    List<VolumeMount> mounts =
-        new ArrayList<>(
-            List.of(
-                mount("workload-socket", "/var/run/secrets/workload-spiffe-uds"),
-                mount("credential-socket", "/var/run/secrets/credential-uds"),
-                mount("workload-certs", "/var/run/secrets/workload-spiffe-credentials"),
-                mount("istiod-ca-cert", "/var/run/secrets/istio"),
-                mount("istio-data", "/var/lib/istio/data"),
-                mount("istio-envoy", "/etc/istio/proxy"),
-                mount("istio-token", "/var/run/secrets/tokens"),
-                mount("istio-podinfo", "/etc/istio/pod")));
-    mounts.addAll(userEntries(in.pod(), USER_VOLUME_MOUNT, VolumeMount.class));
-    return mounts;
-  }
-
-  private static List<Volume> volumes(TemplateInput in) {
-    List<Volume> volumes =
-        new ArrayList<>(
-            List.of(
-                named("workload-socket"),
-                named("credential-socket"),
-                named("workload-certs"),
-                memoryDir("istio-envoy"),
-                emptyDir("istio-data"),
-                podInfo(),
-                token(in.settings().proxy().tokenAudience()),
-                caRoot()));
-    volumes.addAll(userEntries(in.pod(), USER_VOLUME, Volume.class));
-    return volumes;
   }
 }

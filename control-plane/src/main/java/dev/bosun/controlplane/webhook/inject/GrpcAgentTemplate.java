@@ -63,7 +63,6 @@ public final class GrpcAgentTemplate implements InjectionTemplate {
   }
 
   private static Container agent(TemplateInput in) {
-    var proxy = in.settings().proxy();
     ContainerBuilder agent =
         new ContainerBuilder()
             .withName(PROXY_CONTAINER)
@@ -88,41 +87,11 @@ public final class GrpcAgentTemplate implements InjectionTemplate {
     }
     // As istiod's template: the probe and the mounts come only with a status port.
     if (!in.traffic().statusPort().equals("0")) {
-      agent
-          .withNewReadinessProbe()
-          .withNewHttpGet()
-          .withPath("/healthz/ready")
-          .withNewPort(15020)
-          .endHttpGet()
-          .withInitialDelaySeconds(
-              positive(
-                  in.pod()
-                      .annotation(
-                          READINESS_INITIAL_DELAY,
-                          Integer.toString(proxy.readinessInitialDelaySeconds()))))
-          .withPeriodSeconds(
-              Integer.parseInt(
-                  in.pod()
-                      .annotation(
-                          READINESS_PERIOD, Integer.toString(proxy.readinessPeriodSeconds()))))
-          .withTimeoutSeconds(3)
-          .withFailureThreshold(
-              Integer.parseInt(
-                  in.pod()
-                      .annotation(
-                          READINESS_FAILURE_THRESHOLD,
-                          Integer.toString(proxy.readinessFailureThreshold()))))
-          .endReadinessProbe()
-          .withVolumeMounts(mounts(in));
+      agent.withReadinessProbe(readinessProbe(in, 15020)).withVolumeMounts(mounts(in));
     } else {
       agent.withVolumeMounts(userEntries(in.pod(), USER_VOLUME_MOUNT, VolumeMount.class));
     }
     return agent.build();
-  }
-
-  private static Integer positive(String value) {
-    int seconds = Integer.parseInt(value);
-    return seconds == 0 ? null : seconds;
   }
 
   private static List<EnvVar> proxyEnv(TemplateInput in) {

@@ -242,6 +242,88 @@ final class ProxyParts {
     return annotations;
   }
 
+  /**
+   * The agent's readiness probe on {@code port}: {@code /healthz/ready}, timing from the pod's
+   * {@code readiness.status.sidecar.istio.io/*} annotations, else the defaults; a zero initial
+   * delay is left out, as Kubernetes writes it.
+   */
+  static io.fabric8.kubernetes.api.model.Probe readinessProbe(TemplateInput in, int port) {
+    var proxy = in.settings().proxy();
+    int delay =
+        Integer.parseInt(
+            in.pod()
+                .annotation(
+                    READINESS_INITIAL_DELAY,
+                    Integer.toString(proxy.readinessInitialDelaySeconds())));
+    return new io.fabric8.kubernetes.api.model.ProbeBuilder()
+        .withNewHttpGet()
+        .withPath("/healthz/ready")
+        .withNewPort(port)
+        .endHttpGet()
+        .withInitialDelaySeconds(delay == 0 ? null : delay)
+        .withPeriodSeconds(
+            Integer.parseInt(
+                in.pod()
+                    .annotation(
+                        READINESS_PERIOD, Integer.toString(proxy.readinessPeriodSeconds()))))
+        .withTimeoutSeconds(3)
+        .withFailureThreshold(
+            Integer.parseInt(
+                in.pod()
+                    .annotation(
+                        READINESS_FAILURE_THRESHOLD,
+                        Integer.toString(proxy.readinessFailureThreshold()))))
+        .build();
+  }
+
+  /**
+   * What pilot-agent and Envoy mount in {@code istio-proxy} (the sidecar's also {@code
+   * istio-ca-crl}), then the pod's {@code sidecar.istio.io/userVolumeMount}.
+   */
+  static List<VolumeMount> envoyMounts(TemplateInput in, boolean crl) {
+    List<VolumeMount> mounts = new ArrayList<>();
+    mounts.add(mount("workload-socket", "/var/run/secrets/workload-spiffe-uds"));
+    mounts.add(mount("credential-socket", "/var/run/secrets/credential-uds"));
+    mounts.add(mount("workload-certs", "/var/run/secrets/workload-spiffe-credentials"));
+    mounts.add(mount("istiod-ca-cert", "/var/run/secrets/istio"));
+    if (crl) {
+      mounts.add(mount("istio-ca-crl", "/var/run/secrets/istio/crl"));
+    }
+    mounts.add(mount("istio-data", "/var/lib/istio/data"));
+    mounts.add(mount("istio-envoy", "/etc/istio/proxy"));
+    mounts.add(mount("istio-token", "/var/run/secrets/tokens"));
+    mounts.add(mount("istio-podinfo", "/etc/istio/pod"));
+    mounts.addAll(userEntries(in.pod(), USER_VOLUME_MOUNT, VolumeMount.class));
+    return mounts;
+  }
+
+  /** The volumes of {@link #envoyMounts}, then the pod's {@code sidecar.istio.io/userVolume}. */
+  static List<Volume> envoyVolumes(TemplateInput in, boolean crl) {
+    List<Volume> volumes =
+        new ArrayList<>(
+            List.of(
+                named("workload-socket"),
+                named("credential-socket"),
+                named("workload-certs"),
+                memoryDir("istio-envoy"),
+                emptyDir("istio-data"),
+                podInfo(),
+                token(in.settings().proxy().tokenAudience()),
+                caRoot()));
+    if (crl) {
+      volumes.add(
+          new io.fabric8.kubernetes.api.model.VolumeBuilder()
+              .withName("istio-ca-crl")
+              .withNewConfigMap()
+              .withName("istio-ca-crl")
+              .withOptional(true)
+              .endConfigMap()
+              .build());
+    }
+    volumes.addAll(userEntries(in.pod(), USER_VOLUME, Volume.class));
+    return volumes;
+  }
+
   static VolumeMount mount(String name, String path) {
     return new VolumeMountBuilder().withName(name).withMountPath(path).build();
   }

@@ -14,9 +14,6 @@ import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.ProbeBuilder;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
-import io.fabric8.kubernetes.api.model.Volume;
-import io.fabric8.kubernetes.api.model.VolumeBuilder;
-import io.fabric8.kubernetes.api.model.VolumeMount;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,7 +48,7 @@ public final class SidecarTemplate implements InjectionTemplate {
             .withAnnotations(annotations(in))
             .endMetadata()
             .withNewSpec()
-            .withVolumes(volumes(in))
+            .withVolumes(envoyVolumes(in, true))
             .endSpec();
     if (in.nativeSidecar()) {
       inits.add(proxy);
@@ -97,7 +94,7 @@ public final class SidecarTemplate implements InjectionTemplate {
             .withEnv(proxyEnv(in))
             .withSecurityContext(securityContext(in))
             .withResources(resources(in))
-            .withVolumeMounts(mounts(in));
+            .withVolumeMounts(envoyMounts(in, true));
     if (in.nativeSidecar()) {
       container.withRestartPolicy("Always");
     }
@@ -108,22 +105,7 @@ public final class SidecarTemplate implements InjectionTemplate {
       if (proxy.startupProbe()) {
         container.withStartupProbe(readyProbe(0, 1, proxy.startupFailureThreshold()));
       }
-      container.withReadinessProbe(
-          readyProbe(
-              Integer.parseInt(
-                  in.pod()
-                      .annotation(
-                          READINESS_INITIAL_DELAY,
-                          Integer.toString(proxy.readinessInitialDelaySeconds()))),
-              Integer.parseInt(
-                  in.pod()
-                      .annotation(
-                          READINESS_PERIOD, Integer.toString(proxy.readinessPeriodSeconds()))),
-              Integer.parseInt(
-                  in.pod()
-                      .annotation(
-                          READINESS_FAILURE_THRESHOLD,
-                          Integer.toString(proxy.readinessFailureThreshold())))));
+      container.withReadinessProbe(readinessProbe(in, 15021));
     }
     return container.build();
   }
@@ -242,45 +224,5 @@ public final class SidecarTemplate implements InjectionTemplate {
         .withRunAsUser(root ? 0L : 1337L)
         .withRunAsGroup(1337L)
         .build();
-  }
-
-  private static List<VolumeMount> mounts(TemplateInput in) {
-    List<VolumeMount> mounts =
-        new ArrayList<>(
-            List.of(
-                mount("workload-socket", "/var/run/secrets/workload-spiffe-uds"),
-                mount("credential-socket", "/var/run/secrets/credential-uds"),
-                mount("workload-certs", "/var/run/secrets/workload-spiffe-credentials"),
-                mount("istiod-ca-cert", "/var/run/secrets/istio"),
-                mount("istio-ca-crl", "/var/run/secrets/istio/crl"),
-                mount("istio-data", "/var/lib/istio/data"),
-                mount("istio-envoy", "/etc/istio/proxy"),
-                mount("istio-token", "/var/run/secrets/tokens"),
-                mount("istio-podinfo", "/etc/istio/pod")));
-    mounts.addAll(userEntries(in.pod(), USER_VOLUME_MOUNT, VolumeMount.class));
-    return mounts;
-  }
-
-  private static List<Volume> volumes(TemplateInput in) {
-    List<Volume> volumes =
-        new ArrayList<>(
-            List.of(
-                named("workload-socket"),
-                named("credential-socket"),
-                named("workload-certs"),
-                memoryDir("istio-envoy"),
-                emptyDir("istio-data"),
-                podInfo(),
-                token(in.settings().proxy().tokenAudience()),
-                caRoot(),
-                new VolumeBuilder()
-                    .withName("istio-ca-crl")
-                    .withNewConfigMap()
-                    .withName("istio-ca-crl")
-                    .withOptional(true)
-                    .endConfigMap()
-                    .build()));
-    volumes.addAll(userEntries(in.pod(), USER_VOLUME, Volume.class));
-    return volumes;
   }
 }

@@ -128,15 +128,7 @@ public final class EnvoyTlsBuilder {
               .setDefaultValidationContext(validation)
               .setValidationContextSdsSecretConfig(sds("file-root:" + ca)));
     }
-    if (http2) {
-      common.addAlpnProtocols("h2");
-    }
-    UpstreamTlsContext.Builder context =
-        UpstreamTlsContext.newBuilder().setCommonTlsContext(common);
-    if (!blank(tls.getSni())) {
-      context.setSni(tls.getSni());
-    }
-    return context.build();
+    return originating(common, tls, http2);
   }
 
   /**
@@ -165,6 +157,12 @@ public final class EnvoyTlsBuilder {
               .setValidationContextSdsSecretConfig(
                   SdsSecretConfig.newBuilder().setName(name + "-cacert").setSdsConfig(ads)));
     }
+    return originating(common, tls, http2);
+  }
+
+  /** An upstream context around {@code common}: ALPN {@code h2} for HTTP/2, the rule's SNI. */
+  private static UpstreamTlsContext originating(
+      CommonTlsContext.Builder common, ClientTLSSettings tls, boolean http2) {
     if (http2) {
       common.addAlpnProtocols("h2");
     }

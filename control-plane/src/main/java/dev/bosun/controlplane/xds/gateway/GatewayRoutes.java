@@ -96,20 +96,9 @@ public final class GatewayRoutes implements TypeGenerator {
       int port = server.spec().getPort().getNumber().intValue();
       boolean redirect =
           server.tls() != null && Boolean.TRUE.equals(server.tls().getHttpsRedirect());
-      for (ConfigEntry virtualService :
-          snapshot
-              .config()
-              .virtualServicesForGateway(
-                  server.gateway().key().namespace(),
-                  server.gateway().key().name(),
-                  proxy.namespace())) {
-        List<String> common =
-            intersection(
-                forNamespace(server.hosts(), virtualService.key().namespace()),
-                snapshot.config().hosts(virtualService));
-        if (common.isEmpty()) {
-          continue;
-        }
+      for (Map.Entry<ConfigEntry, List<String>> bound : bound(snapshot, proxy, server).entrySet()) {
+        ConfigEntry virtualService = bound.getKey();
+        List<String> common = bound.getValue();
         List<Route> vsRoutes =
             built.computeIfAbsent(
                 List.of(server.gatewayName(), virtualService.key(), port),
@@ -163,6 +152,32 @@ public final class GatewayRoutes implements TypeGenerator {
         .setName(host + ":" + port)
         .addDomains(host)
         .setIncludeRequestAttemptCount(true);
+  }
+
+  /**
+   * The VirtualServices bound to the server's Gateway and exported to the gateway's namespace that
+   * share a host with the server, each with the hosts they share (the more specific of each pair),
+   * in precedence order.
+   */
+  static Map<ConfigEntry, List<String>> bound(
+      MeshSnapshot snapshot, ProxyView proxy, GatewayServer server) {
+    Map<ConfigEntry, List<String>> bound = new LinkedHashMap<>();
+    for (ConfigEntry entry :
+        snapshot
+            .config()
+            .virtualServicesForGateway(
+                server.gateway().key().namespace(),
+                server.gateway().key().name(),
+                proxy.namespace())) {
+      List<String> common =
+          intersection(
+              forNamespace(server.hosts(), entry.key().namespace()),
+              snapshot.config().hosts(entry));
+      if (!common.isEmpty()) {
+        bound.put(entry, common);
+      }
+    }
+    return bound;
   }
 
   /**

@@ -54,7 +54,7 @@ final class GatewayTcpChains {
           server.where());
       return new Chains(List.of(), false);
     }
-    List<ConfigEntry> bound = boundVirtualServices(snapshot, proxy, server);
+    List<ConfigEntry> bound = List.copyOf(GatewayRoutes.bound(snapshot, proxy, server).keySet());
     if (server.passthrough()) {
       return new Chains(passthrough(snapshot, server, bound, knownSni, warnings), true);
     }
@@ -80,25 +80,6 @@ final class GatewayTcpChains {
       chain.get().setFilterChainMatch(FilterChainMatch.newBuilder().addAllServerNames(sni));
     }
     return new Chains(List.of(chain.get().build()), true);
-  }
-
-  /** The VirtualServices bound to the server's Gateway that share a host with the server. */
-  private static List<ConfigEntry> boundVirtualServices(
-      MeshSnapshot snapshot, ProxyView proxy, GatewayServer server) {
-    List<ConfigEntry> bound = new ArrayList<>();
-    for (ConfigEntry entry :
-        snapshot
-            .config()
-            .virtualServicesForGateway(
-                server.gateway().key().namespace(),
-                server.gateway().key().name(),
-                proxy.namespace())) {
-      List<String> hosts = GatewayRoutes.forNamespace(server.hosts(), entry.key().namespace());
-      if (!GatewayRoutes.intersection(hosts, snapshot.config().hosts(entry)).isEmpty()) {
-        bound.add(entry);
-      }
-    }
-    return bound;
   }
 
   private List<FilterChain> passthrough(
@@ -136,17 +117,7 @@ final class GatewayTcpChains {
             continue;
           }
           knownSni.addAll(sni);
-          FilterChain.Builder chain =
-              FilterChain.newBuilder()
-                  .addFilters(
-                      TcpRoutes.tcpProxy(
-                          snapshot,
-                          entry.key().name() + "." + entry.key().namespace(),
-                          true,
-                          route.getRoute(),
-                          entry.key().namespace(),
-                          port,
-                          names));
+          FilterChain.Builder chain = forward(snapshot, route.getRoute(), entry, port);
           if (!sni.contains("*")) {
             chain.setFilterChainMatch(FilterChainMatch.newBuilder().addAllServerNames(sni));
           }
@@ -182,21 +153,32 @@ final class GatewayTcpChains {
                         (L4MatchAttributes m) ->
                             applies(m.getPort(), m.getGateways(), entry, server, port));
         if (applies) {
-          return Optional.of(
-              FilterChain.newBuilder()
-                  .addFilters(
-                      TcpRoutes.tcpProxy(
-                          snapshot,
-                          entry.key().name() + "." + entry.key().namespace(),
-                          true,
-                          route.getRoute(),
-                          entry.key().namespace(),
-                          port,
-                          names)));
+          return Optional.of(forward(snapshot, route.getRoute(), entry, port));
         }
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * A chain forwarding to {@code destinations} with a TCP proxy named as istiod names a gateway's:
+   * after its cluster, or {@code <VirtualService>.<namespace>} when weighted.
+   */
+  private FilterChain.Builder forward(
+      MeshSnapshot snapshot,
+      List<io.fabric8.istio.api.api.networking.v1alpha3.RouteDestination> destinations,
+      ConfigEntry entry,
+      int port) {
+    return FilterChain.newBuilder()
+        .addFilters(
+            TcpRoutes.tcpProxy(
+                snapshot,
+                entry.key().name() + "." + entry.key().namespace(),
+                true,
+                destinations,
+                entry.key().namespace(),
+                port,
+                names));
   }
 
   /** istiod's L4 match on a gateway: the server's port (or none) and its Gateway (or none). */
