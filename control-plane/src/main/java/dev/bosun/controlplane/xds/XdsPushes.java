@@ -12,7 +12,9 @@ import dev.bosun.controlplane.xds.scope.TypeGenerator;
 import dev.bosun.xds.PushScope;
 import dev.bosun.xds.XdsServer;
 import dev.bosun.xds.XdsTypes;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -70,9 +72,14 @@ public final class XdsPushes implements Consumer<SnapshotUpdate> {
       }
       Set<String> subsets = update.snapshot().config().subsetNames(host);
       for (ServicePort port : service.ports()) {
-        clusters.add(EnvoyNames.outboundCluster(port.port(), "", host));
-        for (String subset : subsets) {
+        List<String> all = new ArrayList<>(subsets);
+        all.add("");
+        for (String subset : all) {
+          EnvoyNames.OutboundCluster cluster =
+              new EnvoyNames.OutboundCluster(port.port(), subset, host);
           clusters.add(EnvoyNames.outboundCluster(port.port(), subset, host));
+          // Gateways with AUTO_PASSTHROUGH servers know the cluster by its SNI too.
+          clusters.add(EnvoyNames.outboundSni(cluster));
         }
       }
     }

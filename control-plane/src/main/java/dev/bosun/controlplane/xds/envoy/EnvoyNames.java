@@ -68,6 +68,36 @@ public final class EnvoyNames {
     return "spiffe://" + trustDomain + "/ns/" + namespace + "/sa/" + serviceAccount;
   }
 
+  /**
+   * A cluster named by its mTLS SNI, {@code outbound_.<port>_.<subset>_.<host>}, as gateways with
+   * {@code AUTO_PASSTHROUGH} servers route by (istiod's SNI-DNAT clusters).
+   */
+  public static Optional<OutboundCluster> parseOutboundSni(String name) {
+    String prefix = "outbound_.";
+    if (!name.startsWith(prefix)) {
+      return Optional.empty();
+    }
+    String rest = name.substring(prefix.length());
+    int portEnd = rest.indexOf("_.");
+    if (portEnd < 0) {
+      return Optional.empty();
+    }
+    String afterPort = rest.substring(portEnd + 2);
+    int subsetEnd = afterPort.indexOf("_.");
+    if (subsetEnd < 0 || subsetEnd + 2 >= afterPort.length()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(
+          new OutboundCluster(
+              Integer.parseInt(rest.substring(0, portEnd)),
+              afterPort.substring(0, subsetEnd),
+              afterPort.substring(subsetEnd + 2)));
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
   public static Optional<OutboundCluster> parseOutboundCluster(String name) {
     String[] parts = name.split("\\|", -1);
     if (parts.length != 4 || !parts[0].equals("outbound")) {

@@ -119,6 +119,14 @@ public final class GatewayServers {
     return byRouteName.getOrDefault(name, List.of());
   }
 
+  /** Whether a server is {@code AUTO_PASSTHROUGH}: the gateway then needs SNI-DNAT clusters. */
+  public boolean autoPassthrough() {
+    return listeners.stream()
+        .flatMap(l -> l.servers().stream())
+        .anyMatch(
+            s -> s.tls() != null && s.tls().getMode() == ServerTLSSettingsTLSmode.AUTO_PASSTHROUGH);
+  }
+
   /** Whether a server forwards TCP (TCP, TLS or passthrough), routed by VirtualServices. */
   public boolean forwardsTcp() {
     return listeners.stream()

@@ -49,10 +49,7 @@ final class GatewayTcpChains {
       Warnings warnings) {
     if (server.tls() != null
         && server.tls().getMode() == ServerTLSSettingsTLSmode.AUTO_PASSTHROUGH) {
-      warnings.add(
-          "{}: AUTO_PASSTHROUGH gateway servers are not translated yet; server left out",
-          server.where());
-      return new Chains(List.of(), false);
+      return new Chains(autoPassthrough(snapshot, proxy, server, knownSni), true);
     }
     List<ConfigEntry> bound = List.copyOf(GatewayRoutes.bound(snapshot, proxy, server).keySet());
     if (server.passthrough()) {
@@ -132,6 +129,57 @@ final class GatewayTcpChains {
           server.where(),
           server.gatewayName(),
           port);
+    }
+    return chains;
+  }
+
+  /** What a mesh client offers in ALPN when it sends mTLS through an east-west gateway. */
+  private static final List<String> MESH_ALPN =
+      List.of("istio", "istio-peer-exchange", "istio-http/1.0", "istio-http/1.1", "istio-h2");
+
+  /**
+   * {@code AUTO_PASSTHROUGH}: a chain per port (and DestinationRule subset) of each service the
+   * gateway sees whose host a server host covers, selected by the SNI mesh clients send for it
+   * ({@code outbound_.<port>_.<subset>_.<host>}) and forwarded, still encrypted, to the SNI-DNAT
+   * cluster of that name; no VirtualService is involved.
+   */
+  private static List<FilterChain> autoPassthrough(
+      MeshSnapshot snapshot, ProxyView proxy, GatewayServer server, Set<String> knownSni) {
+    List<FilterChain> chains = new ArrayList<>();
+    for (var service :
+        dev.bosun.controlplane.xds.scope.SidecarScope.of(snapshot, proxy, Optional.empty())
+            .services()) {
+      if (service.meshExternal()
+          || server.hosts().stream()
+              .noneMatch(
+                  h -> GatewayRoutes.subsetOf(service.hostname(), GatewayServers.hostPart(h)))) {
+        continue;
+      }
+      List<String> subsets = new ArrayList<>();
+      subsets.add("");
+      subsets.addAll(snapshot.config().subsetNames(service.hostname()));
+      for (var port : service.ports()) {
+        if (port.protocol() == dev.bosun.controlplane.model.Protocol.UDP) {
+          continue;
+        }
+        for (String subset : subsets) {
+          String sni =
+              dev.bosun.controlplane.xds.envoy.EnvoyNames.outboundSni(
+                  new dev.bosun.controlplane.xds.envoy.EnvoyNames.OutboundCluster(
+                      port.port(), subset, service.hostname()));
+          if (!knownSni.add(sni)) {
+            continue;
+          }
+          chains.add(
+              FilterChain.newBuilder()
+                  .setFilterChainMatch(
+                      FilterChainMatch.newBuilder()
+                          .addServerNames(sni)
+                          .addAllApplicationProtocols(MESH_ALPN))
+                  .addFilters(dev.bosun.controlplane.xds.envoy.EnvoyFilters.tcpProxy(sni, sni))
+                  .build());
+        }
+      }
     }
     return chains;
   }

@@ -30,6 +30,11 @@ public record OutboundKey(String namespace, String sidecar, Map<String, String> 
     sourceLabels = Map.copyOf(sourceLabels);
   }
 
+  /** This key with {@code sidecar} in place of the Sidecar's name (a gateway's own variant). */
+  public OutboundKey withSidecar(String sidecar) {
+    return new OutboundKey(namespace, sidecar, sourceLabels);
+  }
+
   public static OutboundKey of(
       MeshSnapshot snapshot, ProxyView proxy, Optional<ConfigEntry> sidecar) {
     return new OutboundKey(
