@@ -12,6 +12,7 @@ import dev.bosun.crd.IstioJson;
 import dev.bosun.xds.EnvoyValidator;
 import dev.bosun.xds.XdsTypes;
 import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
@@ -100,7 +101,7 @@ class GatewayScenarioTest {
             .startBosun();
     String root = world.publishedRoot();
     world.service("web");
-    world.backend("web", "web-v1", Map.of("app", "web", "version", "v1"), "zone-a");
+    Backend web = world.backend("web", "web-v1", Map.of("app", "web", "version", "v1"), "zone-a");
     kubernetes(
         """
         apiVersion: v1
@@ -193,13 +194,25 @@ class GatewayScenarioTest {
                       .isEqualTo(world.local("outbound|7070||web.e2e.svc.cluster.local"));
                 });
       }
+      // The route's cluster reaches the registered backend (what Envoy would connect to).
+      List<String> clusters = List.of(world.local("outbound|7070||web.e2e.svc.cluster.local"));
+      DiscoveryResponse eds = ads.request(XdsTypes.ENDPOINT, clusters);
+      ads.ack(eds, clusters);
+      assertThat(
+              RawAdsClient.unpack(eds.getResources(0), ClusterLoadAssignment.class)
+                  .getEndpointsList()
+                  .stream()
+                  .flatMap(locality -> locality.getLbEndpointsList().stream())
+                  .map(e -> e.getEndpoint().getAddress().getSocketAddress().getPortValue())
+                  .toList())
+          .containsExactly(web.port());
       List<String> secrets = List.of("kubernetes://web-cert");
       DiscoveryResponse sds = ads.request(XdsTypes.SECRET, secrets);
       ads.ack(sds, secrets);
       Secret secret = RawAdsClient.unpack(sds.getResources(0), Secret.class);
       assertThat(secret.getTlsCertificate().getCertificateChain().getInlineBytes().toStringUtf8())
           .contains("first");
-      for (DiscoveryResponse response : List.of(lds, rds, sds)) {
+      for (DiscoveryResponse response : List.of(lds, rds, eds, sds)) {
         for (var any : response.getResourcesList()) {
           assertThat(validator.check(RawAdsClient.unpack(any)))
               .as("%s passes Envoy's constraints", any.getTypeUrl())
