@@ -66,7 +66,7 @@ public enum Protocol {
       return UNKNOWN;
     }
     return switch (name.toLowerCase(Locale.ROOT)) {
-      case "http" -> HTTP;
+      case "http", "http_proxy" -> HTTP; // istiod counts HTTP_PROXY among the HTTP protocols
       case "http2" -> HTTP2;
       case "https" -> HTTPS;
       case "grpc" -> GRPC;

@@ -56,7 +56,6 @@ final class FieldFacts {
           "ServiceEntry.hosts",
           "IstioIngressListener.port",
           "IstioEgressListener.hosts",
-          "JWTRule.issuer",
           "JWTHeader.name",
           "ClaimToHeader.header",
           "ClaimToHeader.claim",

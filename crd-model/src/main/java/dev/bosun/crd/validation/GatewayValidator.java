@@ -8,8 +8,21 @@ import java.util.Set;
 
 /** Gateway rules: servers, ports, hosts and TLS settings. */
 final class GatewayValidator implements SpecValidator {
+  /** What istiod's protocol parser takes (case-insensitive). */
   static final Set<String> PROTOCOLS =
-      Set.of("HTTP", "HTTPS", "GRPC", "GRPC-WEB", "HTTP2", "MONGO", "REDIS", "MYSQL", "TCP", "TLS");
+      Set.of(
+          "HTTP",
+          "HTTPS",
+          "GRPC",
+          "GRPC-WEB",
+          "HTTP2",
+          "HTTP_PROXY",
+          "MONGO",
+          "REDIS",
+          "MYSQL",
+          "TCP",
+          "TLS",
+          "UDP");
 
   private static final List<String> TLS_VERSIONS =
       List.of("TLS_AUTO", "TLSV1_0", "TLSV1_1", "TLSV1_2", "TLSV1_3");
@@ -37,7 +50,12 @@ final class GatewayValidator implements SpecValidator {
 
   private static void server(DocNode server, Problems out) {
     DocNode port = server.field("port");
-    Rules.port(port.field("number"), out);
+    String bind = server.field("bind").text();
+    boolean unixSocket = bind != null && bind.startsWith("unix://");
+    // istiod: a server bound to a Unix socket may have port 0.
+    if (!(unixSocket && port.field("number").isNumber() && port.field("number").asLong() == 0)) {
+      Rules.port(port.field("number"), out);
+    }
     if (port.field("targetPort").isSet()) {
       out.add(
           port.field("targetPort").path(),
@@ -50,7 +68,8 @@ final class GatewayValidator implements SpecValidator {
       out.invalid(
           port.field("protocol").path(),
           protocol,
-          "one of HTTP, HTTPS, GRPC, GRPC-WEB, HTTP2, MONGO, REDIS, MYSQL, TCP, TLS");
+          "one of HTTP, HTTPS, GRPC, GRPC-WEB, HTTP2, HTTP_PROXY, MONGO, REDIS, MYSQL, TCP, TLS,"
+              + " UDP");
     }
     if (server.field("hosts").isSet() && !server.field("hosts").hasContent()) {
       out.missing(server.field("hosts").path(), "at least one host");

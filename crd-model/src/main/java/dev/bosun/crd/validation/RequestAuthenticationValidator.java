@@ -13,8 +13,12 @@ final class RequestAuthenticationValidator implements SpecValidator {
     Set<String> issuers = new HashSet<>();
     for (DocNode rule : spec.field("jwtRules").items()) {
       DocNode issuer = rule.field("issuer");
-      if ("".equals(issuer.text())) {
-        out.invalid(issuer.path(), "", "an issuer such as https://accounts.example.com");
+      boolean noIssuer = issuer.text() == null || issuer.text().isEmpty();
+      boolean noJwksUri =
+          rule.field("jwksUri").text() == null || rule.field("jwksUri").text().isEmpty();
+      if (noIssuer && noJwksUri) {
+        // istiod: a rule needs an issuer or a jwksUri.
+        out.missing(issuer.path(), "an issuer (or a jwksUri) such as https://accounts.example.com");
       } else if (issuer.text() != null && !issuers.add(issuer.text())) {
         out.invalid(issuer.path(), issuer.text(), "duplicate issuer", "one rule per issuer");
       }

@@ -34,7 +34,20 @@ final class SidecarValidator implements SpecValidator {
         out.missing(listener.field("hosts").path(), "at least one \"<namespace>/<host>\"");
       }
       for (DocNode host : listener.field("hosts").strings()) {
-        Rules.namespacedHost(host, List.of(".", "*", "~"), true, out);
+        String value = host.text();
+        int slash = value == null ? -1 : value.indexOf('/');
+        if (value != null && value.startsWith("~") && slash > 1) {
+          // istiod's exclusion ~<namespace>/<host>: the namespace part is read as for imports.
+          Rules.namespacedHost(
+              DocNode.of(
+                  new com.fasterxml.jackson.databind.node.TextNode(value.substring(1)),
+                  host.path()),
+              List.of(".", "*"),
+              true,
+              out);
+        } else {
+          Rules.namespacedHost(host, List.of(".", "*", "~"), true, out);
+        }
       }
     }
     Set<Long> ingressPorts = new HashSet<>();

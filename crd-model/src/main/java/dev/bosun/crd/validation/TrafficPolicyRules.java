@@ -139,7 +139,11 @@ final class TrafficPolicyRules {
     DocNode tcp = pool.field("tcp");
     Rules.nonNegative(tcp.field("maxConnections"), out);
     Rules.atLeastOneMilli(tcp.field("connectTimeout"), out);
-    Rules.atLeastOneMilli(tcp.field("idleTimeout"), out);
+    // istiod: 0s disables the TCP idle timeout; any other value is a duration of at least 1ms.
+    String idle = tcp.field("idleTimeout").text();
+    if (idle == null || Durations.parse(idle).map(d -> !d.isZero()).orElse(true)) {
+      Rules.atLeastOneMilli(tcp.field("idleTimeout"), out);
+    }
     Rules.atLeastOneMilli(tcp.field("maxConnectionDuration"), out);
     Rules.atLeastOneMilli(tcp.field("tcpKeepalive").field("time"), out);
     Rules.atLeastOneMilli(tcp.field("tcpKeepalive").field("interval"), out);

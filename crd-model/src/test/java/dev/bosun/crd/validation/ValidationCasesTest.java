@@ -350,6 +350,66 @@ class ValidationCasesTest {
             "Gateway istio-ingress/public: spec.servers[0].port.name: missing (expected: a value; the field is required)",
             "Gateway istio-ingress/public: spec.servers[0].port.targetPort: has no effect on a Gateway (expected: no targetPort; the gateway Service's targetPort decides the port listened on)",
             "Gateway istio-ingress/public: spec.servers[0].tls: set on a TCP server (expected: TLS settings only on HTTPS or TLS servers; an HTTP server may set httpsRedirect)"),
+        valid(
+            "what istiod accepts: a Unix-socket server with port 0, UDP and HTTP_PROXY servers",
+            """
+            apiVersion: networking.istio.io/v1
+            kind: Gateway
+            metadata: {name: edge, namespace: istio-ingress}
+            spec:
+              selector: {istio: ingressgateway}
+              servers:
+              - port: {number: 0, name: uds, protocol: HTTP}
+                bind: unix:///var/run/gateway.sock
+                hosts: ["*"]
+              - port: {number: 53, name: dns, protocol: UDP}
+                hosts: ["*"]
+              - port: {number: 3128, name: proxy, protocol: HTTP_PROXY}
+                hosts: ["*"]
+            """),
+        valid(
+            "Sidecar egress exclusions (~namespace/host)",
+            """
+            apiVersion: networking.istio.io/v1
+            kind: Sidecar
+            metadata: {name: default, namespace: shop}
+            spec:
+              egress:
+              - hosts: ["*/*", "~istio-system/*", "~shop/internal.shop.svc.cluster.local", "~/*.internal"]
+            """),
+        valid(
+            "a JWT rule with only jwksUri",
+            """
+            apiVersion: security.istio.io/v1
+            kind: RequestAuthentication
+            metadata: {name: jwt, namespace: shop}
+            spec:
+              jwtRules:
+              - jwksUri: https://accounts.example.com/.well-known/jwks.json
+            """),
+        valid(
+            "TCP idle timeout 0s disables it",
+            """
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: idle, namespace: shop}
+            spec:
+              host: reviews
+              trafficPolicy:
+                connectionPool:
+                  tcp: {idleTimeout: 0s}
+            """),
+        invalid(
+            "a JWT rule with neither issuer nor jwksUri",
+            """
+            apiVersion: security.istio.io/v1
+            kind: RequestAuthentication
+            metadata: {name: jwt, namespace: shop}
+            spec:
+              jwtRules:
+              - audiences: [shop]
+            """,
+            "RequestAuthentication shop/jwt: spec.jwtRules[0].issuer: missing (expected: an issuer (or a jwksUri) such as https://accounts.example.com)"),
         invalid(
             "ServiceEntry without hosts",
             """

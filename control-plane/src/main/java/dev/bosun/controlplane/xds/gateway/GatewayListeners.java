@@ -145,6 +145,11 @@ public final class GatewayListeners implements TypeGenerator {
           }
           listener.addFilterChains(chain);
           inspectTls = true;
+        } else if (server.protocol() == dev.bosun.controlplane.model.Protocol.UDP) {
+          warnings.add(
+              "{}: UDP gateway servers are not translated (Envoy gateways forward TCP); server"
+                  + " left out",
+              server.where());
         } else {
           GatewayTcpChains.Chains chains = tcp.chains(snapshot, proxy, server, knownSni, warnings);
           chains.chains().forEach(listener::addFilterChains);

@@ -56,19 +56,38 @@ public record SidecarScope(List<MeshService> services, boolean registryOnly) {
     if (spec.getEgress() == null || spec.getEgress().isEmpty()) {
       return new SidecarScope(visible, registryOnly);
     }
-    List<String> hosts = new ArrayList<>();
-    for (IstioEgressListener egress : spec.getEgress()) {
-      if (egress.getHosts() != null) {
-        hosts.addAll(egress.getHosts());
-      }
-    }
     List<MeshService> scoped = new ArrayList<>();
     for (MeshService service : visible) {
-      if (hosts.stream().anyMatch(h -> imports(h, service, namespace))) {
-        scoped.add(service);
+      for (IstioEgressListener egress : spec.getEgress()) {
+        List<String> hosts = egress.getHosts() == null ? List.of() : egress.getHosts();
+        if (hosts.stream().noneMatch(h -> excludes(h, service, namespace))
+            && hosts.stream().anyMatch(h -> imports(h, service, namespace))) {
+          scoped.add(service);
+          break;
+        }
       }
     }
     return new SidecarScope(scoped, registryOnly);
+  }
+
+  /**
+   * istiod's exclusion {@code ~namespace/host} (namespace as for imports, none for every
+   * namespace): the listener does not import a service of that namespace whose host the pattern
+   * covers, whatever else it imports.
+   */
+  static boolean excludes(String egressHost, MeshService service, String proxyNamespace) {
+    int slash = egressHost.indexOf('/');
+    if (!egressHost.startsWith("~") || slash < 0) {
+      return false;
+    }
+    String namespace = egressHost.substring(1, slash);
+    boolean namespaceMatches =
+        namespace.isEmpty()
+            || namespace.equals("*")
+            || (namespace.equals(".") && service.namespace().equals(proxyNamespace))
+            || namespace.equals(service.namespace());
+    return namespaceMatches
+        && HostPattern.matches(egressHost.substring(slash + 1), service.hostname());
   }
 
   /** {@code namespace/host}: namespace ".", "*", "~" or a name; host "*", "*.suffix" or exact. */
