@@ -281,7 +281,7 @@ class WebhookServerTest {
             apiVersion: security.istio.io/v1
             kind: RequestAuthentication
             metadata: {name: jwt}
-            spec: {jwtRules: [{jwksUri: "https://issuer.example.com/jwks"}]}
+            spec: {jwtRules: [{audiences: [shop]}]}
             """,
             "RequestAuthentication shop/jwt: spec.jwtRules[0].issuer"));
   }
