@@ -160,6 +160,32 @@ public final class ConfigIndex {
   }
 
   /**
+   * A VirtualService's name for a gateway as istiod resolves it: {@code mesh} stays, {@code
+   * namespace/name} is kept ({@code ./name} is in the VirtualService's namespace), a legacy {@code
+   * name.namespace.svc.<suffix>} is {@code namespace/name}, and a short name is in the
+   * VirtualService's namespace.
+   */
+  public static String gatewayName(String written, String virtualServiceNamespace) {
+    if (written.equals(MESH_GATEWAY)) {
+      return written;
+    }
+    int slash = written.indexOf('/');
+    if (slash >= 0) {
+      String namespace = written.substring(0, slash);
+      return (namespace.equals(".") ? virtualServiceNamespace : namespace)
+          + written.substring(slash);
+    }
+    int dot = written.indexOf('.');
+    if (dot > 0) {
+      String rest = written.substring(dot + 1);
+      int next = rest.indexOf('.');
+      String namespace = next < 0 ? rest : rest.substring(0, next);
+      return namespace + "/" + written.substring(0, dot);
+    }
+    return virtualServiceNamespace + "/" + written;
+  }
+
+  /**
    * VirtualServices bound to a gateway ({@code namespace/name}) and exported to {@code
    * proxyNamespace}, the namespace of the gateway proxy, in precedence order.
    */
@@ -172,9 +198,8 @@ public final class ConfigIndex {
         continue;
       }
       for (String gateway : gateways) {
-        String qualified =
-            gateway.contains("/") ? gateway : entry.key().namespace() + "/" + gateway;
-        if (qualified.equals(gatewayNamespace + "/" + gatewayName)) {
+        if (gatewayName(gateway, entry.key().namespace())
+            .equals(gatewayNamespace + "/" + gatewayName)) {
           result.add(entry);
           break;
         }

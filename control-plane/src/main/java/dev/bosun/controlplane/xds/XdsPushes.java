@@ -64,6 +64,12 @@ public final class XdsPushes implements Consumer<SnapshotUpdate> {
     if (request.endpoints().isEmpty()) {
       return;
     }
+    // A gateway listens on its Service's targetPorts, read through the Service's endpoints: when
+    // those change for one, its listeners and routes do.
+    server.push(
+        PushScope.types(Set.of(XdsTypes.LISTENER, XdsTypes.ROUTE), reason, request.startNanos())
+            .concerning((type, proxy) -> generators.concerns(change, proxy, type))
+            .withSnapshot(update.snapshot()));
     Set<String> clusters = new HashSet<>();
     for (String host : request.endpoints()) {
       MeshService service = update.snapshot().service(host).orElse(null);

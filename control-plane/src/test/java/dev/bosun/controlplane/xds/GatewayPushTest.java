@@ -130,6 +130,59 @@ class GatewayPushTest {
   }
 
   @Test
+  void theGatewayServicesEndpointsArrivingLate_moveItsListenersToTheTargetPorts() throws Exception {
+    String input =
+        Files.readString(Path.of("src/test/resources/gateway-golden/ingress-bookinfo/input.yaml"));
+    // The gateway's EndpointSlice names only its status port at first (a Service port added later,
+    // or a slice that lags the Service); its pod is left out, so the change that follows is an
+    // endpoints-only push with no identity change.
+    int pod = input.indexOf("---\napiVersion: v1\nkind: Pod");
+    int start = input.indexOf("---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice");
+    int end = input.indexOf("---", start + 4);
+    String slice = input.substring(start, end);
+    String statusOnly =
+        slice
+            .replace("- {name: http2, port: 8080, protocol: TCP}\n", "")
+            .replace("- {name: https, port: 8443, protocol: TCP}\n", "");
+    Files.writeString(
+        dir.resolve("mesh.yaml"), input.substring(0, pod) + statusOnly + input.substring(end));
+    try (ControlPlaneRuntime runtime = LocalRuntimes.ready(dir)) {
+      try (RawAdsClient ads = new RawAdsClient(runtime.xds().port(), NODE)) {
+        DiscoveryResponse lds = ads.request(XdsTypes.LISTENER, List.of());
+        ads.ack(lds, List.of());
+        assertThat(listenerNames(lds))
+            .as("no Service endpoint is the gateway yet: the ports as written")
+            .containsExactlyInAnyOrder("0.0.0.0_80", "0.0.0.0_443");
+
+        Files.writeString(
+            dir.resolve("mesh.yaml"), input.substring(0, pod) + slice + input.substring(end));
+        // The server adds the new listeners before it removes the old ones (each ACKed), so
+        // connections on the old ports are not cut first.
+        DiscoveryResponse moved = null;
+        for (int i = 0; i < 6; i++) {
+          DiscoveryResponse next = ads.next(Duration.ofSeconds(30));
+          assertThat(next).as("a push after the gateway's endpoints arrived").isNotNull();
+          ads.ack(next, List.of());
+          if (next.getTypeUrl().equals(XdsTypes.LISTENER)) {
+            moved = next;
+            if (!listenerNames(next).contains("0.0.0.0_80")) {
+              break;
+            }
+          }
+        }
+        assertThat(moved).isNotNull();
+        assertThat(listenerNames(moved)).containsExactlyInAnyOrder("0.0.0.0_8080", "0.0.0.0_8443");
+      }
+    }
+  }
+
+  private static List<String> listenerNames(DiscoveryResponse lds) {
+    return lds.getResourcesList().stream()
+        .map(any -> RawAdsClient.unpack(any, Listener.class).getName())
+        .toList();
+  }
+
+  @Test
   void virtualServiceChange_resendsOnlyTheGatewaysRoutes() throws Exception {
     Path input = Path.of("src/test/resources/gateway-golden/ingress-bookinfo/input.yaml");
     Files.copy(input, dir.resolve("mesh.yaml"));

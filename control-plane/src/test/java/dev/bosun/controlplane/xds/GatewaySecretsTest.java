@@ -79,7 +79,34 @@ class GatewaySecretsTest {
               stringData: {password: hunter2}
               ---
               """
-              + tlsSecret("shop", "shop-cert", true));
+              + tlsSecret("shop", "shop-cert", true)
+              + tlsSecret("istio-system", "unreferenced", true)
+              + """
+              # What the gateway's servers name (a Gateway without a selector selects every one).
+              apiVersion: networking.istio.io/v1
+              kind: Gateway
+              metadata: {name: edge, namespace: istio-system}
+              spec:
+                servers:
+                - port: {number: 443, name: https-bookinfo, protocol: HTTPS}
+                  hosts: [bookinfo.example.com]
+                  tls: {mode: SIMPLE, credentialName: bookinfo-cert}
+                - port: {number: 443, name: https-shop, protocol: HTTPS}
+                  hosts: [shop.example.com]
+                  tls: {mode: MUTUAL, credentialName: shop-cert}
+                - port: {number: 443, name: https-partner, protocol: HTTPS}
+                  hosts: [partner.example.com]
+                  tls: {mode: MUTUAL, credentialName: partner}
+                - port: {number: 443, name: https-absent, protocol: HTTPS}
+                  hosts: [absent.example.com]
+                  tls: {mode: MUTUAL, credentialName: absent}
+                - port: {number: 443, name: https-not-tls, protocol: HTTPS}
+                  hosts: [not-tls.example.com]
+                  tls: {mode: SIMPLE, credentialName: not-tls}
+                - port: {number: 443, name: https-other, protocol: HTTPS}
+                  hosts: [other.example.com]
+                  tls: {mode: SIMPLE, credentialName: kubernetes://shop/shop-cert}
+              """);
 
   private static ProxyView gateway(boolean verified) {
     ProxyView view =
@@ -142,6 +169,16 @@ class GatewaySecretsTest {
         .contains(
             "kubernetes://shop/shop-cert", "only Secrets of its own namespace (istio-system)");
 
+    Generated unreferenced =
+        secrets.generate(SNAPSHOT, gateway(true), Set.of("kubernetes://unreferenced"));
+    assertThat(unreferenced.resources())
+        .as("a Secret of its namespace that none of its servers names")
+        .isEmpty();
+    assertThat(unreferenced.warnings())
+        .singleElement()
+        .asString()
+        .contains("no Gateway server selecting it nor DestinationRule names Secret");
+
     Generated unverified =
         secrets.generate(SNAPSHOT, gateway(false), Set.of("kubernetes://bookinfo-cert"));
     assertThat(unverified.resources()).isEmpty();
@@ -163,7 +200,12 @@ class GatewaySecretsTest {
         .anySatisfy(w -> assertThat(w).contains("istio-system/not-tls was not found"))
         .anySatisfy(w -> assertThat(w).contains("holds a CA certificate"));
     for (String warning :
-        List.of(other.warnings(), unverified.warnings(), missing.warnings()).stream()
+        List.of(
+                other.warnings(),
+                unreferenced.warnings(),
+                unverified.warnings(),
+                missing.warnings())
+            .stream()
             .flatMap(List::stream)
             .toList()) {
       assertThat(warning).doesNotContain("key-of", "PRIVATE KEY", "hunter2");

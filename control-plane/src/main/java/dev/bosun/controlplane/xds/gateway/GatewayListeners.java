@@ -44,6 +44,13 @@ public final class GatewayListeners implements TypeGenerator {
   /** How long a TLS handshake on a gateway may take (istiod's fixed 15 s). */
   private static final Duration HANDSHAKE_TIMEOUT = Duration.newBuilder().setSeconds(15).build();
 
+  /** istiod's RDS source for gateways: ADS, v3, and no initial fetch timeout (wait for routes). */
+  private static final io.envoyproxy.envoy.config.core.v3.ConfigSource RDS_SOURCE =
+      EnvoyAddresses.ADS.toBuilder()
+          .setInitialFetchTimeout(Duration.getDefaultInstance())
+          .setResourceApiVersion(io.envoyproxy.envoy.config.core.v3.ApiVersion.V3)
+          .build();
+
   private final GatewayTcpChains tcp;
   private final String domainSuffix;
 
@@ -64,9 +71,15 @@ public final class GatewayListeners implements TypeGenerator {
    */
   @Override
   public boolean concerns(MeshChange change, ProxyView proxy) {
-    return change.everything()
-        || (change.touches(IstioKind.VIRTUAL_SERVICE)
-            && GatewayServers.of(change.snapshot(), proxy).forwardsTcp());
+    if (change.everything()) {
+      return true;
+    }
+    GatewayServers servers = GatewayServers.of(change.snapshot(), proxy);
+    return (change.touches(IstioKind.VIRTUAL_SERVICE) && servers.forwardsTcp())
+        // AUTO_PASSTHROUGH has a chain per DestinationRule subset.
+        || (change.touches(IstioKind.DESTINATION_RULE) && servers.autoPassthrough())
+        // The ports listened on follow the gateway Service's endpoints (its targetPorts).
+        || change.serviceTargetsChanged(proxy);
   }
 
   @Override
@@ -113,14 +126,21 @@ public final class GatewayListeners implements TypeGenerator {
       boolean plainHttpDone = false;
       boolean inspectTls = false;
       java.util.Set<String> knownSni = new java.util.HashSet<>();
+      // Envoy refuses a listener with two chains of one match: each SNI (or none) once.
+      java.util.Set<String> matched = new java.util.HashSet<>();
       for (GatewayServer server : port.servers()) {
         if (server.protocol().isHttp()) {
           if (!plainHttpDone) {
-            listener.addFilterChains(
+            add(
+                listener,
                 FilterChain.newBuilder()
                     .addFilters(
                         gatewayManager("outbound_" + name + ";", server.routeName(), topology))
-                    .setTransportSocketConnectTimeout(HANDSHAKE_TIMEOUT));
+                    .setTransportSocketConnectTimeout(HANDSHAKE_TIMEOUT)
+                    .build(),
+                matched,
+                server,
+                warnings);
             plainHttpDone = true;
           }
         } else if (server.terminatesHttps()) {
@@ -143,8 +163,8 @@ public final class GatewayListeners implements TypeGenerator {
           if (!sni.contains("*")) {
             chain.setFilterChainMatch(FilterChainMatch.newBuilder().addAllServerNames(sni));
           }
-          listener.addFilterChains(chain);
-          inspectTls = true;
+          inspectTls |= add(listener, chain.build(), matched, server, warnings);
+          knownSni.addAll(sni);
         } else if (server.protocol() == dev.bosun.controlplane.model.Protocol.UDP) {
           warnings.add(
               "{}: UDP gateway servers are not translated (Envoy gateways forward TCP); server"
@@ -152,8 +172,11 @@ public final class GatewayListeners implements TypeGenerator {
               server.where());
         } else {
           GatewayTcpChains.Chains chains = tcp.chains(snapshot, proxy, server, knownSni, warnings);
-          chains.chains().forEach(listener::addFilterChains);
-          inspectTls |= chains.sni();
+          boolean added = false;
+          for (FilterChain chain : chains.chains()) {
+            added |= add(listener, chain, matched, server, warnings);
+          }
+          inspectTls |= added && chains.sni();
         }
       }
       if (listener.getFilterChainsCount() == 0) {
@@ -184,6 +207,35 @@ public final class GatewayListeners implements TypeGenerator {
   }
 
   /**
+   * Adds {@code chain} unless a chain of the listener already matches one of its server names (or,
+   * without server names, every connection), which would make Envoy refuse the whole listener;
+   * returns whether it was added.
+   */
+  private static boolean add(
+      Listener.Builder listener,
+      FilterChain chain,
+      java.util.Set<String> matched,
+      GatewayServer server,
+      Warnings warnings) {
+    List<String> names =
+        chain.getFilterChainMatch().getServerNamesCount() == 0
+            ? List.of("")
+            : chain.getFilterChainMatch().getServerNamesList();
+    List<String> taken = names.stream().filter(matched::contains).toList();
+    if (!taken.isEmpty()) {
+      warnings.add(
+          "{}: left out of listener {}: another server already takes {}",
+          server.where(),
+          listener.getName(),
+          taken.contains("") ? "every connection (no SNI match)" : "SNI " + taken);
+      return false;
+    }
+    matched.addAll(names);
+    listener.addFilterChains(chain);
+    return true;
+  }
+
+  /**
    * Istio's gateway HTTP connection manager, routes from RDS {@code routeName}, trusting as many
    * forwarding proxies and handling client certificate details as {@code topology} says.
    */
@@ -204,10 +256,7 @@ public final class GatewayListeners implements TypeGenerator {
                     .setUri(true));
           }
           manager
-              .setRds(
-                  Rds.newBuilder()
-                      .setRouteConfigName(routeName)
-                      .setConfigSource(EnvoyAddresses.ADS))
+              .setRds(Rds.newBuilder().setRouteConfigName(routeName).setConfigSource(RDS_SOURCE))
               .setUseRemoteAddress(BoolValue.of(true))
               .setServerName("istio-envoy")
               .setServerHeaderTransformation(

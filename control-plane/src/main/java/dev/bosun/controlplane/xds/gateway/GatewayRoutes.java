@@ -57,7 +57,8 @@ public final class GatewayRoutes implements TypeGenerator {
   public boolean concerns(MeshChange change, ProxyView proxy) {
     return change.everything()
         || change.touches(IstioKind.VIRTUAL_SERVICE)
-        || change.touches(IstioKind.DESTINATION_RULE);
+        || change.touches(IstioKind.DESTINATION_RULE)
+        || change.serviceTargetsChanged(proxy);
   }
 
   @Override
@@ -197,7 +198,7 @@ public final class GatewayRoutes implements TypeGenerator {
   private static boolean matchesEverything(RouteMatch match) {
     boolean anyPath =
         (match.hasPrefix() && (match.getPrefix().isEmpty() || match.getPrefix().equals("/")))
-            || (match.hasSafeRegex() && match.getSafeRegex().getRegex().equals("*"));
+            || (match.hasSafeRegex() && match.getSafeRegex().getRegex().equals(".*"));
     return anyPath
         && match.getHeadersCount() == 0
         && match.getQueryParametersCount() == 0

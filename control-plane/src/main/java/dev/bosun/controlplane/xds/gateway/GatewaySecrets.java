@@ -147,6 +147,20 @@ public final class GatewaySecrets implements TypeGenerator {
           proxy.namespace());
       return Optional.empty();
     }
+    Set<String> referenced =
+        new java.util.HashSet<>(GatewayServers.of(snapshot, proxy).credentialSecrets(proxy));
+    referenced.addAll(originationSecrets(snapshot, proxy.namespace()));
+    if (!referenced.contains(CredentialRegistry.key(namespace, name))) {
+      // Any workload may present a router node; it gets only the Secrets its gateway uses.
+      warnings.add(
+          "SDS resource {} not sent to {}: no Gateway server selecting it nor DestinationRule"
+              + " names Secret {}/{}",
+          resource,
+          proxy.id(),
+          namespace,
+          name);
+      return Optional.empty();
+    }
     Map<String, TlsCredential> credentials = snapshot.credentials();
     if (name.endsWith(GatewayTls.CA_SUFFIX)) {
       TlsCredential own = credentials.get(CredentialRegistry.key(namespace, name));

@@ -63,9 +63,7 @@ public final class GatewayServers {
 
     /** TLS that the gateway does not terminate: routed by SNI to the backend. */
     public boolean passthrough() {
-      return tls() != null
-          && (tls().getMode() == ServerTLSSettingsTLSmode.PASSTHROUGH
-              || tls().getMode() == ServerTLSSettingsTLSmode.AUTO_PASSTHROUGH);
+      return tls() != null && GatewayServers.passthrough(tls().getMode());
     }
 
     /** Istio's "TLS server": TLS settings on a protocol that is not plain HTTP. */
@@ -251,7 +249,12 @@ public final class GatewayServers {
         String bind = server.bind();
         if (spec.getTls() != null) {
           Map<String, String> known = tlsHosts.computeIfAbsent(listenerPort, p -> new HashMap<>());
-          List<String> duplicates = hosts.stream().filter(h -> bind.equals(known.get(h))).toList();
+          // SNI carries no namespace: ns1/a.example.com and ns2/a.example.com are one match.
+          List<String> duplicates =
+              hosts.stream()
+                  .map(GatewayServers::hostPart)
+                  .filter(h -> bind.equals(known.get(h)))
+                  .toList();
           if (!duplicates.isEmpty()) {
             warnings.add(
                 server.where()
@@ -261,7 +264,7 @@ public final class GatewayServers {
                     + duplicates);
             continue;
           }
-          hosts.forEach(h -> known.put(h, bind));
+          hosts.forEach(h -> known.put(hostPart(h), bind));
         }
         PortKey key = new PortKey(listenerPort, protocolName(spec), bind);
         String route = server.routeName();
@@ -374,10 +377,7 @@ public final class GatewayServers {
     if (protocol.isHttp()) {
       return "http." + listenerPort + bind;
     }
-    boolean passthrough =
-        spec.getTls() != null
-            && (spec.getTls().getMode() == ServerTLSSettingsTLSmode.PASSTHROUGH
-                || spec.getTls().getMode() == ServerTLSSettingsTLSmode.AUTO_PASSTHROUGH);
+    boolean passthrough = spec.getTls() != null && passthrough(spec.getTls().getMode());
     if (protocol == Protocol.HTTPS && !passthrough) {
       return "https."
           + spec.getPort().getNumber()
@@ -421,6 +421,13 @@ public final class GatewayServers {
       }
     }
     return sanitized;
+  }
+
+  /** An unset mode is the proto's default, {@code PASSTHROUGH}, as istiod reads it. */
+  static boolean passthrough(ServerTLSSettingsTLSmode mode) {
+    return mode == null
+        || mode == ServerTLSSettingsTLSmode.PASSTHROUGH
+        || mode == ServerTLSSettingsTLSmode.AUTO_PASSTHROUGH;
   }
 
   /** The host of {@code namespace/host}, or the host as written. */

@@ -149,7 +149,9 @@ final class GatewayTcpChains {
     for (var service :
         dev.bosun.controlplane.xds.scope.SidecarScope.of(snapshot, proxy, Optional.empty())
             .services()) {
+      // Only services with SNI-DNAT clusters (EDS, inside the mesh), as GatewayClusters builds.
       if (service.meshExternal()
+          || service.resolution() != dev.bosun.controlplane.model.MeshService.Resolution.STATIC
           || server.hosts().stream()
               .noneMatch(
                   h -> GatewayRoutes.subsetOf(service.hostname(), GatewayServers.hostPart(h)))) {
@@ -157,7 +159,13 @@ final class GatewayTcpChains {
       }
       List<String> subsets = new ArrayList<>();
       subsets.add("");
-      subsets.addAll(snapshot.config().subsetNames(service.hostname()));
+      // The subsets of the DestinationRule this gateway uses for the host, as its clusters have.
+      snapshot
+          .config()
+          .destinationRule(service.hostname(), proxy.namespace(), service.namespace())
+          .map(e -> e.spec(io.fabric8.istio.api.api.networking.v1alpha3.DestinationRule.class))
+          .filter(rule -> rule.getSubsets() != null)
+          .ifPresent(rule -> rule.getSubsets().forEach(subset -> subsets.add(subset.getName())));
       for (var port : service.ports()) {
         if (port.protocol() == dev.bosun.controlplane.model.Protocol.UDP) {
           continue;
@@ -240,7 +248,9 @@ final class GatewayTcpChains {
     }
     Set<String> qualified = new HashSet<>();
     for (String gateway : gateways) {
-      qualified.add(gateway.contains("/") ? gateway : entry.key().namespace() + "/" + gateway);
+      qualified.add(
+          dev.bosun.controlplane.snapshot.ConfigIndex.gatewayName(
+              gateway, entry.key().namespace()));
     }
     return qualified.contains(server.gatewayName());
   }

@@ -49,6 +49,9 @@ final class GatewayTls {
     return credentialName.contains("://") ? credentialName : KUBERNETES_SECRET + credentialName;
   }
 
+  /** istiod's {@code builtin://}: the gateway's own workload certificate, from its agent. */
+  static final String BUILTIN = "builtin://";
+
   static Optional<DownstreamTlsContext> downstream(GatewayServer server, Warnings warnings) {
     ServerTLSSettings tls = server.tls();
     ServerTLSSettingsTLSmode mode =
@@ -79,14 +82,29 @@ final class GatewayTls {
             CommonTlsContext.CombinedCertificateValidationContext.newBuilder()
                 .setDefaultValidationContext(clientValidation(tls, sans))
                 .setValidationContextSdsSecretConfig(
-                    SdsSecretConfig.newBuilder().setName(ca).setSdsConfig(ADS_V3)));
+                    ca.equals(BUILTIN + CA_SUFFIX)
+                        ? EnvoyTlsBuilder.sds(EnvoyNames.SDS_ROOT)
+                        : SdsSecretConfig.newBuilder().setName(ca).setSdsConfig(ADS_V3).build()));
       } else if (!sans.isEmpty()) {
         common.setValidationContext(EnvoyTlsBuilder.sanMatch(sans));
       }
-    } else if (!blank(tls.getServerCertificate()) && !blank(tls.getPrivateKey())) {
-      common.addTlsCertificateSdsSecretConfigs(
-          EnvoyTlsBuilder.sds(
-              "file-cert:" + tls.getServerCertificate() + "~" + tls.getPrivateKey()));
+    } else if ((!blank(tls.getServerCertificate()) && !blank(tls.getPrivateKey()))
+        || (tls.getTlsCertificates() != null && !tls.getTlsCertificates().isEmpty())) {
+      // Files the gateway's agent serves: the pair, or each of tlsCertificates (RSA and ECDSA).
+      if (tls.getTlsCertificates() != null && !tls.getTlsCertificates().isEmpty()) {
+        for (var certificate : tls.getTlsCertificates()) {
+          common.addTlsCertificateSdsSecretConfigs(
+              EnvoyTlsBuilder.sds(
+                  "file-cert:"
+                      + certificate.getServerCertificate()
+                      + "~"
+                      + certificate.getPrivateKey()));
+        }
+      } else {
+        common.addTlsCertificateSdsSecretConfigs(
+            EnvoyTlsBuilder.sds(
+                "file-cert:" + tls.getServerCertificate() + "~" + tls.getPrivateKey()));
+      }
       if (validateClient && !blank(tls.getCaCertificates())) {
         common.setCombinedValidationContext(
             CommonTlsContext.CombinedCertificateValidationContext.newBuilder()
@@ -114,6 +132,9 @@ final class GatewayTls {
   }
 
   private static SdsSecretConfig credentialSds(String name) {
+    if (name.equals(BUILTIN)) {
+      return EnvoyTlsBuilder.sds(EnvoyNames.SDS_DEFAULT);
+    }
     return SdsSecretConfig.newBuilder().setName(resourceName(name)).setSdsConfig(ADS_V3).build();
   }
 
@@ -139,12 +160,40 @@ final class GatewayTls {
       params.setTlsMaximumProtocolVersion(protocol(tls.getMaxProtocolVersion()));
       set = true;
     }
-    List<String> ciphers = orEmpty(tls.getCipherSuites()).stream().distinct().toList();
+    // istiod drops names BoringSSL does not know (and repeats), which would fail the listener.
+    List<String> ciphers =
+        orEmpty(tls.getCipherSuites()).stream().filter(GatewayTls::validCipher).distinct().toList();
     if (!ciphers.isEmpty()) {
       params.addAllCipherSuites(ciphers);
       set = true;
     }
     return set ? Optional.of(params.build()) : Optional.empty();
+  }
+
+  /** The cipher suites istiod lets through to Envoy (BoringSSL's names, without PSK ones). */
+  private static final java.util.Set<String> CIPHERS =
+      java.util.Set.of(
+          "ECDHE-ECDSA-AES128-GCM-SHA256",
+          "ECDHE-RSA-AES128-GCM-SHA256",
+          "ECDHE-ECDSA-AES256-GCM-SHA384",
+          "ECDHE-RSA-AES256-GCM-SHA384",
+          "ECDHE-ECDSA-CHACHA20-POLY1305",
+          "ECDHE-RSA-CHACHA20-POLY1305",
+          "ECDHE-ECDSA-AES128-SHA",
+          "ECDHE-RSA-AES128-SHA",
+          "ECDHE-ECDSA-AES256-SHA",
+          "ECDHE-RSA-AES256-SHA",
+          "AES128-GCM-SHA256",
+          "AES256-GCM-SHA384",
+          "AES128-SHA",
+          "AES256-SHA",
+          "DES-CBC3-SHA");
+
+  /** As istiod's check: a known name, {@code ALL}, or an expression starting with an operator. */
+  static boolean validCipher(String cipher) {
+    return cipher.equals("ALL")
+        || CIPHERS.contains(cipher)
+        || (!cipher.isEmpty() && !Character.isLetterOrDigit(cipher.charAt(0)));
   }
 
   /** Istio's protocol enum maps one to one onto Envoy's. */

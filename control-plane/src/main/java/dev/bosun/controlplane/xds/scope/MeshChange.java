@@ -40,6 +40,7 @@ public final class MeshChange {
           IstioKind.AUTHORIZATION_POLICY);
 
   private final PushRequest request;
+  private final MeshSnapshot previous;
   private final MeshSnapshot current;
   private final boolean everything;
   private final Set<IstioKind> kinds = EnumSet.noneOf(IstioKind.class);
@@ -51,6 +52,7 @@ public final class MeshChange {
 
   private MeshChange(PushRequest request, MeshSnapshot previous, MeshSnapshot current) {
     this.request = request;
+    this.previous = previous;
     this.current = current;
     boolean untraced =
         previous == null
@@ -109,6 +111,26 @@ public final class MeshChange {
   /** Whether the endpoints of some host changed. */
   public boolean endpoints() {
     return !request.endpoints().isEmpty();
+  }
+
+  /**
+   * Whether the endpoints changed which service ports the proxy serves, or on which ports (a
+   * gateway listens on its Service's targetPorts, found through the Service's endpoints).
+   */
+  public boolean serviceTargetsChanged(ProxyView proxy) {
+    if (previous == null || request.endpoints().isEmpty()) {
+      return false;
+    }
+    return !targets(previous, proxy).equals(targets(current, proxy));
+  }
+
+  private static List<List<Object>> targets(MeshSnapshot snapshot, ProxyView proxy) {
+    List<List<Object>> targets = new ArrayList<>();
+    for (var target :
+        dev.bosun.controlplane.xds.sidecar.SidecarClusters.serviceTargets(snapshot, proxy)) {
+      targets.add(List.of(target.service().hostname(), target.port().port(), target.targetPort()));
+    }
+    return targets;
   }
 
   /** The snapshot after the change. */

@@ -134,11 +134,8 @@ public final class HttpRoutes {
       HTTPMatchRequest match, String namespace, Set<String> gateways, ProxyView proxy) {
     if (match.getGateways() != null && !match.getGateways().isEmpty()) {
       for (String gateway : match.getGateways()) {
-        String qualified =
-            gateway.equals(MESH_GATEWAY) || gateway.contains("/")
-                ? gateway
-                : namespace + "/" + gateway;
-        if (gateways.contains(qualified)) {
+        if (gateways.contains(
+            dev.bosun.controlplane.snapshot.ConfigIndex.gatewayName(gateway, namespace))) {
           return true;
         }
       }
