@@ -191,7 +191,11 @@ public final class ConfigIndex {
    */
   public List<ConfigEntry> virtualServicesForGateway(
       String gatewayNamespace, String gatewayName, String proxyNamespace) {
-    List<ConfigEntry> result = new ArrayList<>();
+    // istiod's order: exported only to the proxy's own namespace, then to a list of namespaces
+    // that includes it, then to everyone; by precedence within each.
+    List<ConfigEntry> private_ = new ArrayList<>();
+    List<ConfigEntry> exported = new ArrayList<>();
+    List<ConfigEntry> public_ = new ArrayList<>();
     for (ConfigEntry entry : byKind.get(IstioKind.VIRTUAL_SERVICE)) {
       List<String> gateways = entry.spec(VirtualService.class).getGateways();
       if (gateways == null || !visible(entry, proxyNamespace)) {
@@ -200,11 +204,22 @@ public final class ConfigIndex {
       for (String gateway : gateways) {
         if (gatewayName(gateway, entry.key().namespace())
             .equals(gatewayNamespace + "/" + gatewayName)) {
-          result.add(entry);
+          Optional<Set<String>> audience = exportTo(entry).audience();
+          if (audience.isEmpty()) {
+            public_.add(entry);
+          } else if (audience.get().equals(Set.of(proxyNamespace))
+              && entry.key().namespace().equals(proxyNamespace)) {
+            private_.add(entry);
+          } else {
+            exported.add(entry);
+          }
           break;
         }
       }
     }
+    List<ConfigEntry> result = new ArrayList<>(private_);
+    result.addAll(exported);
+    result.addAll(public_);
     return result;
   }
 

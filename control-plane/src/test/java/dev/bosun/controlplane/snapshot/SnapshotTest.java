@@ -155,6 +155,40 @@ class SnapshotTest {
   }
 
   @Test
+  void gatewayVirtualServices_privateToTheGatewaysNamespaceFirst_thenExportedToIt_thenPublic() {
+    put(
+        vs(
+            "shop",
+            "public",
+            "2026-01-01T00:00:00Z",
+            "shop.example.com",
+            "gateways: [istio-system/gw]"));
+    put(
+        vs(
+            "shop",
+            "listed",
+            "2026-02-01T00:00:00Z",
+            "shop.example.com",
+            "gateways: [istio-system/gw]\n  exportTo: [istio-system, shop]"));
+    put(
+        vs(
+            "istio-system",
+            "private",
+            "2026-03-01T00:00:00Z",
+            "shop.example.com",
+            "gateways: [gw]\n  exportTo: [\".\"]"));
+    MeshSnapshot snapshot = build(1);
+    assertThat(
+            snapshot
+                .config()
+                .virtualServicesForGateway("istio-system", "gw", "istio-system")
+                .stream()
+                .map(e -> e.key().name())
+                .toList())
+        .containsExactly("private", "listed", "public");
+  }
+
+  @Test
   void gatewayBoundVirtualService_isNotUsedOnTheMesh() {
     put(
         vs(
