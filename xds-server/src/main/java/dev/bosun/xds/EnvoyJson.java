@@ -32,6 +32,9 @@ public final class EnvoyJson {
             io.envoyproxy.envoy.extensions.filters.http.router.v3.Router.getDescriptor(),
             io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor(),
             io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors.getDescriptor(),
+            io.envoyproxy.envoy.extensions.filters.http.grpc_web.v3.GrpcWeb.getDescriptor(),
+            io.envoyproxy.envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol
+                .getDescriptor(),
             io.envoyproxy.envoy.extensions.retry.priority.previous_priorities.v3
                 .PreviousPrioritiesConfig.getDescriptor(),
             io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy.getDescriptor(),

@@ -135,7 +135,11 @@ public final class GatewayListeners implements TypeGenerator {
                 listener,
                 FilterChain.newBuilder()
                     .addFilters(
-                        gatewayManager("outbound_" + name + ";", server.routeName(), topology))
+                        gatewayManager(
+                            "outbound_" + name + ";",
+                            server.routeName(),
+                            topology,
+                            server.protocol() == dev.bosun.controlplane.model.Protocol.GRPC_WEB))
                     .setTransportSocketConnectTimeout(HANDSHAKE_TIMEOUT)
                     .build(),
                 matched,
@@ -156,7 +160,7 @@ public final class GatewayListeners implements TypeGenerator {
                   : server.spec().getName();
           FilterChain.Builder chain =
               FilterChain.newBuilder()
-                  .addFilters(gatewayManager(statPrefix, server.routeName(), topology))
+                  .addFilters(gatewayManager(statPrefix, server.routeName(), topology, false))
                   .setTransportSocket(EnvoyTlsBuilder.tlsSocket(tls.get()))
                   .setTransportSocketConnectTimeout(HANDSHAKE_TIMEOUT);
           List<String> sni = server.sniHosts();
@@ -240,9 +244,24 @@ public final class GatewayListeners implements TypeGenerator {
    * forwarding proxies and handling client certificate details as {@code topology} says.
    */
   private static io.envoyproxy.envoy.config.listener.v3.Filter gatewayManager(
-      String statPrefix, String routeName, GatewayTopology topology) {
+      String statPrefix, String routeName, GatewayTopology topology, boolean grpcWeb) {
+    // gRPC-Web servers translate browsers' gRPC-Web to gRPC first, as istiod's do.
+    List<io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter>
+        first =
+            grpcWeb
+                ? List.of(
+                    io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
+                        .HttpFilter.newBuilder()
+                        .setName("envoy.filters.http.grpc_web")
+                        .setTypedConfig(
+                            Any.pack(
+                                io.envoyproxy.envoy.extensions.filters.http.grpc_web.v3.GrpcWeb
+                                    .getDefaultInstance()))
+                        .build())
+                : List.of();
     return EnvoyFilters.httpConnectionManager(
         statPrefix,
+        first,
         manager -> {
           manager
               .setXffNumTrustedHops(topology.numTrustedProxies())
