@@ -14,7 +14,8 @@ import java.util.stream.Collectors;
 /**
  * Splits multi-document YAML into documents and parses each on its own, so one malformed document
  * is reported with its line and never hides the others. A {@code List} kind (as {@code kubectl get
- * -o yaml} writes) is expanded into its items.
+ * -o yaml} writes) is expanded into its items. Anchors, aliases and merge keys are expanded as the
+ * API server expands them ({@link YamlAliases}).
  */
 public final class YamlDocuments {
   private static final Pattern SEPARATOR = Pattern.compile("^---(\\s.*)?$");
@@ -50,7 +51,10 @@ public final class YamlDocuments {
     int position = documents.size() + 1;
     int firstLine = startLine + leadingBlankLines(text);
     try {
-      JsonNode tree = IstioJson.yaml().readTree(text);
+      JsonNode tree = YamlAliases.expand(text).orElse(null);
+      if (tree == null) {
+        tree = IstioJson.yaml().readTree(text);
+      }
       if (tree == null || tree.isMissingNode() || tree.isNull()) {
         return;
       }

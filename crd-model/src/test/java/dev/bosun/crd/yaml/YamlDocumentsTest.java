@@ -74,4 +74,59 @@ class YamlDocumentsTest {
         .singleElement()
         .satisfies(d -> assertThat(d.error().get()).contains("TAB"));
   }
+
+  @Test
+  void parse_anchorsAliasesAndMergeKeys_areExpanded_andScalarsKeepTheirTypes() {
+    String text =
+        """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: ratings, namespace: shop}
+        spec:
+          host: ratings
+          trafficPolicy: &defaults
+            connectionPool:
+              tcp: {maxConnections: 100}
+            loadBalancer: {simple: ROUND_ROBIN}
+          subsets:
+          - name: v1
+            labels: &v1 {version: v1, tier: "2"}
+          - name: v1-copy
+            labels: *v1
+          - name: v2
+            labels: {version: v2}
+            trafficPolicy:
+              <<: *defaults
+              loadBalancer: {simple: LEAST_REQUEST}
+        """;
+    var tree = YamlDocuments.parse("a.yaml", text).get(0).tree().orElseThrow();
+    var subsets = tree.path("spec").path("subsets");
+    assertThat(subsets.get(1).path("labels").toString())
+        .isEqualTo("{\"version\":\"v1\",\"tier\":\"2\"}");
+    var merged = subsets.get(2).path("trafficPolicy");
+    assertThat(merged.path("loadBalancer").path("simple").asText())
+        .as("a key written next to the merge wins")
+        .isEqualTo("LEAST_REQUEST");
+    assertThat(merged.path("connectionPool").path("tcp").path("maxConnections").isInt())
+        .as("merged in, and still a number")
+        .isTrue();
+  }
+
+  @Test
+  void parse_starsInStrings_areNotAliases_andLeaveTheDocumentToJackson() {
+    String text =
+        """
+        kind: Sidecar
+        spec:
+          egress:
+          - hosts: ["*/*", "./*"]
+            port: {number: 80}
+          tags: !!str 123
+        """;
+    var tree = YamlDocuments.parse("a.yaml", text).get(0).tree().orElseThrow();
+    assertThat(tree.path("spec").path("egress").get(0).path("hosts").get(0).asText())
+        .isEqualTo("*/*");
+    assertThat(tree.path("spec").path("egress").get(0).path("port").path("number").isInt())
+        .isTrue();
+  }
 }
