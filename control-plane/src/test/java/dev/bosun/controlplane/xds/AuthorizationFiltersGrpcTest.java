@@ -159,6 +159,7 @@ class AuthorizationFiltersGrpcTest {
                 - {key: source.namespace, values: [frontend]}
                 - {key: source.principal, values: [cluster.local/ns/shop/sa/web]}
                 - {key: source.serviceAccount, values: [shop/web]}
+                - {key: source.trustDomain, values: [cluster.local, "*.corp", "*"]}
                 - {key: destination.ip, values: [10.0.0.9]}
                 - {key: destination.port, values: ["9080"], notValues: ["9090"]}
               - {}

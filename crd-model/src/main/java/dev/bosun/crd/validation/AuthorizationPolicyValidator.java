@@ -12,6 +12,7 @@ final class AuthorizationPolicyValidator implements SpecValidator {
           "source.namespace",
           "source.principal",
           "source.serviceAccount",
+          "source.trustDomain",
           "request.auth.principal",
           "request.auth.audiences",
           "request.auth.presenter",
@@ -115,6 +116,23 @@ final class AuthorizationPolicyValidator implements SpecValidator {
           "one of "
               + String.join(", ", KEYS)
               + ", request.headers[<name>], request.auth.claims[<name>]");
+    }
+    if ("source.trustDomain".equals(key)) {
+      // istiod: a trust domain has no "/", and a wildcard only at its start or end.
+      for (String field : new String[] {"values", "notValues"}) {
+        for (DocNode value : condition.field(field).strings()) {
+          String text = value.text();
+          int stars = text.length() - text.replace("*", "").length();
+          boolean wildcardInside =
+              stars > 1 || (stars == 1 && !text.startsWith("*") && !text.endsWith("*"));
+          if (text.contains("/") || wildcardInside) {
+            out.invalid(
+                value.path(),
+                text,
+                "a trust domain such as cluster.local, with * only at its start or end");
+          }
+        }
+      }
     }
     if (!condition.field("values").hasContent() && !condition.field("notValues").hasContent()) {
       out.missing(

@@ -411,6 +411,20 @@ class ValidationCasesTest {
             """,
             "RequestAuthentication shop/jwt: spec.jwtRules[0].issuer: missing (expected: an issuer (or a jwksUri) such as https://accounts.example.com)"),
         invalid(
+            "source.trustDomain with a wildcard inside or a slash",
+            """
+            apiVersion: security.istio.io/v1
+            kind: AuthorizationPolicy
+            metadata: {name: td, namespace: shop}
+            spec:
+              rules:
+              - when:
+                - key: source.trustDomain
+                  values: [cluster.local, "*.corp", "a*b.corp", cluster.local/ns]
+            """,
+            "AuthorizationPolicy shop/td: spec.rules[0].when[0].values[2]: \"a*b.corp\" (expected: a trust domain such as cluster.local, with * only at its start or end)",
+            "AuthorizationPolicy shop/td: spec.rules[0].when[0].values[3]: \"cluster.local/ns\" (expected: a trust domain such as cluster.local, with * only at its start or end)"),
+        invalid(
             "ServiceEntry without hosts",
             """
             apiVersion: networking.istio.io/v1
@@ -607,7 +621,7 @@ class ValidationCasesTest {
                 - key: request.auth.claim[iss]
                   values: ["https://auth.example.com"]
             """,
-            "AuthorizationPolicy shop/by-claim: spec.rules[0].when[0].key: \"request.auth.claim[iss]\": unknown condition key (expected: one of source.ip, remote.ip, source.namespace, source.principal, source.serviceAccount, request.auth.principal, request.auth.audiences, request.auth.presenter, destination.ip, destination.port, connection.sni, request.headers[<name>], request.auth.claims[<name>])"),
+            "AuthorizationPolicy shop/by-claim: spec.rules[0].when[0].key: \"request.auth.claim[iss]\": unknown condition key (expected: one of source.ip, remote.ip, source.namespace, source.principal, source.serviceAccount, source.trustDomain, request.auth.principal, request.auth.audiences, request.auth.presenter, destination.ip, destination.port, connection.sni, request.headers[<name>], request.auth.claims[<name>])"),
         invalid(
             "RequestAuthentication with a non-HTTP jwksUri",
             """

@@ -65,6 +65,27 @@ public final class RbacMatchers {
     return authenticated(regex(quote(SPIFFE) + id));
   }
 
+  /**
+   * The trust domain of the peer's SPIFFE id, as istiod matches {@code source.trustDomain}: {@code
+   * *} any, an exact domain as the id's prefix, one {@code *} at its start or end as a regex.
+   */
+  static Principal trustDomain(String value) {
+    if (value.equals("*")) {
+      return authenticated(StringMatcher.newBuilder().setPrefix(SPIFFE).build());
+    }
+    int star = value.indexOf('*');
+    if (star < 0) {
+      return authenticated(StringMatcher.newBuilder().setPrefix(SPIFFE + value + "/").build());
+    }
+    return authenticated(
+        regex(
+            quote(SPIFFE)
+                + quote(value.substring(0, star))
+                + "[^/]*"
+                + quote(value.substring(star + 1))
+                + "/.*"));
+  }
+
   /** The namespace inside the peer's SPIFFE id, as Istio matches it; {@code *} matches anything. */
   static Principal namespace(String value) {
     List<String> literals = new ArrayList<>();

@@ -210,6 +210,7 @@ public final class RbacPolicyBuilder {
           case "source.namespace" -> RbacMatchers::namespace;
           case "source.principal" -> this::peer;
           case "source.serviceAccount" -> this::serviceAccount;
+          case "source.trustDomain" -> RbacMatchers::trustDomain;
           default ->
               header != null && headerProblem(header) == null
                   ? v -> RbacMatchers.requestHeader(header, v)
