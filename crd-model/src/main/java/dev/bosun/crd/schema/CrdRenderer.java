@@ -159,6 +159,7 @@ public final class CrdRenderer {
         node.put("maximum", 4294967295L);
         node.put("minimum", 0);
       }
+      case UINT64 -> node.put("minimum", 0);
       case DOUBLE -> node.put("format", "double");
       default -> {}
     }

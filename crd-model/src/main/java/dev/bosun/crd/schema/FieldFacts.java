@@ -70,17 +70,23 @@ final class FieldFacts {
           "PolicyTargetReference.name");
 
   /**
-   * fabric8 names the {@code ringHash} branch class and the RingHash message the same, so the model
-   * nests the type in itself; Istio's {@code RingHash} has one field.
+   * Fields whose schema differs from what fabric8's Java types say: fabric8 names the {@code
+   * ringHash} branch class and the RingHash message the same, so the model nests the type in itself
+   * (Istio's {@code RingHash} has one field); and some unsigned fields are Java ints.
    */
   static final Map<String, TypeSchema> OVERRIDES =
       Map.of(
           "LoadBalancerSettingsConsistentHashLB.ringHash",
           new ObjectSchema(
               "RingHash",
-              Map.of("minimumRingSize", ScalarSchema.of(Scalar.UINT32)),
+              Map.of("minimumRingSize", ScalarSchema.of(Scalar.UINT64)),
               Set.of(),
-              List.of()));
+              List.of()),
+          // Istio's uint64 fields.
+          "LoadBalancerSettingsConsistentHashLB.minimumRingSize",
+          ScalarSchema.of(Scalar.UINT64),
+          "LoadBalancerSettingsConsistentHashLBMagLev_.tableSize",
+          ScalarSchema.of(Scalar.UINT64));
 
   private FieldFacts() {}
 

@@ -109,6 +109,7 @@ public sealed interface TypeSchema {
     STRING("string", "a string"),
     INT32("integer", "an integer"),
     UINT32("integer", "a non-negative integer"),
+    UINT64("integer", "a non-negative integer"),
     DOUBLE("number", "a number"),
     BOOLEAN("boolean", "true or false");
 

@@ -130,6 +130,13 @@ final class SchemaValidator {
           out.invalid(path, node, "an integer between 0 and " + UINT32_MAX);
         }
       }
+      case UINT64 -> {
+        if (!node.isIntegralNumber()
+            || node.bigIntegerValue().signum() < 0
+            || node.bigIntegerValue().bitLength() > 64) {
+          out.invalid(path, node, "an integer between 0 and 18446744073709551615");
+        }
+      }
       case DOUBLE -> {
         if (!node.isNumber()) {
           out.invalid(path, node, "a number");

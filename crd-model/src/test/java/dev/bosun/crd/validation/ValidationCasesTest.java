@@ -424,6 +424,20 @@ class ValidationCasesTest {
             """,
             "AuthorizationPolicy shop/td: spec.rules[0].when[0].values[2]: \"a*b.corp\" (expected: a trust domain such as cluster.local, with * only at its start or end)",
             "AuthorizationPolicy shop/td: spec.rules[0].when[0].values[3]: \"cluster.local/ns\" (expected: a trust domain such as cluster.local, with * only at its start or end)"),
+        valid(
+            "a ring hash larger than 2^32 (Istio's minimumRingSize is uint64)",
+            """
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: ring, namespace: shop}
+            spec:
+              host: reviews
+              trafficPolicy:
+                loadBalancer:
+                  consistentHash:
+                    httpHeaderName: x-user
+                    ringHash: {minimumRingSize: 5000000000}
+            """),
         invalid(
             "ServiceEntry without hosts",
             """
