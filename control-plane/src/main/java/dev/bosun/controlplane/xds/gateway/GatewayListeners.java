@@ -107,20 +107,12 @@ public final class GatewayListeners implements TypeGenerator {
     Map<String, Message> listeners = new TreeMap<>();
     for (ListenerServers port : servers.listeners()) {
       String bind = port.bind().isEmpty() ? "0.0.0.0" : port.bind();
-      if (bind.startsWith("unix://")) {
-        port.servers()
-            .forEach(
-                s ->
-                    warnings.add(
-                        "{}: binding to a Unix socket is not supported yet; server left out",
-                        s.where()));
-        continue;
-      }
+
       String name = bind + "_" + port.port();
       Listener.Builder listener =
           Listener.newBuilder()
               .setName(name)
-              .setAddress(EnvoyAddresses.socket(bind, port.port()))
+              .setAddress(address(bind, port.port()))
               .setTrafficDirection(TrafficDirection.OUTBOUND)
               .setMaxConnectionsToAcceptPerSocketEvent(UInt32Value.of(1));
       boolean plainHttpDone = false;
@@ -208,6 +200,21 @@ public final class GatewayListeners implements TypeGenerator {
       listeners.put(name, listener.build());
     }
     return listeners;
+  }
+
+  /**
+   * The listener's address: a socket, or with a {@code unix://} bind (port 0) the Unix socket at
+   * that path, as istiod binds it.
+   */
+  private static io.envoyproxy.envoy.config.core.v3.Address address(String bind, int port) {
+    if (bind.startsWith("unix://")) {
+      return io.envoyproxy.envoy.config.core.v3.Address.newBuilder()
+          .setPipe(
+              io.envoyproxy.envoy.config.core.v3.Pipe.newBuilder()
+                  .setPath(bind.substring("unix://".length())))
+          .build();
+    }
+    return EnvoyAddresses.socket(bind, port);
   }
 
   /**
