@@ -88,6 +88,20 @@ final class FieldFacts {
           "LoadBalancerSettingsConsistentHashLBMagLev_.tableSize",
           ScalarSchema.of(Scalar.UINT64));
 
+  /**
+   * The proto-name spellings Istio's CRDs also define, for fields its JSON reader takes either way:
+   * {@code HTTPRoute.mirror_percent} and {@code JWTRule.jwks_uri}.
+   */
+  private static final Map<String, Map<String, TypeSchema>> ALIASES =
+      Map.of(
+          "HTTPRoute", Map.of("mirror_percent", ScalarSchema.of(Scalar.UINT32)),
+          "JWTRule", Map.of("jwks_uri", ScalarSchema.of(Scalar.STRING)));
+
+  /** The alternate spellings {@code owner} has, with their schemas. */
+  static Map<String, TypeSchema> aliases(Class<?> owner) {
+    return ALIASES.getOrDefault(owner.getSimpleName(), Map.of());
+  }
+
   private FieldFacts() {}
 
   static boolean isDuration(Class<?> owner, String field) {

@@ -102,6 +102,7 @@ public final class SchemaModel {
       String name = property.getName();
       properties.put(name, withFacts(raw, name, of(propertyType)));
     }
+    properties.putAll(FieldFacts.aliases(raw));
     return new ObjectSchema(raw.getSimpleName(), properties, FieldFacts.required(raw), groups);
   }
 

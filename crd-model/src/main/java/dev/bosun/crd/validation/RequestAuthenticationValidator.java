@@ -14,15 +14,18 @@ final class RequestAuthenticationValidator implements SpecValidator {
     for (DocNode rule : spec.field("jwtRules").items()) {
       DocNode issuer = rule.field("issuer");
       boolean noIssuer = issuer.text() == null || issuer.text().isEmpty();
-      boolean noJwksUri =
-          rule.field("jwksUri").text() == null || rule.field("jwksUri").text().isEmpty();
+      DocNode jwksUri =
+          rule.field("jwksUri").isSet() ? rule.field("jwksUri") : rule.field("jwks_uri");
+      boolean noJwksUri = jwksUri.text() == null || jwksUri.text().isEmpty();
       if (noIssuer && noJwksUri) {
         // istiod: a rule needs an issuer or a jwksUri.
         out.missing(issuer.path(), "an issuer (or a jwksUri) such as https://accounts.example.com");
       } else if (issuer.text() != null && !issuers.add(issuer.text())) {
         out.invalid(issuer.path(), issuer.text(), "duplicate issuer", "one rule per issuer");
       }
-      DocNode jwksUri = rule.field("jwksUri");
+      if (rule.field("jwksUri").isSet() && rule.field("jwks_uri").isSet()) {
+        out.add(rule.path(), "sets both jwksUri and jwks_uri (expected: one spelling)");
+      }
       if (jwksUri.text() != null) {
         if (!isHttpUrl(jwksUri.text())) {
           out.invalid(jwksUri.path(), jwksUri.text(), "an http:// or https:// URL");

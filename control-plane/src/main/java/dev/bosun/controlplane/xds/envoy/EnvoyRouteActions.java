@@ -109,12 +109,16 @@ public final class EnvoyRouteActions {
     if (route.getMirror() != null) {
       HTTPMirrorPolicy single = new HTTPMirrorPolicy();
       single.setDestination(route.getMirror());
+      // mirrorPercentage, else the deprecated mirrorPercent (or its proto spelling mirror_percent).
+      Object protoSpelling = route.getAdditionalProperties().get("mirror_percent");
+      Number percent =
+          route.getMirrorPercent() != null
+              ? route.getMirrorPercent()
+              : protoSpelling instanceof Number number ? number : null;
       single.setPercentage(
           route.getMirrorPercentage() != null
               ? route.getMirrorPercentage()
-              : route.getMirrorPercent() != null
-                  ? new Percent(route.getMirrorPercent().doubleValue())
-                  : null);
+              : percent != null ? new Percent(percent.doubleValue()) : null);
       policies.add(single);
     }
     if (route.getMirrors() != null) {
