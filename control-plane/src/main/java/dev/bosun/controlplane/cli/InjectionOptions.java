@@ -122,6 +122,50 @@ final class InjectionOptions {
               + " (default: ${DEFAULT-VALUE}).")
   String alwaysInjectSelector;
 
+  @Option(
+      names = "--injected-annotations",
+      defaultValue = "{}",
+      paramLabel = "JSON",
+      description =
+          "Annotations set on every injected pod (a JSON object, as istiod's"
+              + " sidecarInjectorWebhook.injectedAnnotations) (default: ${DEFAULT-VALUE}).")
+  String injectedAnnotations;
+
+  /**
+   * The {@code --injected-annotations} map.
+   *
+   * @throws IllegalArgumentException if it is not a JSON object of strings, naming the flag
+   */
+  java.util.Map<String, String> injectedAnnotations() {
+    com.fasterxml.jackson.databind.JsonNode tree;
+    try {
+      tree = dev.bosun.crd.IstioJson.json().readTree(injectedAnnotations);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException(
+          "--injected-annotations: not JSON (expected: an object of strings, e.g."
+              + " {\"example.com/team\":\"shop\"})");
+    }
+    if (tree == null || !tree.isObject()) {
+      throw new IllegalArgumentException(
+          "--injected-annotations: " + injectedAnnotations + " (expected: a JSON object)");
+    }
+    java.util.Map<String, String> annotations = new java.util.TreeMap<>();
+    for (var field :
+        (Iterable<java.util.Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>>)
+            tree::fields) {
+      if (!field.getValue().isTextual()) {
+        throw new IllegalArgumentException(
+            "--injected-annotations: "
+                + field.getKey()
+                + ": "
+                + field.getValue()
+                + " (expected: a string value)");
+      }
+      annotations.put(field.getKey(), field.getValue().asText());
+    }
+    return annotations;
+  }
+
   /**
    * Checks the selector flags, so that a malformed one is a usage error at start.
    *
@@ -130,6 +174,7 @@ final class InjectionOptions {
   void checkSelectors() {
     never();
     always();
+    injectedAnnotations();
   }
 
   /** The policy deciding which pods are injected (the selectors checked at start). */

@@ -252,7 +252,7 @@ final class ServeCommand implements Callable<Integer> {
           "/inject",
           new InjectionWebhook(
               injection.policy(settings),
-              new SidecarInjector(settings, meshDefaultConfig),
+              new SidecarInjector(settings, meshDefaultConfig, injection.injectedAnnotations()),
               runtime.meters()));
     }
     return handlers;

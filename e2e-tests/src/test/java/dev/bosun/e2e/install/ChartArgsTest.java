@@ -31,6 +31,14 @@ class ChartArgsTest {
         .as("bosun %s", String.join(" ", args))
         .doesNotThrowAnyException();
     for (String arg : args) {
+      if (arg.startsWith("--injected-annotations=")) {
+        assertThat(
+                dev.bosun.crd.IstioJson.json()
+                    .readTree(arg.substring("--injected-annotations=".length()))
+                    .isObject())
+            .as("%s is a JSON object", arg)
+            .isTrue();
+      }
       for (String selector : List.of("--never-inject-selector=", "--always-inject-selector=")) {
         if (arg.startsWith(selector)) {
           String json = arg.substring(selector.length());

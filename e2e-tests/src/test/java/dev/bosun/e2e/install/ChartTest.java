@@ -44,7 +44,9 @@ class ChartTest {
                 "sidecarInjectorWebhook.alwaysInjectSelector[0].matchExpressions[0].key",
                 "track",
                 "sidecarInjectorWebhook.alwaysInjectSelector[0].matchExpressions[0].operator",
-                "Exists")),
+                "Exists",
+                "sidecarInjectorWebhook.injectedAnnotations.team",
+                "shop")),
         Arguments.of(
             "webhooks off",
             Map.of("validation.enabled", false, "sidecarInjectorWebhook.enabled", false)),

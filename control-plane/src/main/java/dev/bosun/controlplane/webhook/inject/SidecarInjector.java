@@ -37,11 +37,24 @@ public final class SidecarInjector {
   private final InjectionSettings settings;
   private final Supplier<ObjectNode> meshDefaultConfig;
   private final Map<String, InjectionTemplate> templates;
+  private final Map<String, String> injectedAnnotations;
 
   /**
    * @param meshDefaultConfig the mesh's ProxyConfig ({@code defaultConfig}), read per pod
    */
   public SidecarInjector(InjectionSettings settings, Supplier<ObjectNode> meshDefaultConfig) {
+    this(settings, meshDefaultConfig, Map.of());
+  }
+
+  /**
+   * @param injectedAnnotations istiod's {@code sidecarInjectorWebhook.injectedAnnotations}: set on
+   *     every injected pod last, over the pod's own and the templates'
+   */
+  public SidecarInjector(
+      InjectionSettings settings,
+      Supplier<ObjectNode> meshDefaultConfig,
+      Map<String, String> injectedAnnotations) {
+    this.injectedAnnotations = Map.copyOf(injectedAnnotations);
     this.settings = requireNonNull(settings, "settings");
     this.meshDefaultConfig = requireNonNull(meshDefaultConfig, "meshDefaultConfig");
     this.templates =
@@ -104,6 +117,8 @@ public final class SidecarInjector {
     int meshStatusPort = meshDefault.path("statusPort").asInt(15020);
     postProcess(merged, facts, meshStatusPort, input, warnings);
     merged.getMetadata().getAnnotations().put(STATUS, status(rendered));
+    // Last, as istiod applies them: they win over everything else.
+    merged.getMetadata().getAnnotations().putAll(injectedAnnotations);
     reorder(merged, input.holdApplicationUntilProxyStarts());
     return new Injection(merged, warnings);
   }
