@@ -5,6 +5,7 @@ import dev.bosun.controlplane.config.ConfigKey;
 import dev.bosun.controlplane.config.Conflict;
 import dev.bosun.controlplane.meshconfig.MeshConfig;
 import dev.bosun.controlplane.model.ExportTo;
+import dev.bosun.controlplane.model.GatewayName;
 import dev.bosun.controlplane.model.HostPattern;
 import dev.bosun.controlplane.model.LabelSelector;
 import dev.bosun.crd.IstioKind;
@@ -29,7 +30,6 @@ import java.util.function.Function;
  * reporting.
  */
 public final class ConfigIndex {
-  static final String MESH_GATEWAY = "mesh";
 
   private final String rootNamespace;
   private final MeshConfig.ExportDefaults exportDefaults;
@@ -77,7 +77,7 @@ public final class ConfigIndex {
         destinationRulesByHost.entrySet().stream().filter(e -> e.getKey().startsWith("*")).toList();
     meshVirtualServiceConflicts(found);
     destinationRuleConflicts(found);
-    gatewayConflicts(sorted.get(IstioKind.GATEWAY), found);
+    GatewayConflicts.find(sorted.get(IstioKind.GATEWAY), found);
     this.byNamespace = new HashMap<>();
     this.byKey = new HashMap<>();
     for (List<ConfigEntry> list : sorted.values()) {
@@ -160,32 +160,6 @@ public final class ConfigIndex {
   }
 
   /**
-   * A VirtualService's name for a gateway as istiod resolves it: {@code mesh} stays, {@code
-   * namespace/name} is kept ({@code ./name} is in the VirtualService's namespace), a legacy {@code
-   * name.namespace.svc.<suffix>} is {@code namespace/name}, and a short name is in the
-   * VirtualService's namespace.
-   */
-  public static String gatewayName(String written, String virtualServiceNamespace) {
-    if (written.equals(MESH_GATEWAY)) {
-      return written;
-    }
-    int slash = written.indexOf('/');
-    if (slash >= 0) {
-      String namespace = written.substring(0, slash);
-      return (namespace.equals(".") ? virtualServiceNamespace : namespace)
-          + written.substring(slash);
-    }
-    int dot = written.indexOf('.');
-    if (dot > 0) {
-      String rest = written.substring(dot + 1);
-      int next = rest.indexOf('.');
-      String namespace = next < 0 ? rest : rest.substring(0, next);
-      return namespace + "/" + written.substring(0, dot);
-    }
-    return virtualServiceNamespace + "/" + written;
-  }
-
-  /**
    * VirtualServices bound to a gateway ({@code namespace/name}) and exported to {@code
    * proxyNamespace}, the namespace of the gateway proxy, in precedence order.
    */
@@ -202,7 +176,7 @@ public final class ConfigIndex {
         continue;
       }
       for (String gateway : gateways) {
-        if (gatewayName(gateway, entry.key().namespace())
+        if (GatewayName.resolve(gateway, entry.key().namespace())
             .equals(gatewayNamespace + "/" + gatewayName)) {
           Optional<Set<String>> audience = exportTo(entry).audience();
           if (audience.isEmpty()) {
@@ -425,49 +399,6 @@ public final class ConfigIndex {
         });
   }
 
-  /**
-   * Two Gateways with one selector that put a TLS host on the same port and address: the gateway
-   * can tell their filter chains apart by neither, so the later Gateway's server is left out there
-   * (istiod does the same when merging).
-   */
-  private static void gatewayConflicts(List<ConfigEntry> gateways, List<Conflict> out) {
-    Map<List<Object>, ConfigEntry> claimed = new HashMap<>();
-    for (ConfigEntry entry : gateways) {
-      io.fabric8.istio.api.api.networking.v1alpha3.Gateway spec =
-          entry.spec(io.fabric8.istio.api.api.networking.v1alpha3.Gateway.class);
-      if (spec.getServers() == null) {
-        continue;
-      }
-      Set<List<Object>> own = new java.util.HashSet<>();
-      for (var server : spec.getServers()) {
-        if (server.getTls() == null
-            || server.getPort() == null
-            || server.getPort().getNumber() == null
-            || server.getHosts() == null) {
-          continue;
-        }
-        for (String host : server.getHosts()) {
-          String written =
-              host.startsWith("./") ? entry.key().namespace() + host.substring(1) : host;
-          List<Object> key =
-              List.of(
-                  String.valueOf(spec.getSelector()),
-                  server.getPort().getNumber(),
-                  server.getBind() == null ? "" : server.getBind(),
-                  written);
-          ConfigEntry first = claimed.putIfAbsent(key, entry);
-          if (first != null && first != entry && own.add(key)) {
-            out.add(
-                new Conflict(
-                    "Gateway TLS host " + written + " on port " + server.getPort().getNumber(),
-                    first.key(),
-                    entry.key()));
-          }
-        }
-      }
-    }
-  }
-
   /** Two DestinationRules for one host in one namespace: only one is used. */
   private void destinationRuleConflicts(List<Conflict> out) {
     destinationRulesByHost.forEach(
@@ -497,7 +428,7 @@ public final class ConfigIndex {
 
   static boolean boundToMesh(ConfigEntry entry) {
     List<String> gateways = entry.spec(VirtualService.class).getGateways();
-    return gateways == null || gateways.isEmpty() || gateways.contains(MESH_GATEWAY);
+    return gateways == null || gateways.isEmpty() || gateways.contains(GatewayName.MESH);
   }
 
   /**

@@ -11,6 +11,15 @@ public final class EnvoyAddresses {
   public static final ConfigSource ADS =
       ConfigSource.newBuilder().setAds(AggregatedConfigSource.getDefaultInstance()).build();
 
+  /**
+   * Over the ADS stream, resource API v3, as istiod points credential SDS (no initial fetch
+   * timeout: a missing Secret does not hold its listener or cluster).
+   */
+  public static final ConfigSource ADS_V3 =
+      ADS.toBuilder()
+          .setResourceApiVersion(io.envoyproxy.envoy.config.core.v3.ApiVersion.V3)
+          .build();
+
   private EnvoyAddresses() {}
 
   /** A TCP socket address. */

@@ -45,6 +45,31 @@ public final class EnvoyNames {
    * server_listener_resource_name_template} to this plus {@code %s}, which grpc-xds fills with
    * {@code <ip>:<port>}.
    */
+  /** Prefix of the SDS resources the control plane serves from Kubernetes Secrets. */
+  public static final String KUBERNETES_SECRET = "kubernetes://";
+
+  /** Suffix of the SDS resource that holds a credential's CA certificate. */
+  public static final String CA_SUFFIX = "-cacert";
+
+  /**
+   * The SDS resource of a {@code credentialName}: {@code kubernetes://<name>} unless it has one.
+   */
+  public static String credentialResource(String credentialName) {
+    return credentialName.contains("://") ? credentialName : KUBERNETES_SECRET + credentialName;
+  }
+
+  /**
+   * The Secret ({@code namespace/name}) a credential name ({@code name}, {@code
+   * kubernetes://[namespace/]name}) reads, for a proxy in {@code namespace}.
+   */
+  public static String credentialSecret(String credentialName, String namespace) {
+    String path =
+        credentialName.startsWith(KUBERNETES_SECRET)
+            ? credentialName.substring(KUBERNETES_SECRET.length())
+            : credentialName;
+    return path.contains("/") ? path : namespace + "/" + path;
+  }
+
   public static final String GRPC_SERVER_LISTENER_PREFIX = "xds.istio.io/grpc/lds/inbound/";
 
   /** A parsed {@code outbound|<port>|<subset>|<host>} cluster name. */

@@ -137,11 +137,8 @@ public final class EnvoyTlsBuilder {
    * the server, both over SDS on the ADS stream.
    */
   public static UpstreamTlsContext fromCredential(ClientTLSSettings tls, boolean http2) {
-    String name =
-        tls.getCredentialName().contains("://")
-            ? tls.getCredentialName()
-            : "kubernetes://" + tls.getCredentialName();
-    ConfigSource ads = EnvoyAddresses.ADS.toBuilder().setResourceApiVersion(ApiVersion.V3).build();
+    String name = EnvoyNames.credentialResource(tls.getCredentialName());
+    ConfigSource ads = EnvoyAddresses.ADS_V3;
     CommonTlsContext.Builder common = clientCommon();
     if (tls.getMode() == ClientTLSSettingsTLSmode.MUTUAL) {
       common.addTlsCertificateSdsSecretConfigs(
@@ -155,7 +152,9 @@ public final class EnvoyTlsBuilder {
               .setDefaultValidationContext(
                   sanMatch(tls.getSubjectAltNames() == null ? List.of() : tls.getSubjectAltNames()))
               .setValidationContextSdsSecretConfig(
-                  SdsSecretConfig.newBuilder().setName(name + "-cacert").setSdsConfig(ads)));
+                  SdsSecretConfig.newBuilder()
+                      .setName(name + EnvoyNames.CA_SUFFIX)
+                      .setSdsConfig(ads)));
     }
     return originating(common, tls, http2);
   }

@@ -46,9 +46,8 @@ public final class GatewayListeners implements TypeGenerator {
 
   /** istiod's RDS source for gateways: ADS, v3, and no initial fetch timeout (wait for routes). */
   private static final io.envoyproxy.envoy.config.core.v3.ConfigSource RDS_SOURCE =
-      EnvoyAddresses.ADS.toBuilder()
+      EnvoyAddresses.ADS_V3.toBuilder()
           .setInitialFetchTimeout(Duration.getDefaultInstance())
-          .setResourceApiVersion(io.envoyproxy.envoy.config.core.v3.ApiVersion.V3)
           .build();
 
   private final GatewayTcpChains tcp;

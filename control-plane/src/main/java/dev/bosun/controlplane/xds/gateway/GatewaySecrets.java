@@ -6,6 +6,7 @@ import dev.bosun.controlplane.config.ConfigEntry;
 import dev.bosun.controlplane.model.TlsCredential;
 import dev.bosun.controlplane.registry.CredentialRegistry;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.envoy.EnvoyNames;
 import dev.bosun.controlplane.xds.scope.Generated;
 import dev.bosun.controlplane.xds.scope.MeshChange;
 import dev.bosun.controlplane.xds.scope.ProxyView;
@@ -53,11 +54,16 @@ public final class GatewaySecrets implements TypeGenerator {
     if (change.secrets().isEmpty()) {
       return false;
     }
-    Set<String> used =
-        new java.util.HashSet<>(
-            GatewayServers.of(change.snapshot(), proxy).credentialSecrets(proxy));
-    used.addAll(originationSecrets(change.snapshot(), proxy.namespace()));
+    Set<String> used = used(change.snapshot(), proxy);
     return change.secrets().stream().anyMatch(used::contains);
+  }
+
+  /** The Secrets the proxy's Gateway servers and DestinationRules name: all it may be sent. */
+  private static Set<String> used(MeshSnapshot snapshot, ProxyView proxy) {
+    Set<String> used =
+        new java.util.HashSet<>(GatewayServers.of(snapshot, proxy).credentialSecrets(proxy));
+    used.addAll(originationSecrets(snapshot, proxy.namespace()));
+    return used;
   }
 
   /**
@@ -89,15 +95,9 @@ public final class GatewaySecrets implements TypeGenerator {
                 if (settings != null
                     && settings.getCredentialName() != null
                     && !settings.getCredentialName().isBlank()) {
-                  String name =
-                      settings.getCredentialName().startsWith(GatewayTls.KUBERNETES_SECRET)
-                          ? settings
-                              .getCredentialName()
-                              .substring(GatewayTls.KUBERNETES_SECRET.length())
-                          : settings.getCredentialName();
-                  String key = name.contains("/") ? name : namespace + "/" + name;
+                  String key = EnvoyNames.credentialSecret(settings.getCredentialName(), namespace);
                   secrets.add(key);
-                  secrets.add(key + GatewayTls.CA_SUFFIX);
+                  secrets.add(key + EnvoyNames.CA_SUFFIX);
                 }
               }
             }
@@ -110,15 +110,20 @@ public final class GatewaySecrets implements TypeGenerator {
   public Generated generate(MeshSnapshot snapshot, ProxyView proxy, Set<String> names) {
     Warnings warnings = new Warnings();
     Map<String, Message> secrets = new TreeMap<>();
+    Set<String> used = used(snapshot, proxy);
     for (String name : names) {
-      secret(snapshot, proxy, name, warnings).ifPresent(secret -> secrets.put(name, secret));
+      secret(snapshot, proxy, used, name, warnings).ifPresent(secret -> secrets.put(name, secret));
     }
     return Generated.of(secrets, warnings);
   }
 
   private static Optional<Secret> secret(
-      MeshSnapshot snapshot, ProxyView proxy, String resource, Warnings warnings) {
-    if (!resource.startsWith(GatewayTls.KUBERNETES_SECRET)) {
+      MeshSnapshot snapshot,
+      ProxyView proxy,
+      Set<String> used,
+      String resource,
+      Warnings warnings) {
+    if (!resource.startsWith(EnvoyNames.KUBERNETES_SECRET)) {
       warnings.add(
           "SDS resource {} asked for by {}: only kubernetes:// Secrets are served by the control"
               + " plane (the gateway's agent serves its own certificates)",
@@ -126,7 +131,7 @@ public final class GatewaySecrets implements TypeGenerator {
           proxy.id());
       return Optional.empty();
     }
-    String path = resource.substring(GatewayTls.KUBERNETES_SECRET.length());
+    String path = resource.substring(EnvoyNames.KUBERNETES_SECRET.length());
     int slash = path.indexOf('/');
     String namespace = slash < 0 ? proxy.namespace() : path.substring(0, slash);
     String name = slash < 0 ? path : path.substring(slash + 1);
@@ -147,10 +152,7 @@ public final class GatewaySecrets implements TypeGenerator {
           proxy.namespace());
       return Optional.empty();
     }
-    Set<String> referenced =
-        new java.util.HashSet<>(GatewayServers.of(snapshot, proxy).credentialSecrets(proxy));
-    referenced.addAll(originationSecrets(snapshot, proxy.namespace()));
-    if (!referenced.contains(CredentialRegistry.key(namespace, name))) {
+    if (!used.contains(CredentialRegistry.key(namespace, name))) {
       // Any workload may present a router node; it gets only the Secrets its gateway uses.
       warnings.add(
           "SDS resource {} not sent to {}: no Gateway server selecting it nor DestinationRule"
@@ -162,9 +164,9 @@ public final class GatewaySecrets implements TypeGenerator {
       return Optional.empty();
     }
     Map<String, TlsCredential> credentials = snapshot.credentials();
-    if (name.endsWith(GatewayTls.CA_SUFFIX)) {
+    if (name.endsWith(EnvoyNames.CA_SUFFIX)) {
       TlsCredential own = credentials.get(CredentialRegistry.key(namespace, name));
-      String base = name.substring(0, name.length() - GatewayTls.CA_SUFFIX.length());
+      String base = name.substring(0, name.length() - EnvoyNames.CA_SUFFIX.length());
       TlsCredential ca =
           own != null && own.hasCaCertificate()
               ? own

@@ -4,6 +4,7 @@ import dev.bosun.controlplane.config.ConfigEntry;
 import dev.bosun.controlplane.model.LabelSelector;
 import dev.bosun.controlplane.model.Protocol;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.envoy.EnvoyNames;
 import dev.bosun.controlplane.xds.scope.ProxyView;
 import dev.bosun.controlplane.xds.sidecar.SidecarClusters;
 import dev.bosun.crd.IstioKind;
@@ -157,25 +158,17 @@ public final class GatewayServers {
           names.add(tls.getCredentialName());
         }
         for (String name : names) {
-          String key = secretKey(name, proxy.namespace());
+          String key = EnvoyNames.credentialSecret(name, proxy.namespace());
           secrets.add(key);
-          secrets.add(key + GatewayTls.CA_SUFFIX);
+          secrets.add(key + EnvoyNames.CA_SUFFIX);
         }
         if (tls.getCaCertCredentialName() != null && !tls.getCaCertCredentialName().isBlank()) {
-          secrets.add(secretKey(tls.getCaCertCredentialName(), proxy.namespace()));
+          secrets.add(
+              EnvoyNames.credentialSecret(tls.getCaCertCredentialName(), proxy.namespace()));
         }
       }
     }
     return secrets;
-  }
-
-  /** {@code namespace/name} of a credential name ({@code name}, {@code kubernetes://[ns/]name}). */
-  private static String secretKey(String credential, String namespace) {
-    String path =
-        credential.startsWith(GatewayTls.KUBERNETES_SECRET)
-            ? credential.substring(GatewayTls.KUBERNETES_SECRET.length())
-            : credential;
-    return path.contains("/") ? path : namespace + "/" + path;
   }
 
   /** Servers left out, and why. */

@@ -18,7 +18,6 @@ import io.fabric8.istio.api.api.networking.v1alpha3.TLSMatchAttributes;
 import io.fabric8.istio.api.api.networking.v1alpha3.TLSRoute;
 import io.fabric8.istio.api.api.networking.v1alpha3.VirtualService;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -246,13 +245,9 @@ final class GatewayTcpChains {
     if (gateways == null || gateways.isEmpty()) {
       return true;
     }
-    Set<String> qualified = new HashSet<>();
-    for (String gateway : gateways) {
-      qualified.add(
-          dev.bosun.controlplane.snapshot.ConfigIndex.gatewayName(
-              gateway, entry.key().namespace()));
-    }
-    return qualified.contains(server.gatewayName());
+    return gateways.stream()
+        .map(g -> dev.bosun.controlplane.model.GatewayName.resolve(g, entry.key().namespace()))
+        .anyMatch(server.gatewayName()::equals);
   }
 
   private static <T> List<T> orEmpty(List<T> list) {

@@ -6,7 +6,6 @@ import dev.bosun.controlplane.xds.envoy.EnvoyNames;
 import dev.bosun.controlplane.xds.envoy.EnvoyTlsBuilder;
 import dev.bosun.controlplane.xds.gateway.GatewayServers.GatewayServer;
 import dev.bosun.controlplane.xds.scope.Warnings;
-import io.envoyproxy.envoy.config.core.v3.ApiVersion;
 import io.envoyproxy.envoy.config.core.v3.ConfigSource;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
@@ -28,26 +27,11 @@ import java.util.Optional;
  * cipher suites, subject alternative names and certificate pins.
  */
 final class GatewayTls {
-  /** Prefix of the SDS resources Bosun serves from Kubernetes Secrets. */
-  static final String KUBERNETES_SECRET = "kubernetes://";
-
-  /** Suffix of the resource that holds a credential's CA certificate. */
-  static final String CA_SUFFIX = "-cacert";
-
   private static final List<String> ALPN = List.of("h2", "http/1.1");
 
-  /**
-   * Credential SDS over ADS; no initial fetch timeout, so a missing Secret does not hold others.
-   */
-  private static final ConfigSource ADS_V3 =
-      EnvoyAddresses.ADS.toBuilder().setResourceApiVersion(ApiVersion.V3).build();
+  private static final ConfigSource ADS_V3 = EnvoyAddresses.ADS_V3;
 
   private GatewayTls() {}
-
-  /** The SDS resource name of a {@code credentialName}. */
-  static String resourceName(String credentialName) {
-    return credentialName.contains("://") ? credentialName : KUBERNETES_SECRET + credentialName;
-  }
 
   /** istiod's {@code builtin://}: the gateway's own workload certificate, from its agent. */
   static final String BUILTIN = "builtin://";
@@ -75,14 +59,14 @@ final class GatewayTls {
       names.forEach(name -> common.addTlsCertificateSdsSecretConfigs(credentialSds(name)));
       String ca =
           blank(tls.getCaCertCredentialName())
-              ? resourceName(names.get(0)) + CA_SUFFIX
-              : resourceName(tls.getCaCertCredentialName());
+              ? EnvoyNames.credentialResource(names.get(0)) + EnvoyNames.CA_SUFFIX
+              : EnvoyNames.credentialResource(tls.getCaCertCredentialName());
       if (validateClient) {
         common.setCombinedValidationContext(
             CommonTlsContext.CombinedCertificateValidationContext.newBuilder()
                 .setDefaultValidationContext(clientValidation(tls, sans))
                 .setValidationContextSdsSecretConfig(
-                    ca.equals(BUILTIN + CA_SUFFIX)
+                    ca.equals(BUILTIN + EnvoyNames.CA_SUFFIX)
                         ? EnvoyTlsBuilder.sds(EnvoyNames.SDS_ROOT)
                         : SdsSecretConfig.newBuilder().setName(ca).setSdsConfig(ADS_V3).build()));
       } else if (!sans.isEmpty()) {
@@ -135,7 +119,10 @@ final class GatewayTls {
     if (name.equals(BUILTIN)) {
       return EnvoyTlsBuilder.sds(EnvoyNames.SDS_DEFAULT);
     }
-    return SdsSecretConfig.newBuilder().setName(resourceName(name)).setSdsConfig(ADS_V3).build();
+    return SdsSecretConfig.newBuilder()
+        .setName(EnvoyNames.credentialResource(name))
+        .setSdsConfig(ADS_V3)
+        .build();
   }
 
   private static CertificateValidationContext clientValidation(

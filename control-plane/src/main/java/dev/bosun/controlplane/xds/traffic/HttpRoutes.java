@@ -48,10 +48,7 @@ import java.util.Set;
  * reported, never sent.
  */
 public final class HttpRoutes {
-  /** The gateway name VirtualServices use for sidecars. */
-  public static final String MESH_GATEWAY = "mesh";
-
-  private static final Set<String> MESH = Set.of(MESH_GATEWAY);
+  private static final Set<String> MESH = Set.of(dev.bosun.controlplane.model.GatewayName.MESH);
 
   private final String domainSuffix;
   private final boolean envoy;
@@ -135,7 +132,7 @@ public final class HttpRoutes {
     if (match.getGateways() != null && !match.getGateways().isEmpty()) {
       for (String gateway : match.getGateways()) {
         if (gateways.contains(
-            dev.bosun.controlplane.snapshot.ConfigIndex.gatewayName(gateway, namespace))) {
+            dev.bosun.controlplane.model.GatewayName.resolve(gateway, namespace))) {
           return true;
         }
       }
