@@ -6,7 +6,10 @@ import com.google.common.hash.Hashing;
 import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,6 +33,10 @@ final class ResourceEncoder {
 
   /** Encoded sets by the identity of the generated map; gone once the generator forgets it. */
   private final Cache<Map<String, ? extends Message>, Map<String, EncodedResource>> sets =
+      CacheBuilder.newBuilder().weakKeys().build();
+
+  /** The encoded sets of {@link #sets} as state-of-the-world responses carry them. */
+  private final Cache<Map<String, EncodedResource>, SotwResponse.Resources> sotwSets =
       CacheBuilder.newBuilder().weakKeys().build();
 
   /** Type URLs as bytes, so writing a response does not encode one string per resource. */
@@ -85,7 +92,23 @@ final class ResourceEncoder {
     }
     shared = Collections.unmodifiableMap(encoded);
     sets.put(generated, shared);
+    sotwSets.put(shared, sotwResources(encoded.values()));
     return shared;
+  }
+
+  /**
+   * {@code resources} as a state-of-the-world response carries them: for a set {@link #encodeAll}
+   * returned, the arrangement made once for every stream that sends it.
+   */
+  SotwResponse.Resources sotwResources(Map<String, EncodedResource> resources) {
+    SotwResponse.Resources shared = sotwSets.getIfPresent(resources);
+    return shared != null ? shared : sotwResources(resources.values());
+  }
+
+  private static SotwResponse.Resources sotwResources(Collection<EncodedResource> resources) {
+    List<SotwResponse.Entry> entries = new ArrayList<>(resources.size());
+    resources.forEach(resource -> entries.add(resource.sotw()));
+    return SotwResponse.Resources.of(entries);
   }
 
   /** As {@link Any#pack}, with the type URL held as bytes. */

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -128,6 +129,46 @@ final class SotwRequest {
    */
   boolean sameNamesAs(long previous) {
     return names == null && fingerprint == previous;
+  }
+
+  /**
+   * The names as they came, as a key equal to that of every request that named the same names in
+   * the same order (compared as bytes, no name decoded); null when they came decoded.
+   */
+  NamesKey namesKey() {
+    return names == null ? new NamesKey(bytes, namesFrom, namesTo, fingerprint) : null;
+  }
+
+  /** Encoded names and their fingerprint; equal when the bytes are. */
+  static final class NamesKey {
+    private final byte[] bytes;
+    private final int from;
+    private final int to;
+    private final long fingerprint;
+
+    private NamesKey(byte[] bytes, int from, int to, long fingerprint) {
+      this.bytes = bytes;
+      this.from = from;
+      this.to = to;
+      this.fingerprint = fingerprint;
+    }
+
+    /** This key with its own copy of the names, not holding on to the whole request. */
+    NamesKey retained() {
+      return new NamesKey(Arrays.copyOfRange(bytes, from, to), 0, to - from, fingerprint);
+    }
+
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof NamesKey key
+          && key.fingerprint == fingerprint
+          && Arrays.equals(bytes, from, to, key.bytes, key.from, key.to);
+    }
+
+    @Override
+    public int hashCode() {
+      return Long.hashCode(fingerprint);
+    }
   }
 
   /** The fingerprint of the names, or 0 when they came decoded. */

@@ -1,13 +1,10 @@
 package dev.bosun.xds;
 
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
-import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.util.Collection;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -17,12 +14,12 @@ import java.util.TreeMap;
  * removal; removals go out after the other types, make before break); other types carry only what
  * changed. A request whose nonce is not the last one sent is stale and ignored.
  */
-final class SotwStream extends XdsStream<DiscoveryResponse> implements StreamObserver<SotwRequest> {
+final class SotwStream extends XdsStream<SotwResponse> implements StreamObserver<SotwRequest> {
 
   SotwStream(
       String id,
       XdsServer server,
-      ServerCallStreamObserver<DiscoveryResponse> responses,
+      ServerCallStreamObserver<SotwResponse> responses,
       java.util.function.Function<io.envoyproxy.envoy.config.core.v3.Node, io.grpc.Status>
           authorization) {
     super(id, server, responses, authorization);
@@ -78,22 +75,31 @@ final class SotwStream extends XdsStream<DiscoveryResponse> implements StreamObs
     if (!first && request.sameNamesAs(state.subscriptionFingerprint)) {
       return Set.of();
     }
-    Set<String> names = new LinkedHashSet<>(request.names());
+    Set<String> requested = server.subscription(request);
     state.subscriptionFingerprint = request.fingerprint();
+    boolean star = requested.contains("*");
     if (first) {
-      state.wildcard = names.isEmpty() || names.contains("*");
-    } else if (names.contains("*")) {
+      state.wildcard = requested.isEmpty() || star;
+    } else if (star) {
       state.wildcard = true;
     }
-    names.remove("*");
+    Set<String> names = requested;
+    if (star) {
+      names = new HashSet<>(requested);
+      names.remove("*");
+    }
     if (state.wildcard && names.isEmpty()) {
       return Set.of();
     }
-    Set<String> added = new HashSet<>(names);
-    added.removeAll(state.subscribed);
-    Set<String> dropped = new HashSet<>(state.subscribed);
-    dropped.removeAll(names);
-    state.subscribed = server.internSubscription(names);
+    Set<String> before = state.subscribed;
+    state.subscribed = star ? server.internSubscription(names) : requested;
+    if (before.isEmpty()) {
+      return state.subscribed; // all of them are new
+    }
+    Set<String> added = new HashSet<>(state.subscribed);
+    added.removeAll(before);
+    Set<String> dropped = new HashSet<>(before);
+    dropped.removeAll(state.subscribed);
     if (!state.wildcard && !dropped.isEmpty()) {
       state.forget(dropped);
     }
@@ -114,7 +120,7 @@ final class SotwStream extends XdsStream<DiscoveryResponse> implements StreamObs
       Map<String, EncodedResource> last = state.deferred;
       state.deferred = null;
       if (last != null) {
-        send(state, last.values(), startNanos);
+        send(state, last, startNanos);
         state.willHaveExactly(last);
       }
       return false;
@@ -137,35 +143,30 @@ final class SotwStream extends XdsStream<DiscoveryResponse> implements StreamObs
         Map<String, EncodedResource> keepingRemoved = new TreeMap<>(desired);
         removed.forEach(name -> keepingRemoved.put(name, state.has(name)));
         if (!changed.isEmpty()) {
-          send(state, keepingRemoved.values(), startNanos);
+          send(state, keepingRemoved, startNanos);
           state.willHaveExactly(keepingRemoved);
           state.deferred = desired;
           return true;
         }
       }
-      send(state, desired.values(), startNanos);
+      send(state, desired, startNanos);
       state.willHaveExactly(desired);
       return false;
     }
     if (changed.isEmpty() || isRejectedAgain(state, changed)) {
       return false;
     }
-    send(state, changed.values(), startNanos);
+    send(state, changed, startNanos);
     sent(state, desired, changed);
     return false;
   }
 
-  private void send(TypeState state, Collection<EncodedResource> resources, long startNanos) {
+  private void send(TypeState state, Map<String, EncodedResource> resources, long startNanos) {
     long begin = server.nanos();
     String nonce = nextNonce();
     String version = Long.toString(++state.versionCounter);
-    DiscoveryResponse.Builder response =
-        DiscoveryResponse.newBuilder()
-            .setTypeUrl(state.typeUrl)
-            .setVersionInfo(version)
-            .setNonce(nonce);
-    resources.forEach(resource -> response.addResources(resource.any()));
-    responses.onNext(response.build());
+    responses.onNext(
+        new SotwResponse(state.typeUrl, version, nonce, server.encoder().sotwResources(resources)));
     state.lastSentNonce = nonce;
     state.lastSentVersion = version;
     state.lastPushStartNanos = startNanos;

@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
-import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.Status;
@@ -19,6 +18,7 @@ import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -45,6 +45,11 @@ public final class XdsServer implements AutoCloseable {
   private final LongSupplier ticker;
   private final ResourceEncoder encoder = new ResourceEncoder();
   private final PushThrottle throttle;
+
+  /** Interned subscriptions by the bytes they came as; an entry goes with its last stream. */
+  private final com.google.common.cache.Cache<SotwRequest.NamesKey, Set<String>>
+      subscriptionsByBytes = com.google.common.cache.CacheBuilder.newBuilder().weakValues().build();
+
   private final com.google.common.collect.Interner<Set<String>> subscriptions =
       com.google.common.collect.Interners.newWeakInterner();
   private final Map<String, XdsStream<?>> streams = new ConcurrentHashMap<>();
@@ -242,6 +247,24 @@ public final class XdsServer implements AutoCloseable {
     return subscriptions.intern(Set.copyOf(names));
   }
 
+  /**
+   * The names a request subscribes to, as sent ({@code "*"} included), interned: a list already
+   * seen, byte for byte, is not decoded again (thousands of sidecars of one scope send the same
+   * thousands of EDS names when they connect).
+   */
+  Set<String> subscription(SotwRequest request) {
+    SotwRequest.NamesKey key = request.namesKey();
+    if (key == null) {
+      return internSubscription(new HashSet<>(request.names()));
+    }
+    Set<String> known = subscriptionsByBytes.getIfPresent(key);
+    if (known == null) {
+      known = internSubscription(new HashSet<>(request.names()));
+      subscriptionsByBytes.put(key.retained(), known);
+    }
+    return known;
+  }
+
   XdsGenerator generator() {
     return generator;
   }
@@ -425,14 +448,14 @@ public final class XdsServer implements AutoCloseable {
       io.grpc.ServerServiceDefinition ads =
           io.grpc.ServerServiceDefinition.builder(AggregatedDiscoveryServiceGrpc.SERVICE_NAME)
               .addMethod(
-                  sotw.toBuilder(SotwRequest.MARSHALLER, sotw.getResponseMarshaller()).build(),
+                  sotw.toBuilder(SotwRequest.MARSHALLER, SotwResponse.MARSHALLER).build(),
                   io.grpc.stub.ServerCalls.asyncBidiStreamingCall(this::sotw))
               .addMethod(bindService().getMethod(delta.getFullMethodName()))
               .build();
       return io.grpc.ServerInterceptors.intercept(ads, captureHeaders);
     }
 
-    private StreamObserver<SotwRequest> sotw(StreamObserver<DiscoveryResponse> responses) {
+    private StreamObserver<SotwRequest> sotw(StreamObserver<SotwResponse> responses) {
       Status refusal = admit();
       if (refusal != null) {
         responses.onError(refusal.asRuntimeException());
@@ -441,7 +464,7 @@ public final class XdsServer implements AutoCloseable {
       return new SotwStream(
           nextId(),
           XdsServer.this,
-          (ServerCallStreamObserver<DiscoveryResponse>) responses,
+          (ServerCallStreamObserver<SotwResponse>) responses,
           authorization());
     }
 
