@@ -6,6 +6,7 @@ import dev.bosun.controlplane.model.ServicePort;
 import dev.bosun.controlplane.push.PushRequest;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import dev.bosun.controlplane.xds.envoy.EnvoyNames;
+import dev.bosun.controlplane.xds.scope.CarriedInbound;
 import dev.bosun.controlplane.xds.scope.CarriedRoutes;
 import dev.bosun.controlplane.xds.scope.MeshChange;
 import dev.bosun.controlplane.xds.scope.TypeGenerator;
@@ -45,6 +46,7 @@ public final class XdsPushes implements Consumer<SnapshotUpdate> {
     PushRequest request = update.request();
     MeshChange change = MeshChange.of(request, previous, update.snapshot());
     CarriedRoutes.carryOver(previous, update.snapshot(), change);
+    CarriedInbound.carryOver(previous, update.snapshot(), change);
     previous = update.snapshot();
     String reason = String.join(", ", request.reasons());
     if (request.full()) {

@@ -8,6 +8,7 @@ import com.google.protobuf.Value;
 import dev.bosun.controlplane.config.ConfigKey;
 import dev.bosun.controlplane.push.PushRequest;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.scope.CarriedInbound;
 import dev.bosun.controlplane.xds.scope.CarriedRoutes;
 import dev.bosun.controlplane.xds.scope.MeshChange;
 import dev.bosun.controlplane.xds.scope.ProxyView;
@@ -329,6 +330,38 @@ class XdsPushesTest {
     assertThat(CarriedRoutes.size(current)).isZero();
   }
 
+  @Test
+  void virtualServiceEdit_carriesEachSidecarsInboundListener_otherEditsDoNot() {
+    MeshSnapshot old = TestSnapshots.of("before", BASE);
+    MeshSnapshot current = TestSnapshots.of("after", BASE.replace("weight: 90", "weight: 80"));
+    Message before = inbound(old, IN_SHOP);
+    CarriedInbound.carryOver(
+        old,
+        current,
+        MeshChange.of(
+            PushRequest.config(key(IstioKind.VIRTUAL_SERVICE, "demo", "echo"), "edit", 1),
+            old,
+            current));
+    assertThat(inbound(current, IN_SHOP))
+        .as("the inbound listener reads no VirtualService: carried, not rebuilt")
+        .isSameAs(before);
+
+    MeshSnapshot policed = TestSnapshots.of("policed", BASE);
+    CarriedInbound.carryOver(
+        current,
+        policed,
+        MeshChange.of(
+            PushRequest.config(key(IstioKind.PEER_AUTHENTICATION, "shop", "strict"), "edit", 1),
+            current,
+            policed));
+    assertThat(CarriedInbound.size(policed)).isZero();
+    assertThat(inbound(policed, IN_SHOP)).isNotSameAs(before).isEqualTo(before);
+  }
+
+  private Message inbound(MeshSnapshot snapshot, ProxyView proxy) {
+    return generate(snapshot, proxy, XdsTypes.LISTENER, Set.of()).get("virtualInbound");
+  }
+
   private RouteConfiguration routes(MeshSnapshot snapshot, ProxyView proxy) {
     return (RouteConfiguration)
         generate(snapshot, proxy, XdsTypes.ROUTE, Set.of("8080")).get("8080");
@@ -360,6 +393,7 @@ class XdsPushesTest {
       }
     }
     CarriedRoutes.carryOver(old, current, change);
+    CarriedInbound.carryOver(old, current, change);
     Concerned concerned = new Concerned();
     for (ProxyView proxy : PROXIES) {
       for (String type : TYPES) {

@@ -5,6 +5,7 @@ import com.google.common.collect.Interners;
 import dev.bosun.controlplane.model.HostPattern;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
@@ -30,13 +31,40 @@ public final class CarriedRoutes {
    */
   private static final Interner<Object> SHARED = Interners.newWeakInterner();
 
-  /** One piece: of {@code host}, in the configuration of {@code scope}, for {@code part}. */
-  private record Key(Object scope, String host, Object part) {}
+  /**
+   * Where one piece sits in its scope: {@code host} and {@code part}, hashed once (a route
+   * configuration looks up a piece per service).
+   */
+  private static final class Piece {
+    private final String host;
+    private final Object part;
+    private final int hash;
 
-  private final ConcurrentHashMap<Key, Object> pieces;
+    Piece(String host, Object part) {
+      this.host = host;
+      this.part = part;
+      this.hash = 31 * host.hashCode() + part.hashCode();
+    }
 
-  private CarriedRoutes(ConcurrentHashMap<Key, Object> pieces) {
-    this.pieces = pieces;
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof Piece piece
+          && piece.hash == hash
+          && piece.host.equals(host)
+          && piece.part.equals(part);
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+  }
+
+  /** Pieces by scope, then by host and part. */
+  private final ConcurrentHashMap<Object, ConcurrentHashMap<Piece, Object>> scopes;
+
+  private CarriedRoutes(ConcurrentHashMap<Object, ConcurrentHashMap<Piece, Object>> scopes) {
+    this.scopes = scopes;
   }
 
   private static CarriedRoutes of(MeshSnapshot snapshot) {
@@ -44,23 +72,38 @@ public final class CarriedRoutes {
   }
 
   /**
-   * The piece of {@code host} for {@code scope} and {@code part} (a port, say) in {@code snapshot}:
-   * carried from an earlier snapshot when no change since touched the host, else {@code compute}d.
-   * {@code compute} may read only what this class's contract names.
+   * The pieces of {@code scope} in {@code snapshot}: carried from an earlier snapshot where no
+   * change since touched their host. Looked up once per route configuration, not per piece.
    */
-  static <T> T get(
-      MeshSnapshot snapshot, Object scope, String host, Object part, Supplier<T> compute) {
-    Key key = new Key(scope, host, part);
-    CarriedRoutes carried = of(snapshot);
-    @SuppressWarnings("unchecked")
-    T value = (T) carried.pieces.get(key);
-    if (value != null) {
-      return value;
+  public static Pieces of(MeshSnapshot snapshot, Object scope) {
+    return new Pieces(of(snapshot).scopes.computeIfAbsent(scope, s -> new ConcurrentHashMap<>()));
+  }
+
+  /** The pieces of one scope in one snapshot. */
+  public static final class Pieces {
+    private final ConcurrentHashMap<Piece, Object> pieces;
+
+    private Pieces(ConcurrentHashMap<Piece, Object> pieces) {
+      this.pieces = pieces;
     }
-    T computed = java.util.Objects.requireNonNull(compute.get(), "route piece");
-    @SuppressWarnings("unchecked")
-    T raced = (T) carried.pieces.putIfAbsent(key, computed);
-    return raced != null ? raced : computed;
+
+    /**
+     * The piece of {@code host} for {@code part} (a port, say): carried when no change since
+     * touched the host, else {@code compute}d. {@code compute} may read only what {@link
+     * CarriedRoutes}' contract names.
+     */
+    <T> T get(String host, Object part, Supplier<T> compute) {
+      Piece key = new Piece(host, part);
+      @SuppressWarnings("unchecked")
+      T value = (T) pieces.get(key);
+      if (value != null) {
+        return value;
+      }
+      T computed = java.util.Objects.requireNonNull(compute.get(), "route piece");
+      @SuppressWarnings("unchecked")
+      T raced = (T) pieces.putIfAbsent(key, computed);
+      return raced != null ? raced : computed;
+    }
   }
 
   /** {@code piece}, or an equal one already in use. */
@@ -81,7 +124,10 @@ public final class CarriedRoutes {
     CarriedRoutes kept = without(of(previous), change.routeHosts());
     CarriedRoutes now = current.derived(KEY, () -> kept);
     if (now != kept) {
-      kept.pieces.forEach(now.pieces::putIfAbsent); // current computed some pieces first
+      // current computed some pieces first
+      kept.scopes.forEach(
+          (scope, pieces) ->
+              now.scopes.computeIfAbsent(scope, s -> new ConcurrentHashMap<>()).putAll(pieces));
     }
   }
 
@@ -91,11 +137,16 @@ public final class CarriedRoutes {
       return store;
     }
     CarriedRoutes kept = new CarriedRoutes(new ConcurrentHashMap<>());
-    store.pieces.forEach(
-        (key, piece) -> {
-          if (!touches(touched, key.host())) {
-            kept.pieces.put(key, piece);
-          }
+    store.scopes.forEach(
+        (scope, pieces) -> {
+          ConcurrentHashMap<Piece, Object> left = new ConcurrentHashMap<>();
+          pieces.forEach(
+              (key, piece) -> {
+                if (!touches(touched, key.host)) {
+                  left.put(key, piece);
+                }
+              });
+          kept.scopes.put(scope, left);
         });
     return kept;
   }
@@ -111,6 +162,6 @@ public final class CarriedRoutes {
 
   /** How many pieces {@code snapshot} holds, for tests and benchmarks. */
   public static int size(MeshSnapshot snapshot) {
-    return of(snapshot).pieces.size();
+    return of(snapshot).scopes.values().stream().mapToInt(Map::size).sum();
   }
 }

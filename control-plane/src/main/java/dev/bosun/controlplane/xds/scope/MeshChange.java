@@ -108,6 +108,17 @@ public final class MeshChange {
     return everything;
   }
 
+  /**
+   * Whether VirtualServices changed and nothing else: no other kind, service, endpoint or Secret.
+   */
+  public boolean onlyVirtualServices() {
+    return !everything
+        && kinds.equals(EnumSet.of(IstioKind.VIRTUAL_SERVICE))
+        && request.services().isEmpty()
+        && request.endpoints().isEmpty()
+        && request.secrets().isEmpty();
+  }
+
   /** Whether the endpoints of some host changed. */
   public boolean endpoints() {
     return !request.endpoints().isEmpty();

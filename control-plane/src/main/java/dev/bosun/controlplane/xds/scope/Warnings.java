@@ -51,12 +51,18 @@ public final class Warnings implements Consumer<String> {
    * snapshot to snapshot while no change touches {@code host}.
    */
   public <T> T carried(
-      MeshSnapshot snapshot,
-      Object scope,
-      String host,
-      Object part,
-      Function<Warnings, T> compute) {
-    Built<T> built = CarriedRoutes.get(snapshot, scope, host, part, () -> built(compute));
+      CarriedRoutes.Pieces pieces, String host, Object part, Function<Warnings, T> compute) {
+    Built<T> built = pieces.get(host, part, () -> built(compute));
+    messages.addAll(built.warnings());
+    return built.value();
+  }
+
+  /**
+   * As {@link #derived}, for the proxy's own inbound listener, which {@link CarriedInbound} carries
+   * across VirtualService edits.
+   */
+  public <T> T inbound(MeshSnapshot snapshot, ProxyView proxy, Function<Warnings, T> compute) {
+    Built<T> built = CarriedInbound.get(snapshot, proxy, () -> built(compute));
     messages.addAll(built.warnings());
     return built.value();
   }

@@ -75,8 +75,16 @@ public final class SidecarListeners implements TypeGenerator {
     Map<String, Message> listeners = new TreeMap<>(outboundListeners(snapshot, proxy));
     listeners.put(
         SidecarInbound.NAME,
-        SidecarInbound.listener(
-            snapshot, proxy, SidecarClusters.inboundPorts(snapshot, proxy), trustDomain, warnings));
+        warnings.inbound(
+            snapshot,
+            proxy,
+            own ->
+                SidecarInbound.listener(
+                    snapshot,
+                    proxy,
+                    SidecarClusters.inboundPorts(snapshot, proxy),
+                    trustDomain,
+                    own)));
     return Generated.of(listeners, warnings);
   }
 

@@ -111,14 +111,14 @@ public final class SidecarRoutes implements TypeGenerator {
     }
     RouteConfiguration.Builder config =
         RouteConfiguration.newBuilder().setName(name).setValidateClusters(BoolValue.of(false));
+    CarriedRoutes.Pieces pieces = CarriedRoutes.of(snapshot, List.of(routes.domainSuffix(), key));
     for (MeshService service : scope.services()) {
       if (service.port(port).filter(p -> p.protocol().isHttp()).isEmpty()) {
         continue;
       }
       VirtualHost host =
           warnings.carried(
-              snapshot,
-              List.of(routes.domainSuffix(), key),
+              pieces,
               service.hostname(),
               port,
               own -> virtualHost(snapshot, proxy, service, port, own));
