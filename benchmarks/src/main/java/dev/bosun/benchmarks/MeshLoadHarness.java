@@ -112,7 +112,12 @@ public final class MeshLoadHarness implements Callable<Integer> {
       description = "Bosun's --xds-stream-rate (new streams admitted per second).")
   double streamRate;
 
-  @Option(names = "--poll-interval", defaultValue = "100ms")
+  @Option(
+      names = "--poll-interval",
+      defaultValue = "1s",
+      description =
+          "Bosun's --poll-interval (its default): edits are picked up as the file system reports"
+              + " them, the interval only backs that up.")
   String pollInterval;
 
   @Option(names = "--endpoint-edits", defaultValue = "20")

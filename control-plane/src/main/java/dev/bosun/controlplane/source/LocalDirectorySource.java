@@ -17,8 +17,13 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,24 +36,30 @@ import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The local mode's source: reads Kubernetes and Istio YAML from a directory (recursively), feeds
- * the same events the informers would, and rescans for changes. A bad document is reported with its
- * file and line and skipped; the other documents keep working. When a file holds a malformed
- * document, objects that file defined before are kept (the broken document may be one of them)
- * until the file parses again.
+ * the same events the informers would, and rescans when the file system reports a change (and on a
+ * poll interval). A bad document is reported with its file and line and skipped; the other
+ * documents keep working. When a file holds a malformed document, objects that file defined before
+ * are kept (the broken document may be one of them) until the file parses again.
  */
 public final class LocalDirectorySource implements AutoCloseable {
   public static final String NAME = "directory";
   private static final Logger log = LoggerFactory.getLogger(LocalDirectorySource.class);
 
+  /** How long after a reported change the rescan runs, so that one save is one rescan. */
+  private static final Duration WATCH_SETTLE = Duration.ofMillis(20);
+
   private final Path directory;
   private final MeshEvents events;
   private final Map<Path, FileState> files = new HashMap<>();
   private ScheduledExecutorService scanner;
+  private WatchService watcher;
+  private final AtomicBoolean rescanPending = new AtomicBoolean();
 
   /** A known object of one file: its identity and the document last delivered for it. */
   private record LocalObject(String apiVersion, String kind, String namespace, String name) {}
@@ -60,7 +71,11 @@ public final class LocalDirectorySource implements AutoCloseable {
     this.events = events;
   }
 
-  /** Scans once, reports the initial state as synced, then rescans every {@code interval}. */
+  /**
+   * Scans once, reports the initial state as synced, then rescans as soon as the file system
+   * reports a change under the directory, and every {@code interval} in any case (for file systems
+   * that report none).
+   */
   public LocalDirectorySource start(Duration interval) {
     scan();
     events.synced(NAME);
@@ -73,7 +88,89 @@ public final class LocalDirectorySource implements AutoCloseable {
             });
     scanner.scheduleWithFixedDelay(
         this::safeScan, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    watch();
     return this;
+  }
+
+  /**
+   * Watches every directory under the directory; each batch of events schedules one rescan shortly
+   * after (an editor's save or a {@code kubectl cp} is several events). Without a watch service the
+   * interval's rescans alone pick changes up.
+   */
+  private void watch() {
+    try {
+      watcher = directory.getFileSystem().newWatchService();
+      registerTree(directory);
+    } catch (IOException | UnsupportedOperationException e) {
+      log.info("not watching {} ({}); rescanning on the poll interval only", directory, e);
+      closeWatcher();
+      return;
+    }
+    Thread thread = new Thread(this::takeEvents, "bosun-directory-watch");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private void registerTree(Path root) throws IOException {
+    Files.walkFileTree(
+        root,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attributes)
+              throws IOException {
+            dir.register(
+                watcher,
+                StandardWatchEventKinds.ENTRY_CREATE,
+                StandardWatchEventKinds.ENTRY_DELETE,
+                StandardWatchEventKinds.ENTRY_MODIFY);
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult visitFileFailed(Path file, IOException e) {
+            return FileVisitResult.CONTINUE; // the rescan reports what cannot be read
+          }
+        });
+  }
+
+  private void takeEvents() {
+    try {
+      while (true) {
+        WatchKey key = watcher.take();
+        Path dir = (Path) key.watchable();
+        for (WatchEvent<?> event : key.pollEvents()) {
+          if (event.context() instanceof Path name
+              && event.kind() == StandardWatchEventKinds.ENTRY_CREATE
+              && Files.isDirectory(dir.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
+            registerTree(dir.resolve(name));
+          }
+        }
+        key.reset();
+        if (rescanPending.compareAndSet(false, true)) {
+          scanner.schedule(
+              () -> {
+                rescanPending.set(false);
+                safeScan();
+              },
+              WATCH_SETTLE.toMillis(),
+              TimeUnit.MILLISECONDS);
+        }
+      }
+    } catch (InterruptedException | java.nio.file.ClosedWatchServiceException e) {
+      // closed
+    } catch (IOException | java.util.concurrent.RejectedExecutionException e) {
+      log.warn("stopped watching {} ({}); rescanning on the poll interval only", directory, e);
+    }
+  }
+
+  private void closeWatcher() {
+    if (watcher != null) {
+      try {
+        watcher.close();
+      } catch (IOException e) {
+        log.debug("closing the watch of {}", directory, e);
+      }
+    }
   }
 
   private void safeScan() {
@@ -290,6 +387,7 @@ public final class LocalDirectorySource implements AutoCloseable {
 
   @Override
   public void close() {
+    closeWatcher();
     if (scanner != null) {
       scanner.shutdownNow();
     }

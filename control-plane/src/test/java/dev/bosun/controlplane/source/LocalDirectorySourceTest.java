@@ -22,7 +22,7 @@ class LocalDirectorySourceTest {
   /** Where linked manifests live, outside the scanned directory. */
   @TempDir Path elsewhere;
 
-  private final List<String> events = new ArrayList<>();
+  private final List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
   private final MeshEvents recorder =
       new MeshEvents() {
         @Override
@@ -105,6 +105,35 @@ class LocalDirectorySourceTest {
             "upsert Service reviews",
             "upsert VirtualService reviews @/mesh.yaml:6 (document 2)",
             "upsert Namespace shop");
+  }
+
+  @Test
+  void started_picksUpEditsAsTheFileSystemReportsThem_notOnlyOnThePollInterval()
+      throws IOException {
+    write("mesh.yaml", SERVICE);
+    try (LocalDirectorySource source =
+        new LocalDirectorySource(dir, recorder).start(java.time.Duration.ofHours(1))) {
+      assertThat(events).containsExactly("upsert Service reviews", "synced");
+
+      write("mesh.yaml", SERVICE + "---\n" + vs("2s"));
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(20))
+          .untilAsserted(
+              () ->
+                  assertThat(events)
+                      .contains("upsert VirtualService reviews @/mesh.yaml:6 (document 2)"));
+
+      write("later/more.yml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n");
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(20))
+          .untilAsserted(() -> assertThat(events).contains("upsert Namespace shop"));
+
+      write("later/more.yml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop2}\n");
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(20))
+          .alias("a directory created after the start is watched too")
+          .untilAsserted(() -> assertThat(events).contains("upsert Namespace shop2"));
+    }
   }
 
   @Test
