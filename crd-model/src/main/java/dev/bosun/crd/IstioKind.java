@@ -146,7 +146,7 @@ public enum IstioKind {
   /** The two Istio API groups, with the CRD category each kind is listed under. */
   public enum Group {
     NETWORKING("networking.istio.io", "networking-istio-io", "v1"),
-    SECURITY("security.istio.io", "security-istio-io", "v1beta1");
+    SECURITY("security.istio.io", "security-istio-io", "v1");
 
     private final String name;
     private final String category;
@@ -168,7 +168,10 @@ public enum IstioKind {
       return category;
     }
 
-    /** The version the API server stores objects in (Istio's choice, kept for drop-in upgrades). */
+    /**
+     * The version the API server stores objects in, as Istio's CRDs choose it ({@code v1} for both
+     * groups since Istio 1.28), so a cluster keeps its stored objects when it switches CRDs.
+     */
     public String storageVersion() {
       return storageVersion;
     }
