@@ -67,6 +67,15 @@ final class AuthorizationPolicyValidator implements SpecValidator {
         new String[] {"ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks"}) {
       source.field(field).strings().forEach(ip -> Rules.ipOrCidr(ip, out));
     }
+    noEmptyValues(
+        source,
+        out,
+        "principals",
+        "notPrincipals",
+        "requestPrincipals",
+        "notRequestPrincipals",
+        "namespaces",
+        "notNamespaces");
     boolean serviceAccounts =
         source.field("serviceAccounts").hasContent()
             || source.field("notServiceAccounts").hasContent();
@@ -82,6 +91,20 @@ final class AuthorizationPolicyValidator implements SpecValidator {
     }
   }
 
+  /**
+   * An empty string in these lists matches nothing anyone can send (and reads as a typo); istiod
+   * refuses it.
+   */
+  private static void noEmptyValues(DocNode parent, Problems out, String... fields) {
+    for (String field : fields) {
+      for (DocNode value : parent.field(field).strings()) {
+        if (value.text().isEmpty()) {
+          out.invalid(value.path(), "", "an empty value", "a non-empty " + field + " entry");
+        }
+      }
+    }
+  }
+
   private static void operation(DocNode operation, Problems out) {
     if (!operation.hasContent()) {
       out.missing(operation.path(), "at least one field such as methods, paths, ports or hosts");
@@ -94,6 +117,7 @@ final class AuthorizationPolicyValidator implements SpecValidator {
         }
       }
     }
+    noEmptyValues(operation, out, "methods", "notMethods", "hosts", "notHosts");
     for (String field : new String[] {"paths", "notPaths"}) {
       for (DocNode path : operation.field(field).strings()) {
         if (path.text().isEmpty()) {

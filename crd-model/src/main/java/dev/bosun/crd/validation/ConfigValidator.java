@@ -103,7 +103,7 @@ public final class ConfigValidator {
     SchemaValidator.validate(spec.value(), SchemaModel.spec(kind), spec.path(), problems);
     boolean structurallySound = problems.violations().size() == structural;
     if (spec.isSet() && spec.value().isObject()) {
-      RULES.get(kind).validate(spec, problems);
+      RULES.get(kind).validate(spec, ref.namespace(), problems);
     }
     Optional<HasMetadata> resource = Optional.empty();
     try {

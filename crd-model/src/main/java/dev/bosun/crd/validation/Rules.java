@@ -264,9 +264,11 @@ final class Rules {
     for (String op : new String[] {"set", "add"}) {
       for (Map.Entry<String, DocNode> entry : request.field(op).entries()) {
         headerOperation(entry.getValue(), entry.getKey(), true, out);
+        headerValue(entry.getValue(), out);
       }
       for (Map.Entry<String, DocNode> entry : response.field(op).entries()) {
         headerOperation(entry.getValue(), entry.getKey(), false, out);
+        headerValue(entry.getValue(), out);
       }
     }
     for (DocNode name : request.field("remove").strings()) {
@@ -295,6 +297,130 @@ final class Rules {
     } else if (name.isEmpty() || !isHeaderName(name)) {
       out.invalid(node.path(), name, "an HTTP header name");
     }
+  }
+
+  /**
+   * A header value Envoy takes: no control characters but tab, and every {@code %} either doubled
+   * ({@code %%}) or part of a complete {@code %COMMAND%} or {@code %COMMAND(args)%}, whose args are
+   * a plain string or an array of JSON strings. Envoy refuses the whole route configuration
+   * otherwise; istiod checks the same.
+   */
+  static void headerValue(DocNode node, Problems out) {
+    String value = node.text();
+    if (value == null || value.isEmpty()) {
+      return;
+    }
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if ((c < 0x20 && c != '\t') || c == 0x7f) {
+        out.invalid(
+            node.path(),
+            value,
+            String.format("control character U+%04X", (int) c),
+            "a header value without control characters (a tab aside)");
+        return;
+      }
+    }
+    String problem = substitutionProblem(value);
+    if (problem != null) {
+      out.invalid(node.path(), value, problem, "literal text, %% for a %, and %COMMAND% forms");
+    }
+  }
+
+  /** What is wrong with the {@code %} forms of a header value, or null. */
+  private static String substitutionProblem(String value) {
+    int i = 0;
+    int n = value.length();
+    while (i < n) {
+      if (value.charAt(i) != '%') {
+        i++;
+        continue;
+      }
+      if (i + 1 == n) {
+        return "un-escaped % at the end";
+      }
+      if (value.charAt(i + 1) == '%') {
+        i += 2;
+        continue;
+      }
+      int start = i;
+      i++;
+      while (i < n && value.charAt(i) != '%' && value.charAt(i) != '(') {
+        i++;
+      }
+      if (i < n && value.charAt(i) == '(') {
+        i = skipArguments(value, i + 1);
+        if (i < 0) {
+          return "un-terminated arguments in " + value.substring(start);
+        }
+        while (i < n && isSpace(value.charAt(i))) {
+          i++;
+        }
+      }
+      if (i >= n) {
+        return "un-terminated variable expression " + value.substring(start);
+      }
+      if (value.charAt(i) != '%') {
+        return "expected % after the arguments of " + value.substring(start, i);
+      }
+      i++;
+    }
+    return null;
+  }
+
+  /**
+   * Skips the arguments of a command after its {@code (}: an array of JSON strings, or anything up
+   * to {@code )}. Returns the index after the closing {@code )}, or -1.
+   */
+  private static int skipArguments(String value, int from) {
+    int i = from;
+    int n = value.length();
+    while (i < n && isSpace(value.charAt(i))) {
+      i++;
+    }
+    if (i < n && value.charAt(i) == '[') {
+      i++;
+      while (true) {
+        while (i < n && isSpace(value.charAt(i))) {
+          i++;
+        }
+        if (i >= n || value.charAt(i) != '"') {
+          return -1;
+        }
+        i++;
+        while (i < n && value.charAt(i) != '"') {
+          i += value.charAt(i) == '\\' ? 2 : 1;
+        }
+        if (i >= n) {
+          return -1;
+        }
+        i++;
+        while (i < n && isSpace(value.charAt(i))) {
+          i++;
+        }
+        if (i < n && value.charAt(i) == ',') {
+          i++;
+          continue;
+        }
+        if (i < n && value.charAt(i) == ']') {
+          i++;
+          break;
+        }
+        return -1;
+      }
+      while (i < n && isSpace(value.charAt(i))) {
+        i++;
+      }
+      return i < n && value.charAt(i) == ')' ? i + 1 : -1;
+    }
+    while (i < n && value.charAt(i) != ')') {
+      i += value.charAt(i) == '\\' ? 2 : 1;
+    }
+    return i < n ? i + 1 : -1;
+  }
+
+  private static boolean isSpace(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == 0x0b;
   }
 
   // ---- addresses ---------------------------------------------------------------------------

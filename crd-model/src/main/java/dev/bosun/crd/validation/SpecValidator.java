@@ -6,4 +6,12 @@ package dev.bosun.crd.validation;
  */
 interface SpecValidator {
   void validate(DocNode spec, Problems out);
+
+  /**
+   * As {@link #validate(DocNode, Problems)}, for rules that also read the object's namespace
+   * ({@code null} when the document names none).
+   */
+  default void validate(DocNode spec, String namespace, Problems out) {
+    validate(spec, out);
+  }
 }

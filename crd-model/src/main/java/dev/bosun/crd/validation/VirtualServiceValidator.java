@@ -76,6 +76,14 @@ final class VirtualServiceValidator implements SpecValidator {
     for (DocNode http : spec.field("http").items()) {
       httpRoute(http, delegate, out);
     }
+    if (appliesToMesh(spec)) {
+      for (DocNode http : spec.field("http").items()) {
+        for (DocNode match : http.field("match").items()) {
+          jwtClaimsOnlyAtGateways(match.field("headers"), out);
+          jwtClaimsOnlyAtGateways(match.field("withoutHeaders"), out);
+        }
+      }
+    }
     for (DocNode tcp : spec.field("tcp").items()) {
       for (DocNode match : tcp.field("match").items()) {
         l4Match(match, out);
@@ -91,10 +99,84 @@ final class VirtualServiceValidator implements SpecValidator {
         if (match.field("sniHosts").isSet() && !match.field("sniHosts").hasContent()) {
           out.missing(match.field("sniHosts").path(), "at least one SNI host");
         }
-        match.field("sniHosts").strings().forEach(sni -> Rules.host(sni, true, out));
+        for (DocNode sni : match.field("sniHosts").strings()) {
+          Rules.host(sni, true, out);
+          sniWithinHosts(sni, spec.field("hosts"), out);
+        }
       }
       l4Routes(tls.field("route"), out);
     }
+  }
+
+  /** Whether the VirtualService programs sidecars: no gateways, or {@code mesh} among them. */
+  private static boolean appliesToMesh(DocNode spec) {
+    List<DocNode> gateways = spec.field("gateways").strings();
+    return gateways.isEmpty() || gateways.stream().anyMatch(g -> "mesh".equals(g.text()));
+  }
+
+  /**
+   * Routing by a JWT claim ({@code @request.auth.claims.<name>} or {@code [<name>]}) needs the
+   * gateway's JWT filter; istiod refuses it on a VirtualService that applies to the mesh.
+   */
+  private static void jwtClaimsOnlyAtGateways(DocNode headers, Problems out) {
+    for (Map.Entry<String, DocNode> header : headers.entries()) {
+      if (isJwtClaim(header.getKey())) {
+        out.invalid(
+            header.getValue().path(),
+            header.getKey(),
+            "JWT claim based routing on a VirtualService that applies to the mesh",
+            "claim headers only when bound to gateways, without \"mesh\"");
+      }
+    }
+  }
+
+  /** Istio's routing-claim header names, the prefix matched case-insensitively. */
+  static boolean isJwtClaim(String header) {
+    String prefix = "@request.auth.claims";
+    if (!header.regionMatches(true, 0, prefix, 0, prefix.length())) {
+      return false;
+    }
+    String rest = header.substring(prefix.length());
+    return (rest.startsWith(".") && rest.length() > 1)
+        || (rest.startsWith("[") && rest.endsWith("]") && rest.length() > 2);
+  }
+
+  /**
+   * An SNI host must fall within one of the VirtualService's hosts (equal, or under a wildcard
+   * host), as istiod requires; an IP address is left to the host check.
+   */
+  private static void sniWithinHosts(DocNode sni, DocNode hosts, Problems out) {
+    String name = sni.text();
+    if (name == null || name.isEmpty() || Rules.isIp(name)) {
+      return;
+    }
+    List<String> all = new ArrayList<>();
+    for (DocNode host : hosts.strings()) {
+      all.add(host.text());
+      if (subsetOf(name, host.text())) {
+        return;
+      }
+    }
+    out.invalid(
+        sni.path(),
+        name,
+        "not within any of the VirtualService's hosts [" + String.join(", ", all) + "]",
+        "one of the hosts, or a name under a wildcard host");
+  }
+
+  /** Istio's {@code host.Name.SubsetOf}: {@code name} equals {@code host} or falls under it. */
+  static boolean subsetOf(String name, String host) {
+    boolean nameWildcard = name.startsWith("*");
+    boolean hostWildcard = host.startsWith("*");
+    if (nameWildcard) {
+      return hostWildcard
+          && name.length() >= host.length()
+          && name.substring(1).endsWith(host.substring(1));
+    }
+    if (hostWildcard) {
+      return name.endsWith(host.substring(1));
+    }
+    return name.equals(host);
   }
 
   private static void hosts(DocNode spec, boolean delegate, Problems out) {

@@ -753,6 +753,147 @@ class ValidationCasesTest {
               mtls: {mode: STRICT}
               portLevelMtls:
                 "8080": {mode: DISABLE}
+            """),
+        invalid(
+            "JWT claim routing on a VirtualService that applies to the mesh",
+            """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: reviews, namespace: shop}
+            spec:
+              hosts: [reviews]
+              gateways: [mesh, shop/ingress]
+              http:
+              - match:
+                - headers:
+                    "@request.auth.claims.group": {exact: admins}
+                  withoutHeaders:
+                    "@request.auth.claims[tier]": {exact: free}
+                    "@request.auth.claims.": {exact: ignored}
+                route:
+                - destination: {host: reviews}
+            """,
+            "VirtualService shop/reviews: spec.http[0].match[0].headers[\"@request.auth.claims.group\"]: \"@request.auth.claims.group\": JWT claim based routing on a VirtualService that applies to the mesh (expected: claim headers only when bound to gateways, without \"mesh\")",
+            "VirtualService shop/reviews: spec.http[0].match[0].withoutHeaders[\"@request.auth.claims[tier]\"]: \"@request.auth.claims[tier]\": JWT claim based routing on a VirtualService that applies to the mesh (expected: claim headers only when bound to gateways, without \"mesh\")"),
+        valid(
+            "JWT claim routing on a VirtualService bound to a gateway only",
+            """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: reviews, namespace: shop}
+            spec:
+              hosts: [reviews.example.com]
+              gateways: [shop/ingress]
+              http:
+              - match:
+                - headers:
+                    "@Request.Auth.Claims[group]": {exact: admins}
+                route:
+                - destination: {host: reviews.shop.svc.cluster.local}
+            """),
+        invalid(
+            "SNI host outside the VirtualService's hosts",
+            """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: passthrough, namespace: shop}
+            spec:
+              hosts: ["*.example.com", api.shop.io]
+              tls:
+              - match:
+                - port: 443
+                  sniHosts: [a.example.com, "*.b.example.com", api.shop.io, other.io, "*.shop.io"]
+                route:
+                - destination: {host: a.example.com}
+            """,
+            "VirtualService shop/passthrough: spec.tls[0].match[0].sniHosts[3]: \"other.io\": not within any of the VirtualService's hosts [*.example.com, api.shop.io] (expected: one of the hosts, or a name under a wildcard host)",
+            "VirtualService shop/passthrough: spec.tls[0].match[0].sniHosts[4]: \"*.shop.io\": not within any of the VirtualService's hosts [*.example.com, api.shop.io] (expected: one of the hosts, or a name under a wildcard host)"),
+        invalid(
+            "DestinationRule with a workload selector exported beyond its namespace",
+            """
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: reviews, namespace: shop}
+            spec:
+              host: reviews
+              workloadSelector:
+                matchLabels: {app: frontend}
+              exportTo: ["*"]
+            """,
+            "DestinationRule shop/reviews: spec.exportTo: \"*\": a DestinationRule with a workloadSelector exported beyond its own namespace (expected: \".\" (its own namespace) only)"),
+        invalid(
+            "DestinationRule with a workload selector exported to its namespace and another",
+            """
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: reviews, namespace: shop}
+            spec:
+              host: reviews
+              workloadSelector:
+                matchLabels: {app: frontend}
+              exportTo: [shop, billing]
+            """,
+            "DestinationRule shop/reviews: spec.exportTo: \".,billing\": a DestinationRule with a workloadSelector exported to more than its own namespace (expected: \".\" (its own namespace) alone)"),
+        invalid(
+            "empty principals, namespaces, methods and hosts in an AuthorizationPolicy",
+            """
+            apiVersion: security.istio.io/v1
+            kind: AuthorizationPolicy
+            metadata: {name: reviews, namespace: shop}
+            spec:
+              rules:
+              - from:
+                - source:
+                    principals: ["cluster.local/ns/shop/sa/web", ""]
+                    notNamespaces: [""]
+                to:
+                - operation:
+                    methods: [""]
+                    hosts: [reviews, ""]
+            """,
+            "AuthorizationPolicy shop/reviews: spec.rules[0].from[0].source.principals[1]: \"\": an empty value (expected: a non-empty principals entry)",
+            "AuthorizationPolicy shop/reviews: spec.rules[0].from[0].source.notNamespaces[0]: \"\": an empty value (expected: a non-empty notNamespaces entry)",
+            "AuthorizationPolicy shop/reviews: spec.rules[0].to[0].operation.methods[0]: \"\": an empty value (expected: a non-empty methods entry)",
+            "AuthorizationPolicy shop/reviews: spec.rules[0].to[0].operation.hosts[1]: \"\": an empty value (expected: a non-empty hosts entry)"),
+        invalid(
+            "header values Envoy would refuse: a newline, a lone %, an unfinished command",
+            """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: details, namespace: shop}
+            spec:
+              hosts: [details]
+              http:
+              - headers:
+                  request:
+                    set:
+                      x-team: "a\\nb"
+                      x-ok: "100%% %HOSTNAME% %REQ(x-id)% %START_TIME(%s)% %FILTER_STATE([\\"a\\", \\"b\\"])%"
+                  response:
+                    add:
+                      x-rate: "abc%"
+                      x-node: "%UPSTREAM_HOST"
+                route:
+                - destination: {host: details}
+                  headers:
+                    request:
+                      set: {x-args: "%REQ(x-id%"}
+            """,
+            "VirtualService shop/details: spec.http[0].route[0].headers.request.set[x-args]: \"%REQ(x-id%\": un-terminated arguments in %REQ(x-id% (expected: literal text, %% for a %, and %COMMAND% forms)",
+            "VirtualService shop/details: spec.http[0].headers.request.set[x-team]: \"a\\nb\": control character U+000A (expected: a header value without control characters (a tab aside))",
+            "VirtualService shop/details: spec.http[0].headers.response.add[x-rate]: \"abc%\": un-escaped % at the end (expected: literal text, %% for a %, and %COMMAND% forms)",
+            "VirtualService shop/details: spec.http[0].headers.response.add[x-node]: \"%UPSTREAM_HOST\": un-terminated variable expression %UPSTREAM_HOST (expected: literal text, %% for a %, and %COMMAND% forms)"),
+        valid(
+            "DestinationRule with a workload selector exported to its own namespace by name",
+            """
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: reviews, namespace: shop}
+            spec:
+              host: reviews
+              workloadSelector:
+                matchLabels: {app: frontend}
+              exportTo: [shop]
             """));
   }
 
