@@ -41,6 +41,9 @@ final class TrafficPolicyRules {
     }
   }
 
+  /** Envoy's largest maglev table is 5,000,011 entries; istiod takes only smaller ones. */
+  private static final long MAGLEV_LIMIT = 5_000_011L;
+
   static void loadBalancer(DocNode lb, Problems out) {
     if (!lb.isSet()) {
       return;
@@ -66,9 +69,38 @@ final class TrafficPolicyRules {
       if (cookie.isSet() && "".equals(cookie.field("name").text())) {
         out.invalid(cookie.field("name").path(), "", "a cookie name");
       }
-      DocNode tableSize = hash.field("maglev").field("tableSize");
-      if (tableSize.isNumber() && !isPrime(tableSize.asLong())) {
+      java.util.Set<String> attributes = new java.util.HashSet<>();
+      for (DocNode attribute : cookie.field("attributes").items()) {
+        String name = attribute.field("name").text();
+        if (name == null || name.isEmpty()) {
+          out.missing(attribute.field("name").path(), "a cookie attribute name");
+        } else if (!attributes.add(name)) {
+          out.invalid(
+              attribute.field("name").path(), name, "duplicate cookie attribute", "unique names");
+        }
+      }
+      DocNode maglev = hash.field("maglev");
+      DocNode tableSize = maglev.field("tableSize");
+      if (maglev.isSet() && (!tableSize.isNumber() || tableSize.asLong() == 0)) {
+        out.missing(tableSize.path(), "a maglev table size, a prime such as 65537");
+      } else if (tableSize.isNumber() && tableSize.asLong() >= MAGLEV_LIMIT) {
+        out.invalid(
+            tableSize.path(),
+            tableSize.value(),
+            "larger than Envoy's maglev tables",
+            "a prime below " + MAGLEV_LIMIT);
+      } else if (tableSize.isNumber() && !isPrime(tableSize.asLong())) {
         out.invalid(tableSize.path(), tableSize.value(), "a prime number, such as 65537");
+      }
+      DocNode ringSize = hash.field("minimumRingSize");
+      if (ringSize.isNumber()
+          && ringSize.asLong() != 0
+          && (maglev.isSet() || hash.field("ringHash").isSet())) {
+        out.add(
+            ringSize.path(),
+            "set with "
+                + (maglev.isSet() ? "maglev" : "ringHash")
+                + " (expected: the deprecated minimumRingSize or a hash algorithm, not both)");
       }
     }
     locality(lb.field("localityLbSetting"), out);

@@ -883,6 +883,35 @@ class ValidationCasesTest {
             "VirtualService shop/details: spec.http[0].headers.request.set[x-team]: \"a\\nb\": control character U+000A (expected: a header value without control characters (a tab aside))",
             "VirtualService shop/details: spec.http[0].headers.response.add[x-rate]: \"abc%\": un-escaped % at the end (expected: literal text, %% for a %, and %COMMAND% forms)",
             "VirtualService shop/details: spec.http[0].headers.response.add[x-node]: \"%UPSTREAM_HOST\": un-terminated variable expression %UPSTREAM_HOST (expected: literal text, %% for a %, and %COMMAND% forms)"),
+        invalid(
+            "consistent hash: maglev without a table size, deprecated ring size with a hash algorithm, duplicate cookie attributes",
+            """
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: reviews, namespace: shop}
+            spec:
+              host: reviews
+              trafficPolicy:
+                loadBalancer:
+                  consistentHash:
+                    httpCookie:
+                      name: session
+                      attributes: [{name: SameSite, value: Strict}, {name: SameSite, value: Lax}]
+                    minimumRingSize: 1024
+                    maglev: {}
+              subsets:
+              - name: v1
+                labels: {version: v1}
+                trafficPolicy:
+                  loadBalancer:
+                    consistentHash:
+                      useSourceIp: true
+                      maglev: {tableSize: 5000011}
+            """,
+            "DestinationRule shop/reviews: spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.attributes[1].name: \"SameSite\": duplicate cookie attribute (expected: unique names)",
+            "DestinationRule shop/reviews: spec.trafficPolicy.loadBalancer.consistentHash.maglev.tableSize: missing (expected: a maglev table size, a prime such as 65537)",
+            "DestinationRule shop/reviews: spec.trafficPolicy.loadBalancer.consistentHash.minimumRingSize: set with maglev (expected: the deprecated minimumRingSize or a hash algorithm, not both)",
+            "DestinationRule shop/reviews: spec.subsets[0].trafficPolicy.loadBalancer.consistentHash.maglev.tableSize: 5000011: larger than Envoy's maglev tables (expected: a prime below 5000011)"),
         valid(
             "DestinationRule with a workload selector exported to its own namespace by name",
             """
