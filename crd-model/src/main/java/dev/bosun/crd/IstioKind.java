@@ -141,12 +141,60 @@ public enum IstioKind {
       List.of(
           version("v1beta1", io.fabric8.istio.api.security.v1beta1.RequestAuthentication.class),
           version("v1", io.fabric8.istio.api.security.v1.RequestAuthentication.class)),
+      List.of()),
+  ENVOY_FILTER(
+      Group.NETWORKING,
+      "EnvoyFilter",
+      "envoyfilters",
+      List.of(),
+      io.fabric8.istio.api.api.networking.v1alpha3.EnvoyFilter.class,
+      List.of(version("v1alpha3", io.fabric8.istio.api.networking.v1alpha3.EnvoyFilter.class)),
+      List.of()),
+  PROXY_CONFIG(
+      Group.NETWORKING,
+      "ProxyConfig",
+      "proxyconfigs",
+      List.of(),
+      io.fabric8.istio.api.api.networking.v1beta1.ProxyConfig.class,
+      List.of(version("v1beta1", io.fabric8.istio.api.networking.v1beta1.ProxyConfig.class)),
+      List.of()),
+  WORKLOAD_GROUP(
+      Group.NETWORKING,
+      "WorkloadGroup",
+      "workloadgroups",
+      List.of("wg"),
+      io.fabric8.istio.api.api.networking.v1alpha3.WorkloadGroup.class,
+      List.of(
+          version("v1alpha3", io.fabric8.istio.api.networking.v1alpha3.WorkloadGroup.class),
+          version("v1beta1", io.fabric8.istio.api.networking.v1beta1.WorkloadGroup.class),
+          version("v1", io.fabric8.istio.api.networking.v1.WorkloadGroup.class)),
+      List.of()),
+  TELEMETRY(
+      Group.TELEMETRY,
+      "Telemetry",
+      "telemetries",
+      List.of("telemetry"),
+      io.fabric8.istio.api.api.telemetry.v1alpha1.Telemetry.class,
+      List.of(
+          version("v1alpha1", io.fabric8.istio.api.telemetry.v1alpha1.Telemetry.class),
+          version("v1", io.fabric8.istio.api.telemetry.v1.Telemetry.class)),
+      List.of()),
+  WASM_PLUGIN(
+      Group.EXTENSIONS,
+      "WasmPlugin",
+      "wasmplugins",
+      List.of(),
+      io.fabric8.istio.api.api.extensions.v1alpha1.WasmPlugin.class,
+      List.of(version("v1alpha1", io.fabric8.istio.api.extensions.v1alpha1.WasmPlugin.class)),
       List.of());
 
-  /** The two Istio API groups, with the CRD category each kind is listed under. */
+  /** The Istio API groups, with the CRD category each kind is listed under. */
   public enum Group {
     NETWORKING("networking.istio.io", "networking-istio-io", "v1"),
-    SECURITY("security.istio.io", "security-istio-io", "v1");
+    SECURITY("security.istio.io", "security-istio-io", "v1"),
+    // Istio's CRDs serve Telemetry as v1 but still store it as v1alpha1.
+    TELEMETRY("telemetry.istio.io", "telemetry-istio-io", "v1alpha1"),
+    EXTENSIONS("extensions.istio.io", "extensions-istio-io", "v1alpha1");
 
     private final String name;
     private final String category;
@@ -169,8 +217,8 @@ public enum IstioKind {
     }
 
     /**
-     * The version the API server stores objects in, as Istio's CRDs choose it ({@code v1} for both
-     * groups since Istio 1.28), so a cluster keeps its stored objects when it switches CRDs.
+     * The version the API server stores the group's objects in, as Istio's CRDs choose it, where a
+     * kind serves it ({@link IstioKind#storageVersion}).
      */
     public String storageVersion() {
       return storageVersion;
@@ -281,7 +329,35 @@ public enum IstioKind {
 
   /** Whether the API server must refuse an object of this kind without a spec (as Istio's CRDs). */
   public boolean requiresSpec() {
-    return this == SERVICE_ENTRY || this == WORKLOAD_ENTRY;
+    return this == SERVICE_ENTRY
+        || this == WORKLOAD_ENTRY
+        || this == WORKLOAD_GROUP
+        || this == WASM_PLUGIN;
+  }
+
+  /**
+   * The version the API server stores objects of this kind in, as Istio's CRDs choose it (so a
+   * cluster keeps its stored objects when it switches CRDs): the group's, else the kind's newest.
+   */
+  public String storageVersion() {
+    String grouped = group.storageVersion();
+    return versions.stream().anyMatch(v -> v.name().equals(grouped)) ? grouped : newestVersion();
+  }
+
+  /** The newest served version, the one Bosun reads objects of this kind through. */
+  public String newestVersion() {
+    return versions.get(versions.size() - 1).name();
+  }
+
+  /**
+   * Whether Bosun turns objects of this kind into proxy configuration. Kinds it only accepts
+   * (validated, stored, listed on {@code /debug/configz}) trigger no push.
+   */
+  public boolean applied() {
+    return switch (this) {
+      case ENVOY_FILTER, PROXY_CONFIG, WORKLOAD_GROUP, TELEMETRY, WASM_PLUGIN -> false;
+      default -> true;
+    };
   }
 
   /**

@@ -58,7 +58,7 @@ public final class CrdRenderer {
       v.set("additionalPrinterColumns", printerColumns(kind));
       v.putObject("schema").set("openAPIV3Schema", schema.deepCopy());
       v.put("served", true);
-      v.put("storage", version.name().equals(kind.group().storageVersion()));
+      v.put("storage", version.name().equals(kind.storageVersion()));
       v.putObject("subresources").putObject("status");
     }
     return crd;

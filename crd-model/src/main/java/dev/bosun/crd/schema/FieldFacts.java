@@ -86,7 +86,10 @@ final class FieldFacts {
           "LoadBalancerSettingsConsistentHashLB.minimumRingSize",
           ScalarSchema.of(Scalar.UINT64),
           "LoadBalancerSettingsConsistentHashLBMagLev_.tableSize",
-          ScalarSchema.of(Scalar.UINT64));
+          ScalarSchema.of(Scalar.UINT64),
+          // An enum fabric8 types as an integer (IstioJson reads and writes its names).
+          "WasmPluginTrafficSelector.mode",
+          new ScalarSchema(Scalar.STRING, dev.bosun.crd.IstioJson.WORKLOAD_MODES, false));
 
   /**
    * The proto-name spellings Istio's CRDs also define, for fields its JSON reader takes either way:

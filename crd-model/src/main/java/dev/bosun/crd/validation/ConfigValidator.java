@@ -35,6 +35,11 @@ public final class ConfigValidator {
     RULES.put(IstioKind.PEER_AUTHENTICATION, new PeerAuthenticationValidator());
     RULES.put(IstioKind.AUTHORIZATION_POLICY, new AuthorizationPolicyValidator());
     RULES.put(IstioKind.REQUEST_AUTHENTICATION, new RequestAuthenticationValidator());
+    RULES.put(IstioKind.ENVOY_FILTER, new EnvoyFilterValidator());
+    RULES.put(IstioKind.PROXY_CONFIG, new ProxyConfigValidator());
+    RULES.put(IstioKind.WORKLOAD_GROUP, new WorkloadGroupValidator());
+    RULES.put(IstioKind.TELEMETRY, new TelemetryValidator());
+    RULES.put(IstioKind.WASM_PLUGIN, new WasmPluginValidator());
   }
 
   private ConfigValidator() {}

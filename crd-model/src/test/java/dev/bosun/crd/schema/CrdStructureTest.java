@@ -99,7 +99,7 @@ class CrdStructureTest {
     assertThat(versions.stream().filter(v -> Boolean.TRUE.equals(v.getStorage())))
         .singleElement()
         .extracting(v -> v.getName())
-        .isEqualTo(kind.group().storageVersion());
+        .isEqualTo(kind.storageVersion());
     for (var version : versions) {
       assertThat(version.getSubresources().getStatus()).as("status subresource").isNotNull();
       var status = version.getSchema().getOpenAPIV3Schema().getProperties().get("status");

@@ -912,6 +912,123 @@ class ValidationCasesTest {
             "DestinationRule shop/reviews: spec.trafficPolicy.loadBalancer.consistentHash.maglev.tableSize: missing (expected: a maglev table size, a prime such as 65537)",
             "DestinationRule shop/reviews: spec.trafficPolicy.loadBalancer.consistentHash.minimumRingSize: set with maglev (expected: the deprecated minimumRingSize or a hash algorithm, not both)",
             "DestinationRule shop/reviews: spec.subsets[0].trafficPolicy.loadBalancer.consistentHash.maglev.tableSize: 5000011: larger than Envoy's maglev tables (expected: a prime below 5000011)"),
+        invalid(
+            "EnvoyFilter patches without an operation or value, a subFilter outside HTTP_FILTER, a cluster patch matching a listener",
+            """
+            apiVersion: networking.istio.io/v1alpha3
+            kind: EnvoyFilter
+            metadata: {name: tweaks, namespace: shop}
+            spec:
+              configPatches:
+              - applyTo: HTTP_FILTER
+                patch: {value: {name: envoy.filters.http.lua}}
+              - applyTo: CLUSTER
+                match:
+                  listener: {portNumber: 9080}
+                patch: {operation: MERGE}
+              - applyTo: NETWORK_FILTER
+                match:
+                  proxy: {proxyVersion: '^1\\.(2'}
+                  listener:
+                    filterChain:
+                      filter:
+                        name: envoy.filters.network.http_connection_manager
+                        subFilter: {name: envoy.filters.http.router}
+                patch: {operation: REMOVE}
+              - patch: {operation: REMOVE}
+            """,
+            "EnvoyFilter shop/tweaks: spec.configPatches[0].patch.operation: missing (expected: a patch operation such as MERGE or INSERT_BEFORE)",
+            "EnvoyFilter shop/tweaks: spec.configPatches[1].patch.value: missing (expected: a value for operation MERGE)",
+            "EnvoyFilter shop/tweaks: spec.configPatches[1].match: matches no cluster (expected: a cluster match for CLUSTER)",
+            "EnvoyFilter shop/tweaks: spec.configPatches[2].match.proxy.proxyVersion: \"^1\\\\.(2\": not a valid RE2 regex: missing closing ) (expected: RE2 syntax)",
+            "EnvoyFilter shop/tweaks: spec.configPatches[2].match.listener.filterChain.filter.subFilter: set with applyTo NETWORK_FILTER (expected: only with HTTP_FILTER)",
+            "EnvoyFilter shop/tweaks: spec.configPatches[3].applyTo: missing (expected: what the patch applies to, such as HTTP_FILTER)"),
+        invalid(
+            "Telemetry with two tracing providers, sampling over 100, a tag with two sources, an UPSERT without a value",
+            """
+            apiVersion: telemetry.istio.io/v1
+            kind: Telemetry
+            metadata: {name: mesh-default, namespace: istio-system}
+            spec:
+              tracing:
+              - providers: [{name: zipkin}, {name: otel}]
+                randomSamplingPercentage: 150
+                customTags:
+                  both: {literal: {value: a}, header: {name: x-a}}
+              metrics:
+              - providers: [{name: ""}]
+                overrides:
+                - tagOverrides:
+                    request_host: {operation: UPSERT}
+                    source_app: {operation: REMOVE, value: x}
+            """,
+            "Telemetry istio-system/mesh-default: spec.tracing[0].customTags[both]: sets header and literal (expected: at most one of environment, header, literal)",
+            "Telemetry istio-system/mesh-default: spec.metrics[0].providers[0].name: missing (expected: the name of a MeshConfig extension provider)",
+            "Telemetry istio-system/mesh-default: spec.metrics[0].overrides[0].tagOverrides[request_host].value: missing (expected: a value (an expression) for operation UPSERT)",
+            "Telemetry istio-system/mesh-default: spec.metrics[0].overrides[0].tagOverrides[source_app].value: set with operation REMOVE (expected: no value)",
+            "Telemetry istio-system/mesh-default: spec.tracing[0].providers: names more than one provider (expected: at most one tracing provider)",
+            "Telemetry istio-system/mesh-default: spec.tracing[0].randomSamplingPercentage: 150 (expected: between 0 and 100)"),
+        invalid(
+            "WasmPlugin with an unsupported URL scheme, a short sha256, a duplicate env, a HOST env with a value",
+            """
+            apiVersion: extensions.istio.io/v1alpha1
+            kind: WasmPlugin
+            metadata: {name: auth, namespace: shop}
+            spec:
+              url: ftp://plugins.example.com/auth.wasm
+              sha256: abc123
+              vmConfig:
+                env:
+                - {name: MODE, value: strict}
+                - {name: MODE, value: lax}
+                - {name: POD, valueFrom: HOST, value: x}
+              match:
+              - mode: SERVER
+                ports: [{number: 70000}]
+            """,
+            "WasmPlugin shop/auth: spec.url: \"ftp://plugins.example.com/auth.wasm\": unsupported scheme ftp (expected: oci, http, https or file)",
+            "WasmPlugin shop/auth: spec.sha256: \"abc123\" (expected: 64 lower-case hex characters)",
+            "WasmPlugin shop/auth: spec.vmConfig.env[1].name: \"MODE\": duplicate env (expected: each name once)",
+            "WasmPlugin shop/auth: spec.vmConfig.env[2].value: set with valueFrom HOST (expected: a value only with valueFrom INLINE)",
+            "WasmPlugin shop/auth: spec.match[0].ports[0].number: 70000 (expected: a port number in 1-65535)"),
+        invalid(
+            "WasmPlugin match mode that is not a WorkloadMode",
+            """
+            apiVersion: extensions.istio.io/v1alpha1
+            kind: WasmPlugin
+            metadata: {name: auth, namespace: shop}
+            spec:
+              url: oci://ghcr.io/example/auth:1
+              match:
+              - mode: INBOUND
+            """,
+            "WasmPlugin shop/auth: spec.match[0].mode: \"INBOUND\": unknown value (expected: one of UNDEFINED, CLIENT, SERVER, CLIENT_AND_SERVER)"),
+        invalid(
+            "WorkloadGroup without a template, a negative probe period, an unknown scheme; ProxyConfig-style negatives",
+            """
+            apiVersion: networking.istio.io/v1
+            kind: WorkloadGroup
+            metadata: {name: vms, namespace: shop}
+            spec:
+              metadata:
+                labels: {app: ledger}
+              probe:
+                periodSeconds: -1
+                httpGet: {port: 8080, scheme: FTP}
+            """,
+            "WorkloadGroup shop/vms: spec.template: missing (expected: a WorkloadEntry template)",
+            "WorkloadGroup shop/vms: spec.probe.periodSeconds: -1 (expected: >= 0)",
+            "WorkloadGroup shop/vms: spec.probe.httpGet.scheme: \"FTP\" (expected: HTTP or HTTPS)"),
+        invalid(
+            "ProxyConfig with a negative concurrency",
+            """
+            apiVersion: networking.istio.io/v1beta1
+            kind: ProxyConfig
+            metadata: {name: shop, namespace: shop}
+            spec:
+              concurrency: -2
+            """,
+            "ProxyConfig shop/shop: spec.concurrency: -2 (expected: >= 0)"),
         valid(
             "DestinationRule with a workload selector exported to its own namespace by name",
             """
