@@ -226,6 +226,15 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
     if (outcome == ConfigStore.Outcome.APPLIED) {
       ConfigKey key = keyOf(document);
       configEvent(key, "update");
+      if (!key.kind().applied()) {
+        log.warn(
+            "{} ({}): accepted and stored, but Bosun does not apply {} objects yet: no proxy"
+                + " configuration changes (listed under notApplied on /debug/configz)",
+            key,
+            origin,
+            key.kind().kind());
+        return;
+      }
       submit(PushRequest.config(key, key + " changed", ticker.nanos()));
     }
   }
@@ -234,7 +243,9 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
   public void istioDeleted(ConfigKey key, String origin) {
     if (store.delete(key)) {
       configEvent(key, "delete");
-      submit(PushRequest.config(key, key + " deleted", ticker.nanos()));
+      if (key.kind().applied()) {
+        submit(PushRequest.config(key, key + " deleted", ticker.nanos()));
+      }
     }
   }
 

@@ -117,6 +117,22 @@ public final class MonitoringServer implements AutoCloseable {
         .all()
         .values()
         .forEach(list -> list.stream().map(ConfigEntry::document).forEach(objects::add));
+    // Accepted kinds whose objects Bosun does not turn into proxy configuration yet.
+    ArrayNode notApplied = root.putArray("notApplied");
+    store
+        .all()
+        .forEach(
+            (kind, list) -> {
+              if (!kind.applied()) {
+                for (ConfigEntry entry : list) {
+                  ObjectNode item = notApplied.addObject();
+                  item.put("kind", kind.kind());
+                  item.put("namespace", entry.key().namespace());
+                  item.put("name", entry.key().name());
+                  item.put("reason", "Bosun does not apply " + kind.kind() + " objects yet");
+                }
+              }
+            });
     ArrayNode rejected = root.putArray("rejected");
     for (ConfigStore.Rejection rejection : store.rejected()) {
       ObjectNode entry = rejected.addObject();

@@ -102,13 +102,13 @@ public final class KubernetesSource implements AutoCloseable {
   }
 
   /**
-   * The API resource Bosun reads {@code kind} through: version {@code v1}, which Istio's CRDs serve
-   * for every kind Bosun watches (the API server converts from whatever version is stored).
+   * The API resource Bosun reads {@code kind} through: its newest served version ({@code v1} for
+   * most kinds; the API server converts from whatever version is stored).
    */
   public static ResourceDefinitionContext resource(IstioKind kind) {
     return new ResourceDefinitionContext.Builder()
         .withGroup(kind.group().groupName())
-        .withVersion("v1")
+        .withVersion(kind.newestVersion())
         .withKind(kind.kind())
         .withPlural(kind.plural())
         .withNamespaced(true)

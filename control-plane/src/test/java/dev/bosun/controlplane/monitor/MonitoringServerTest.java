@@ -111,6 +111,60 @@ class MonitoringServerTest {
   }
 
   @Test
+  void kindsNotAppliedYet_areStoredAndListed_andTriggerNoPush() throws Exception {
+    mesh.kubernetesUpserted(service("shop", "reviews", 9080, "http"), "test");
+    mesh.synced("test");
+    await().atMost(Duration.ofSeconds(10)).until(mesh::ready);
+    String before = triggers(get("/metrics").body());
+
+    mesh.istioUpserted(
+        doc(
+            """
+        apiVersion: networking.istio.io/v1alpha3
+        kind: EnvoyFilter
+        metadata: {name: ratelimit, namespace: shop}
+        spec:
+          configPatches:
+          - applyTo: HTTP_FILTER
+            patch: {operation: INSERT_BEFORE, value: {name: envoy.filters.http.local_ratelimit}}
+        """),
+        "test");
+    mesh.istioUpserted(
+        doc(
+            """
+        apiVersion: telemetry.istio.io/v1
+        kind: Telemetry
+        metadata: {name: mesh-default, namespace: istio-system}
+        spec:
+          tracing:
+          - randomSamplingPercentage: 150
+        """),
+        "bad.yaml:3");
+
+    JsonNode configz = IstioJson.json().readTree(get("/debug/configz").body());
+    assertThat(configz.at("/notApplied/0/kind").asText()).isEqualTo("EnvoyFilter");
+    assertThat(configz.at("/notApplied/0/name").asText()).isEqualTo("ratelimit");
+    assertThat(configz.at("/notApplied/0/reason").asText())
+        .isEqualTo("Bosun does not apply EnvoyFilter objects yet");
+    assertThat(configz.path("notApplied")).hasSize(1);
+    assertThat(configz.at("/rejected/0/kind").asText()).isEqualTo("Telemetry");
+    assertThat(configz.at("/rejected/0/errors/0").asText())
+        .contains("spec.tracing[0].randomSamplingPercentage");
+    assertThat(triggers(get("/metrics").body()))
+        .as("an object of a kind Bosun does not apply triggers no push")
+        .isEqualTo(before);
+  }
+
+  /** The config push-trigger count from a metrics page. */
+  private static String triggers(String metrics) {
+    return metrics
+        .lines()
+        .filter(line -> line.startsWith("pilot_push_triggers_total{type=\"config\"}"))
+        .findFirst()
+        .orElse("none");
+  }
+
+  @Test
   void metrics_usesIstiodNames() throws Exception {
     mesh.kubernetesUpserted(service("shop", "reviews", 9080, "http"), "test");
     mesh.synced("test");

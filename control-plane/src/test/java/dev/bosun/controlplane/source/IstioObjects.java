@@ -76,6 +76,41 @@ final class IstioObjects {
           metadata: {name: jwt, namespace: shop}
           spec:
             jwtRules: [{issuer: "https://auth.example.com", jwksUri: "https://auth.example.com/keys"}]
+          """,
+          """
+          apiVersion: networking.istio.io/v1alpha3
+          kind: EnvoyFilter
+          metadata: {name: ratelimit, namespace: shop}
+          spec:
+            configPatches:
+            - applyTo: HTTP_FILTER
+              patch: {operation: INSERT_FIRST, value: {name: envoy.filters.http.local_ratelimit}}
+          """,
+          """
+          apiVersion: networking.istio.io/v1beta1
+          kind: ProxyConfig
+          metadata: {name: defaults, namespace: shop}
+          spec: {concurrency: 2}
+          """,
+          """
+          apiVersion: networking.istio.io/v1
+          kind: WorkloadGroup
+          metadata: {name: vms, namespace: shop}
+          spec:
+            template: {serviceAccount: ledger}
+          """,
+          """
+          apiVersion: telemetry.istio.io/v1
+          kind: Telemetry
+          metadata: {name: tracing, namespace: shop}
+          spec:
+            tracing: [{randomSamplingPercentage: 10}]
+          """,
+          """
+          apiVersion: extensions.istio.io/v1alpha1
+          kind: WasmPlugin
+          metadata: {name: auth, namespace: shop}
+          spec: {url: "oci://ghcr.io/example/auth:1"}
           """);
 
   private IstioObjects() {}

@@ -139,7 +139,16 @@ class KubernetesSourceTest {
         awaitSnapshot(
             s ->
                 s.endpoints(host).size() == 1
-                    && s.config().counts().values().stream().allMatch(c -> c == 1));
+                    && java.util.Arrays.stream(IstioKind.values())
+                        .filter(IstioKind::applied)
+                        .allMatch(kind -> s.config().list(kind).size() == 1));
+    // Kinds Bosun only accepts are stored, without a push of their own.
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                mesh.store().all().entrySet().stream()
+                    .allMatch(kind -> kind.getValue().size() == 1));
     Endpoint endpoint = snapshot.endpoints(host).get(0);
     assertThat(endpoint.labels()).containsEntry("version", "v1");
     assertThat(endpoint.serviceAccount()).isEqualTo("reviews");

@@ -338,14 +338,31 @@ class WebhookServerTest {
             "CREATE",
             "shop",
             """
-            apiVersion: telemetry.istio.io/v1
-            kind: Telemetry
-            metadata: {name: mesh-default}
-            spec: {accessLogging: [{providers: [{name: envoy}]}]}
+            apiVersion: extensions.istio.io/v1alpha1
+            kind: TrafficExtension
+            metadata: {name: lua-header}
+            spec: {phase: AUTHN}
             """);
     assertThat(answer.path("allowed").asBoolean()).isTrue();
     assertThat(answer.path("warnings").get(0).asText())
-        .isEqualTo("telemetry.istio.io/v1 Telemetry is not validated by Bosun");
+        .isEqualTo("extensions.istio.io/v1alpha1 TrafficExtension is not validated by Bosun");
+  }
+
+  @Test
+  void validate_kindBosunAcceptsButDoesNotApply_isValidatedLikeTheOthers() throws Exception {
+    JsonNode answer =
+        review(
+            "CREATE",
+            "istio-system",
+            """
+            apiVersion: telemetry.istio.io/v1
+            kind: Telemetry
+            metadata: {name: mesh-default}
+            spec: {tracing: [{randomSamplingPercentage: 150}]}
+            """);
+    assertThat(answer.path("allowed").asBoolean()).isFalse();
+    assertThat(answer.path("status").path("message").asText())
+        .contains("spec.tracing[0].randomSamplingPercentage: 150 (expected: between 0 and 100)");
   }
 
   @Test
