@@ -23,12 +23,31 @@ public record Endpoint(
   public Endpoint {
     requireNonNull(address, "address");
     ports = Map.copyOf(ports);
-    labels = Map.copyOf(labels);
+    labels = withoutNulls(labels);
     requireNonNull(locality, "locality");
     namespace = namespace == null ? "" : namespace;
     serviceAccount = serviceAccount == null ? "" : serviceAccount;
     workload = workload == null ? "" : workload;
     requireNonNull(health, "health");
+  }
+
+  /**
+   * Labels as the API server stores them: an entry with a null key or value (YAML {@code tier: ~}
+   * in a local file) is pruned, not carried.
+   */
+  private static Map<String, String> withoutNulls(Map<String, String> labels) {
+    // Not containsKey(null): immutable maps refuse to be asked.
+    if (labels.entrySet().stream().allMatch(e -> e.getKey() != null && e.getValue() != null)) {
+      return Map.copyOf(labels);
+    }
+    Map<String, String> kept = new java.util.HashMap<>();
+    labels.forEach(
+        (key, value) -> {
+          if (key != null && value != null) {
+            kept.put(key, value);
+          }
+        });
+    return Map.copyOf(kept);
   }
 
   /** Endpoint health from EndpointSlice conditions. */

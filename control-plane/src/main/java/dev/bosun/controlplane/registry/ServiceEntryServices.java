@@ -29,6 +29,9 @@ import java.util.TreeMap;
  * Istio's precedence picks one and the other is reported. A pure function of its inputs.
  */
 public final class ServiceEntryServices {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(ServiceEntryServices.class);
+
   private final Map<String, MeshService> services;
   private final Map<String, List<Endpoint>> endpoints;
   private final List<Conflict> conflicts;
@@ -63,16 +66,30 @@ public final class ServiceEntryServices {
     Map<String, ConfigKey> owners = new HashMap<>();
     List<Conflict> conflicts = new ArrayList<>();
     for (ConfigEntry entry : ordered) {
-      ServiceEntry spec = entry.spec(ServiceEntry.class);
-      List<ServicePort> ports = ports(spec);
-      List<Endpoint> entryEndpoints = endpoints(entry, spec, ports, workloadEntries, pods);
-      for (String host : spec.getHosts() == null ? List.<String>of() : spec.getHosts()) {
+      ServiceEntry spec;
+      List<ServicePort> ports;
+      List<Endpoint> entryEndpoints;
+      Map<String, MeshService> entryServices = new TreeMap<>();
+      try {
+        spec = entry.spec(ServiceEntry.class);
+        ports = ports(spec);
+        entryEndpoints = endpoints(entry, spec, ports, workloadEntries, pods);
+        for (String host : spec.getHosts() == null ? List.<String>of() : spec.getHosts()) {
+          entryServices.put(host, service(host, entry, spec, ports));
+        }
+      } catch (RuntimeException e) {
+        // One object the registry cannot use costs only its own services, never the snapshot.
+        log.error("{}: left out of the service registry: {}", entry.key(), e.toString(), e);
+        continue;
+      }
+      for (Map.Entry<String, MeshService> service : entryServices.entrySet()) {
+        String host = service.getKey();
         ConfigKey owner = owners.putIfAbsent(host, entry.key());
         if (owner != null) {
           conflicts.add(new Conflict("host " + host, owner, entry.key()));
           continue;
         }
-        services.put(host, service(host, entry, spec, ports));
+        services.put(host, service.getValue());
         if (!entryEndpoints.isEmpty()) {
           endpoints.put(host, entryEndpoints);
         }
@@ -146,11 +163,16 @@ public final class ServiceEntryServices {
         && spec.getWorkloadSelector().getLabels() != null) {
       Map<String, String> selector = spec.getWorkloadSelector().getLabels();
       for (ConfigEntry we : workloadEntries) {
-        WorkloadEntry workload = we.spec(WorkloadEntry.class);
-        Map<String, String> labels = workload.getLabels() == null ? Map.of() : workload.getLabels();
-        if (we.key().namespace().equals(namespace) && matches(labels, selector)) {
-          list.add(
-              workloadEndpoint(workload, namespace, we.key().name(), targetPorts(spec, ports)));
+        try {
+          WorkloadEntry workload = we.spec(WorkloadEntry.class);
+          Map<String, String> labels =
+              workload.getLabels() == null ? Map.of() : workload.getLabels();
+          if (we.key().namespace().equals(namespace) && matches(labels, selector)) {
+            list.add(
+                workloadEndpoint(workload, namespace, we.key().name(), targetPorts(spec, ports)));
+          }
+        } catch (RuntimeException e) {
+          log.error("{}: left out of {}'s endpoints: {}", we.key(), entry.key(), e.toString(), e);
         }
       }
       for (Pod pod : pods) {

@@ -321,7 +321,12 @@ public final class LocalDirectorySource implements AutoCloseable {
       return;
     }
     try {
-      events.kubernetesUpserted(IstioJson.json().treeToValue(document, type), origin);
+      HasMetadata resource = IstioJson.json().treeToValue(document, type);
+      if (!object.namespace().isEmpty() && resource.getMetadata() != null) {
+        // As kubectl apply does: a namespaced object that names no namespace is in "default".
+        resource.getMetadata().setNamespace(object.namespace());
+      }
+      events.kubernetesUpserted(resource, origin);
     } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
       log.error(
           "{}: {} {}/{} cannot be read: {} (skipped)",

@@ -137,6 +137,36 @@ class LocalDirectorySourceTest {
   }
 
   @Test
+  void namespacedObjectWithoutNamespace_isInDefault_asKubectlApplyPutsIt() throws IOException {
+    write(
+        "orphan.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata: {name: orphan}\n"
+            + "spec:\n  ports: [{name: http, port: 80}]\n");
+    List<String> namespaces = new ArrayList<>();
+    MeshEvents capture =
+        new MeshEvents() {
+          @Override
+          public void kubernetesUpserted(HasMetadata object, String origin) {
+            namespaces.add(object.getMetadata().getNamespace());
+          }
+
+          @Override
+          public void kubernetesDeleted(HasMetadata object, String origin) {}
+
+          @Override
+          public void istioUpserted(JsonNode document, String origin) {}
+
+          @Override
+          public void istioDeleted(ConfigKey key, String origin) {}
+
+          @Override
+          public void synced(String source) {}
+        };
+    new LocalDirectorySource(dir, capture).scan();
+    assertThat(namespaces).containsExactly("default");
+  }
+
+  @Test
   void editedFile_deliversOnlyWhatChanged_andRemovedDocumentsAreDeleted() throws IOException {
     write("mesh.yaml", SERVICE + "---\n" + vs("2s"));
     LocalDirectorySource source = new LocalDirectorySource(dir, recorder);

@@ -110,6 +110,12 @@ final class SchemaValidator {
     }
     for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> entry = it.next();
+      if (entry.getValue().isNull()) {
+        // YAML "key: ~" or "key:" with nothing after it; the API server would drop the entry.
+        out.add(
+            path.key(entry.getKey()), "no value (expected: " + schema.values().describe() + ")");
+        continue;
+      }
       validate(entry.getValue(), schema.values(), path.key(entry.getKey()), out);
     }
   }
