@@ -420,14 +420,29 @@ final class VirtualServiceValidator implements SpecValidator {
       out.invalid(status.path(), status.value(), "an HTTP status code in 200-599");
     }
     DocNode bytes = response.field("body").field("bytes");
+    int size = 0;
     if (bytes.text() != null) {
       try {
-        java.util.Base64.getDecoder().decode(bytes.text());
+        size = java.util.Base64.getDecoder().decode(bytes.text()).length;
       } catch (IllegalArgumentException e) {
         out.invalid(bytes.path(), bytes.text(), "base64-encoded bytes");
       }
     }
+    DocNode string = response.field("body").field("string");
+    if (string.text() != null) {
+      size = string.text().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    }
+    if (size > MAX_BODY_BYTES) {
+      out.add(
+          response.field("body").path(),
+          "is "
+              + size
+              + " bytes (expected: at most 1 MiB; proxies take direct responses up to that size)");
+    }
   }
+
+  /** istiod's limit on direct-response bodies, the size it lets Envoy send. */
+  private static final int MAX_BODY_BYTES = 1 << 20;
 
   private static void retries(DocNode retries, Problems out) {
     if (!retries.isSet()) {

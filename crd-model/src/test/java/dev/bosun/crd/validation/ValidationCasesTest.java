@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * One case per validation rule, each with the exact messages a user sees, plus the cases Istio
  * accepts that a stricter reading of its docs would refuse. A case is a document as a user would
  * write it and every message the validator must report for it, in order. {@code /LONGREGEX} in a
- * document stands for a 1,031-character regex.
+ * document stands for a 1,031-character regex, {@code /BIGBODY} for a body of 1 MiB and a byte.
  */
 class ValidationCasesTest {
 
@@ -1029,6 +1029,31 @@ class ValidationCasesTest {
               concurrency: -2
             """,
             "ProxyConfig shop/shop: spec.concurrency: -2 (expected: >= 0)"),
+        invalid(
+            "a label without a value (YAML ~), which the API server would drop",
+            """
+            apiVersion: networking.istio.io/v1
+            kind: WorkloadEntry
+            metadata: {name: vm-1, namespace: shop}
+            spec:
+              address: 10.9.0.1
+              labels: {app: vm, tier: ~}
+            """,
+            "WorkloadEntry shop/vm-1: spec.labels[tier]: no value (expected: a string)"),
+        invalid(
+            "direct response body over 1 MiB",
+            """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: maintenance, namespace: shop}
+            spec:
+              hosts: [shop]
+              http:
+              - directResponse:
+                  status: 503
+                  body: {string: "/BIGBODY"}
+            """,
+            "VirtualService shop/maintenance: spec.http[0].directResponse.body: is 1048577 bytes (expected: at most 1 MiB; proxies take direct responses up to that size)"),
         valid(
             "DestinationRule with a workload selector exported to its own namespace by name",
             """
@@ -1054,7 +1079,9 @@ class ValidationCasesTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void validate_reportsExactMessages(String name, String yaml, List<String> expected) {
-    String document = yaml.replace("/LONGREGEX", "/" + "a".repeat(1030));
+    String document =
+        yaml.replace("/LONGREGEX", "/" + "a".repeat(1030))
+            .replace("/BIGBODY", "x".repeat((1 << 20) + 1));
     List<YamlDocument> documents = YamlDocuments.parse(name, document);
     assertThat(documents).hasSize(1);
     assertThat(documents.get(0).error()).isEmpty();

@@ -35,9 +35,6 @@ import java.util.TreeMap;
  * require TLS; with no virtual host at all, {@code blackhole:<port>} answers 404.
  */
 public final class GatewayRoutes implements TypeGenerator {
-  /** Istio's limit on a direct response body (Envoy's own default is 4 KiB). */
-  static final int MAX_DIRECT_RESPONSE_BODY_BYTES = 1 << 20;
-
   private final HttpRoutes routes;
 
   public GatewayRoutes(String domainSuffix) {
@@ -133,7 +130,7 @@ public final class GatewayRoutes implements TypeGenerator {
     }
     config.setIgnorePortInHostMatching(true);
     config.setMaxDirectResponseBodySizeBytes(
-        com.google.protobuf.UInt32Value.of(MAX_DIRECT_RESPONSE_BODY_BYTES));
+        com.google.protobuf.UInt32Value.of(HttpRoutes.MAX_DIRECT_RESPONSE_BODY_BYTES));
     if (hosts.isEmpty()) {
       int port = servers.get(0).spec().getPort().getNumber().intValue();
       return config

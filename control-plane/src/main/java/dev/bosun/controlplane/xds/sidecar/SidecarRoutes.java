@@ -109,8 +109,14 @@ public final class SidecarRoutes implements TypeGenerator {
     } catch (NumberFormatException e) {
       return Optional.empty();
     }
+    // Envoy refuses a route configuration whose direct responses exceed 4 KiB unless told
+    // otherwise; istiod allows 1 MiB (what validation accepts).
     RouteConfiguration.Builder config =
-        RouteConfiguration.newBuilder().setName(name).setValidateClusters(BoolValue.of(false));
+        RouteConfiguration.newBuilder()
+            .setName(name)
+            .setValidateClusters(BoolValue.of(false))
+            .setMaxDirectResponseBodySizeBytes(
+                com.google.protobuf.UInt32Value.of(HttpRoutes.MAX_DIRECT_RESPONSE_BODY_BYTES));
     CarriedRoutes.Pieces pieces = CarriedRoutes.of(snapshot, List.of(routes.domainSuffix(), key));
     for (MeshService service : scope.services()) {
       if (service.port(port).filter(p -> p.protocol().isHttp()).isEmpty()) {

@@ -48,6 +48,9 @@ import java.util.Set;
  * reported, never sent.
  */
 public final class HttpRoutes {
+  /** The largest direct-response body a route configuration may carry: istiod's 1 MiB. */
+  public static final int MAX_DIRECT_RESPONSE_BODY_BYTES = 1 << 20;
+
   private static final Set<String> MESH = Set.of(dev.bosun.controlplane.model.GatewayName.MESH);
 
   private final String domainSuffix;
