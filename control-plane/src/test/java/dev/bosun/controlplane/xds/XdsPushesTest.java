@@ -358,6 +358,41 @@ class XdsPushesTest {
     assertThat(inbound(policed, IN_SHOP)).isNotSameAs(before).isEqualTo(before);
   }
 
+  @Test
+  void aRouteEnvoyWouldRefuse_isLeftOutAlone_theRouteConfigurationStillGoesOut() {
+    // Bosun's validator takes this rewrite; Envoy's constraints (a header-value-safe prefix
+    // rewrite) do not.
+    MeshSnapshot snapshot =
+        TestSnapshots.of(
+            "bad route",
+            BASE.replace(
+                "route: [{destination: {host: echo.demo.svc.cluster.local}}]",
+                "rewrite: {uri: \"/new\\nline\"}\n"
+                    + "    route: [{destination: {host: echo.demo.svc.cluster.local}}]"));
+    var generated =
+        generators
+            .generator(IN_SHOP, XdsTypes.ROUTE)
+            .orElseThrow()
+            .generate(snapshot, IN_SHOP, Set.of("8080"));
+    RouteConfiguration config = (RouteConfiguration) generated.resources().get("8080");
+
+    assertThat(new dev.bosun.xds.EnvoyValidator().check(config)).isEmpty();
+    assertThat(virtualHost(config, "web.shop.svc.cluster.local:8080").getRoutesList())
+        .as("web's second route still applies; the refused one is gone")
+        .hasSize(1)
+        .allSatisfy(route -> assertThat(route.getMatch().toString()).doesNotContain("/echo"));
+    assertThat(virtualHost(config, "echo.demo.svc.cluster.local:8080").getRoutesCount())
+        .as("another team's routes are untouched")
+        .isEqualTo(1);
+    assertThat(generated.warnings())
+        .anySatisfy(
+            warning ->
+                assertThat(warning)
+                    .startsWith(
+                        "VirtualService shop/web spec.http[0]: left out: Envoy would refuse")
+                    .contains("prefix_rewrite"));
+  }
+
   private Message inbound(MeshSnapshot snapshot, ProxyView proxy) {
     return generate(snapshot, proxy, XdsTypes.LISTENER, Set.of()).get("virtualInbound");
   }

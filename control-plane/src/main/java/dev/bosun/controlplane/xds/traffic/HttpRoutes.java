@@ -48,6 +48,9 @@ import java.util.Set;
  * reported, never sent.
  */
 public final class HttpRoutes {
+  /** Envoy's field constraints, checked per route so that one bad route costs only itself. */
+  private static final dev.bosun.xds.EnvoyValidator ENVOY = new dev.bosun.xds.EnvoyValidator();
+
   /** The largest direct-response body a route configuration may carry: istiod's 1 MiB. */
   public static final int MAX_DIRECT_RESPONSE_BODY_BYTES = 1 << 20;
 
@@ -116,11 +119,23 @@ public final class HttpRoutes {
           continue;
         }
         Optional<RouteMatch> routeMatch = match(match, proxy, port, where, warnings);
-        if (routeMatch.isPresent()) {
-          routes.add(
-              withHashPolicy(
-                  snapshot, proxy, template.get().clone().setMatch(routeMatch.get()).build()));
+        if (routeMatch.isEmpty()) {
+          continue;
         }
+        Route built =
+            withHashPolicy(
+                snapshot, proxy, template.get().clone().setMatch(routeMatch.get()).build());
+        Optional<String> refused = ENVOY.check(built);
+        if (refused.isPresent()) {
+          // Envoy would refuse the whole route configuration, and with it every other service's
+          // routes on the port: this route alone is left out.
+          warnings.add(
+              "{}: left out: Envoy would refuse the route ({}); the other routes still apply",
+              where,
+              refused.get());
+          continue;
+        }
+        routes.add(built);
       }
     }
     return routes;
