@@ -62,6 +62,20 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
   private final Timer buildTimer;
   private long version;
   private boolean synced;
+  private int failedBuilds;
+  private String buildError;
+  private final Counter buildErrors;
+
+  /** The longest wait before a failed snapshot build is tried again. */
+  private static final java.time.Duration MAX_RETRY = java.time.Duration.ofSeconds(30);
+
+  private final java.util.concurrent.ScheduledExecutorService retries =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread thread = new Thread(r, "bosun-snapshot-retry");
+            thread.setDaemon(true);
+            return thread;
+          });
 
   /** A new snapshot and the request that caused it. */
   public record SnapshotUpdate(MeshSnapshot snapshot, PushRequest request) {}
@@ -105,6 +119,10 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
     this.buildTimer =
         Timer.builder("bosun_snapshot_build_time")
             .description("Time to build a mesh snapshot")
+            .register(meters);
+    this.buildErrors =
+        Counter.builder("bosun_snapshot_build_errors")
+            .description("Snapshot builds that failed (the last snapshot stayed in force)")
             .register(meters);
     Gauge.builder("pilot_services", current, c -> c.get() == null ? 0 : c.get().services().size())
         .description("Total services known to the control plane")
@@ -310,8 +328,37 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
             credentials.all()));
   }
 
-  /** Builds the snapshot for a debounced request and hands it to the listeners. */
+  /**
+   * Builds the snapshot for a debounced request and hands it to the listeners. A build that fails
+   * keeps the last snapshot in force, is counted and reported on {@code /ready}, and is retried
+   * with backoff (the request stays due: later changes merge into it).
+   */
   void push(PushRequest request) {
+    try {
+      build(request);
+    } catch (RuntimeException e) {
+      buildErrors.increment();
+      long delay;
+      synchronized (this) {
+        failedBuilds++;
+        delay = Math.min(MAX_RETRY.toMillis(), 500L << Math.min(failedBuilds - 1, 6));
+        buildError = clock.instant() + ": " + e;
+      }
+      log.error(
+          "snapshot build failed; the last snapshot stays in force, retrying in {} ms", delay, e);
+      retries.schedule(() -> loop.submit(request), delay, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /**
+   * Why the last snapshot builds failed, or empty when the last one succeeded; proxies keep the
+   * last snapshot that was built meanwhile.
+   */
+  public synchronized java.util.Optional<String> buildError() {
+    return java.util.Optional.ofNullable(buildError);
+  }
+
+  private void build(PushRequest request) {
     MeshSnapshot snapshot;
     long start = ticker.nanos();
     synchronized (this) {
@@ -341,6 +388,8 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
         }
       }
       current.set(snapshot);
+      failedBuilds = 0;
+      buildError = null;
     }
     long elapsed = ticker.nanos() - start;
     buildTimer.record(elapsed, TimeUnit.NANOSECONDS);
@@ -413,6 +462,7 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
 
   @Override
   public void close() {
+    retries.shutdownNow();
     loop.close();
   }
 }

@@ -60,13 +60,18 @@ public final class MonitoringServer implements AutoCloseable {
         "/ready",
         exchange -> {
           boolean ready = mesh.ready() && extraReady.getAsBoolean();
+          java.util.Optional<String> failing = mesh.buildError();
           String body =
               ready
-                  ? "ready\n"
+                  ? failing
+                      .map(e -> "ready, degraded: snapshot builds failing, last: " + e + "\n")
+                      .orElse("ready\n")
                   : "not ready: "
-                      + (mesh.pendingSources().isEmpty()
-                          ? "first snapshot not built yet"
-                          : "waiting for " + String.join(", ", mesh.pendingSources()) + " to sync")
+                      + (!mesh.pendingSources().isEmpty()
+                          ? "waiting for " + String.join(", ", mesh.pendingSources()) + " to sync"
+                          : failing
+                              .map(e -> "the first snapshot failed to build: " + e)
+                              .orElse("first snapshot not built yet"))
                       + "\n";
           send(exchange, ready ? 200 : 503, "text/plain; charset=utf-8", body);
         });
