@@ -26,6 +26,7 @@ import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -57,6 +58,9 @@ public final class LocalDirectorySource implements AutoCloseable {
   private final Path directory;
   private final MeshEvents events;
   private final Map<Path, FileState> files = new HashMap<>();
+  private final Map<LocalObject, Instant> firstSeen = new HashMap<>();
+  private final java.time.Clock clock;
+  private Instant lastStamp = Instant.EPOCH;
   private ScheduledExecutorService scanner;
   private WatchService watcher;
   private final AtomicBoolean rescanPending = new AtomicBoolean();
@@ -67,8 +71,14 @@ public final class LocalDirectorySource implements AutoCloseable {
   private record FileState(long modified, long size, Map<LocalObject, JsonNode> objects) {}
 
   public LocalDirectorySource(Path directory, MeshEvents events) {
+    this(directory, events, java.time.Clock.systemUTC());
+  }
+
+  /** {@code clock} stamps objects that carry no creation time when they are first seen. */
+  public LocalDirectorySource(Path directory, MeshEvents events, java.time.Clock clock) {
     this.directory = directory;
     this.events = events;
+    this.clock = clock;
   }
 
   /**
@@ -310,6 +320,7 @@ public final class LocalDirectorySource implements AutoCloseable {
   }
 
   private void upsert(LocalObject object, JsonNode document, String origin) {
+    document = withCreationTime(object, document);
     if (IstioKind.isIstioGroup(object.apiVersion())) {
       events.istioUpserted(document, origin);
       return;
@@ -340,7 +351,35 @@ public final class LocalDirectorySource implements AutoCloseable {
     }
   }
 
+  /**
+   * {@code document} with a creation time, as the API server would give it: when it was first seen
+   * (the first scan's objects in path and document order), kept across edits and rescans, so that a
+   * new object never takes precedence over one that was there before it.
+   */
+  private JsonNode withCreationTime(LocalObject object, JsonNode document) {
+    JsonNode metadata = document.path("metadata");
+    if (!metadata.isObject() || metadata.hasNonNull("creationTimestamp")) {
+      return document;
+    }
+    Instant created =
+        firstSeen.computeIfAbsent(
+            object,
+            o -> {
+              // Strictly increasing, one second apart (the API server's resolution), so objects
+              // of one scan keep the order they were read in.
+              Instant now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+              lastStamp = now.isAfter(lastStamp) ? now : lastStamp.plusSeconds(1);
+              return lastStamp;
+            });
+    com.fasterxml.jackson.databind.node.ObjectNode copy =
+        (com.fasterxml.jackson.databind.node.ObjectNode) document.deepCopy();
+    ((com.fasterxml.jackson.databind.node.ObjectNode) copy.get("metadata"))
+        .put("creationTimestamp", created.toString());
+    return copy;
+  }
+
   private void delete(LocalObject object, JsonNode document, String origin) {
+    firstSeen.remove(object);
     var kind = IstioKind.of(object.apiVersion(), object.kind());
     if (kind.isPresent()) {
       events.istioDeleted(new ConfigKey(kind.get(), object.namespace(), object.name()), origin);

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -134,6 +135,51 @@ class LocalDirectorySourceTest {
           .alias("a directory created after the start is watched too")
           .untilAsserted(() -> assertThat(events).contains("upsert Namespace shop2"));
     }
+  }
+
+  @Test
+  void objectsWithoutCreationTime_areStampedWhenFirstSeen_soANewerOneNeverTakesPrecedence()
+      throws IOException {
+    Map<String, String> stamps = new java.util.HashMap<>();
+    MeshEvents capture =
+        new MeshEvents() {
+          @Override
+          public void kubernetesUpserted(HasMetadata object, String origin) {}
+
+          @Override
+          public void kubernetesDeleted(HasMetadata object, String origin) {}
+
+          @Override
+          public void istioUpserted(JsonNode document, String origin) {
+            stamps.put(
+                document.path("metadata").path("name").asText(),
+                document.path("metadata").path("creationTimestamp").asText());
+          }
+
+          @Override
+          public void istioDeleted(ConfigKey key, String origin) {}
+
+          @Override
+          public void synced(String source) {}
+        };
+    LocalDirectorySource source =
+        new LocalDirectorySource(
+            dir,
+            capture,
+            java.time.Clock.fixed(
+                java.time.Instant.parse("2026-01-01T00:00:00Z"), java.time.ZoneOffset.UTC));
+    write("zeta.yaml", vs("2s").replace("name: reviews", "name: zeta"));
+    source.scan();
+    write("alpha.yaml", vs("2s").replace("name: reviews", "name: alpha"));
+    source.scan();
+    String zeta = stamps.get("zeta");
+    write("zeta.yaml", vs("3s").replace("name: reviews", "name: zeta"));
+    source.scan();
+
+    assertThat(stamps.get("zeta")).as("an edit keeps the creation time").isEqualTo(zeta);
+    assertThat(java.time.Instant.parse(stamps.get("zeta")))
+        .as("the object seen first stays the older one, whatever the names")
+        .isBefore(java.time.Instant.parse(stamps.get("alpha")));
   }
 
   @Test
