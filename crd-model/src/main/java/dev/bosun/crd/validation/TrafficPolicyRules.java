@@ -216,6 +216,15 @@ final class TrafficPolicyRules {
     Rules.atLeastOneMilli(outlier.field("baseEjectionTime"), out);
     Rules.range(outlier.field("maxEjectionPercent"), 0, 100, out);
     Rules.range(outlier.field("minHealthPercent"), 0, 100, out);
+    DocNode local = outlier.field("consecutiveLocalOriginFailures");
+    DocNode split = outlier.field("splitExternalLocalOriginErrors");
+    boolean splits = split.isSet() && split.value().asBoolean();
+    if (local.isNumber() && local.asLong() > 0 && !splits) {
+      out.add(
+          local.path(),
+          "set without splitExternalLocalOriginErrors (expected: splitExternalLocalOriginErrors:"
+              + " true, or no local-origin count)");
+    }
   }
 
   private static void tls(DocNode tls, Problems out) {

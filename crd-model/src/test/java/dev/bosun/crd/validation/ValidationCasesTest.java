@@ -1054,6 +1054,19 @@ class ValidationCasesTest {
                   body: {string: "/BIGBODY"}
             """,
             "VirtualService shop/maintenance: spec.http[0].directResponse.body: is 1048577 bytes (expected: at most 1 MiB; proxies take direct responses up to that size)"),
+        invalid(
+            "outlier detection counting local-origin failures without splitting them out",
+            """
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: reviews, namespace: shop}
+            spec:
+              host: reviews
+              trafficPolicy:
+                outlierDetection:
+                  consecutiveLocalOriginFailures: 3
+            """,
+            "DestinationRule shop/reviews: spec.trafficPolicy.outlierDetection.consecutiveLocalOriginFailures: set without splitExternalLocalOriginErrors (expected: splitExternalLocalOriginErrors: true, or no local-origin count)"),
         valid(
             "DestinationRule with a workload selector exported to its own namespace by name",
             """

@@ -167,21 +167,53 @@ public final class ClusterPolicies {
     }
     var outlier = traffic.getOutlierDetection();
     if (outlier != null) {
-      OutlierDetection.Builder built = OutlierDetection.newBuilder();
-      Integer consecutive =
-          outlier.getConsecutive5xxErrors() != null
-              ? outlier.getConsecutive5xxErrors()
-              : outlier.getConsecutiveErrors();
-      if (consecutive != null) {
-        built.setConsecutive5Xx(UInt32Value.of(consecutive));
-      }
-      ProtoDurations.of(outlier.getInterval()).ifPresent(built::setInterval);
-      ProtoDurations.of(outlier.getBaseEjectionTime()).ifPresent(built::setBaseEjectionTime);
-      if (outlier.getMaxEjectionPercent() != null) {
-        built.setMaxEjectionPercent(UInt32Value.of(outlier.getMaxEjectionPercent()));
-      }
-      cluster.setOutlierDetection(built);
+      cluster.setOutlierDetection(outlierDetection(outlier));
+      // As istiod: with outlier detection the panic threshold is minHealthPercent (0 unless set),
+      // so Envoy does not spread load over ejected hosts when few pods remain.
+      int minHealthy =
+          outlier.getMinHealthPercent() == null ? 0 : Math.max(0, outlier.getMinHealthPercent());
+      cluster
+          .getCommonLbConfigBuilder()
+          .setHealthyPanicThreshold(
+              io.envoyproxy.envoy.type.v3.Percent.newBuilder().setValue(minHealthy));
     }
+  }
+
+  /**
+   * istiod's outlier detection: success-rate ejection off (Envoy and gRPC clients would otherwise
+   * switch it on), each consecutive-error count enforced fully when set above 0, local-origin
+   * errors split only when asked. The deprecated {@code consecutiveErrors} is ignored, as istiod
+   * ignores it.
+   */
+  private static OutlierDetection.Builder outlierDetection(
+      io.fabric8.istio.api.api.networking.v1alpha3.OutlierDetection outlier) {
+    OutlierDetection.Builder built =
+        OutlierDetection.newBuilder().setEnforcingSuccessRate(UInt32Value.of(0));
+    Integer fiveXx = outlier.getConsecutive5xxErrors();
+    if (fiveXx != null) {
+      built.setConsecutive5Xx(UInt32Value.of(fiveXx));
+      built.setEnforcingConsecutive5Xx(UInt32Value.of(fiveXx > 0 ? 100 : 0));
+    }
+    Integer gateway = outlier.getConsecutiveGatewayErrors();
+    if (gateway != null) {
+      built.setConsecutiveGatewayFailure(UInt32Value.of(gateway));
+      built.setEnforcingConsecutiveGatewayFailure(UInt32Value.of(gateway > 0 ? 100 : 0));
+    }
+    ProtoDurations.of(outlier.getInterval()).ifPresent(built::setInterval);
+    ProtoDurations.of(outlier.getBaseEjectionTime()).ifPresent(built::setBaseEjectionTime);
+    if (outlier.getMaxEjectionPercent() != null && outlier.getMaxEjectionPercent() > 0) {
+      built.setMaxEjectionPercent(UInt32Value.of(outlier.getMaxEjectionPercent()));
+    }
+    if (Boolean.TRUE.equals(outlier.getSplitExternalLocalOriginErrors())) {
+      built.setSplitExternalLocalOriginErrors(true);
+      Integer local = outlier.getConsecutiveLocalOriginFailures();
+      if (local != null && local > 0) {
+        built.setConsecutiveLocalOriginFailure(UInt32Value.of(local));
+        built.setEnforcingConsecutiveLocalOriginFailure(UInt32Value.of(100));
+      }
+      built.setEnforcingLocalOriginSuccessRate(UInt32Value.of(0));
+    }
+    return built;
   }
 
   /** A ring hash needs a hash policy on the route: the header Istio hashes on. */
