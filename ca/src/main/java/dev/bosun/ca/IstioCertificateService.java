@@ -9,6 +9,7 @@ import dev.bosun.ca.api.IstioCertificateResponse;
 import io.grpc.BindableService;
 import io.grpc.Context;
 import io.grpc.Contexts;
+import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
@@ -36,8 +37,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Status codes: UNAUTHENTICATED for a missing or rejected token; PERMISSION_DENIED for a CSR
  * naming another identity; INVALID_ARGUMENT for a malformed CSR, an unsupported key, a negative or
- * too long validity; RESOURCE_EXHAUSTED when an identity exceeds its rate; INTERNAL when the CA
- * cannot sign (for example, its own certificate has expired).
+ * too long validity; RESOURCE_EXHAUSTED when an identity exceeds its rate, or, before the token is
+ * looked at, a peer address or all callers together exceed theirs ({@link AdmissionLimits});
+ * UNAVAILABLE when the token cannot be checked now; INTERNAL when the CA cannot sign (for example,
+ * its own certificate has expired).
  */
 public final class IstioCertificateService implements BindableService {
   private static final Logger log = LoggerFactory.getLogger(IstioCertificateService.class);
@@ -57,6 +60,18 @@ public final class IstioCertificateService implements BindableService {
               .build();
 
   private static final Context.Key<String> TOKEN = Context.key("bosun-ca-bearer-token");
+  private static final Context.Key<String> PEER = Context.key("bosun-ca-peer-address");
+
+  /**
+   * How often calls may come before their token is even looked at: from one peer address, and in
+   * all. A flood of garbage tokens then costs the API server (TokenReview) and every workload's
+   * certificates a bounded share, whoever sends it.
+   */
+  public record AdmissionLimits(
+      double perAddressPerSecond, int perAddressBurst, double totalPerSecond, int totalBurst) {
+    /** 20/s per address (burst 100), 500/s in all (burst 1000). */
+    public static final AdmissionLimits DEFAULTS = new AdmissionLimits(20, 100, 500, 1000);
+  }
 
   private final TokenAuthenticator authenticator;
   private final Supplier<WorkloadCertificateSigner> signer;
@@ -76,6 +91,15 @@ public final class IstioCertificateService implements BindableService {
   private final Counter identityErrors;
   private final Counter signErrors;
   private final Counter rateLimited;
+  private final Counter overloaded;
+  private final AdmissionLimits admission;
+  private final Bucket total;
+  // One bucket per peer address seen recently.
+  private final Cache<String, Bucket> peers =
+      CacheBuilder.newBuilder()
+          .expireAfterAccess(Duration.ofMinutes(10))
+          .maximumSize(100_000)
+          .build();
 
   /**
    * @param signer the signer to use for each call (read per call, so a caller may swap it)
@@ -89,6 +113,27 @@ public final class IstioCertificateService implements BindableService {
       double requestsPerSecondPerIdentity,
       int burstPerIdentity,
       MeterRegistry registry) {
+    this(
+        authenticator,
+        signer,
+        trustDomain,
+        requestsPerSecondPerIdentity,
+        burstPerIdentity,
+        AdmissionLimits.DEFAULTS,
+        registry);
+  }
+
+  /** As above, with the limits that apply before authentication. */
+  public IstioCertificateService(
+      TokenAuthenticator authenticator,
+      Supplier<WorkloadCertificateSigner> signer,
+      String trustDomain,
+      double requestsPerSecondPerIdentity,
+      int burstPerIdentity,
+      AdmissionLimits admission,
+      MeterRegistry registry) {
+    this.admission = admission;
+    this.total = new Bucket(admission.totalPerSecond(), admission.totalBurst());
     this.authenticator = authenticator;
     this.signer = signer;
     this.trustDomain = trustDomain;
@@ -119,6 +164,11 @@ public final class IstioCertificateService implements BindableService {
             registry,
             "bosun_ca_rate_limited_count",
             "CSRs refused: the caller exceeded its per-identity rate");
+    this.overloaded =
+        counter(
+            registry,
+            "bosun_ca_authentication_unavailable_count",
+            "CSRs refused before authentication: too many in flight or from one address; retry");
   }
 
   private static Counter counter(MeterRegistry registry, String name, String help) {
@@ -137,10 +187,37 @@ public final class IstioCertificateService implements BindableService {
   private void createCertificate(
       IstioCertificateRequest request, StreamObserver<IstioCertificateResponse> response) {
     try {
+      admit(PEER.get());
       response.onNext(create(request, TOKEN.get()));
       response.onCompleted();
     } catch (StatusException e) {
       response.onError(e);
+    }
+  }
+
+  /**
+   * Refuses a call beyond the limits that apply before authentication ({@code RESOURCE_EXHAUSTED};
+   * Istio's agent retries with backoff). {@code address} is the peer's, or null when unknown.
+   */
+  void admit(String address) throws StatusException {
+    long now = System.nanoTime();
+    Bucket peer =
+        address == null
+            ? null
+            : peers
+                .asMap()
+                .computeIfAbsent(
+                    address,
+                    a -> new Bucket(admission.perAddressPerSecond(), admission.perAddressBurst()));
+    if (peer != null && !peer.tryAcquire(now)) {
+      overloaded.increment();
+      throw refuse(
+          Status.RESOURCE_EXHAUSTED,
+          "too many certificate requests from " + address + "; retry later");
+    }
+    if (!total.tryAcquire(now)) {
+      overloaded.increment();
+      throw refuse(Status.RESOURCE_EXHAUSTED, "too many certificate requests; retry later");
     }
   }
 
@@ -151,6 +228,9 @@ public final class IstioCertificateService implements BindableService {
     CallerIdentity caller;
     try {
       caller = authenticator.authenticate(token);
+    } catch (TokenAuthenticator.Overloaded e) {
+      overloaded.increment();
+      throw refuse(Status.UNAVAILABLE, "cannot authenticate now: " + e.getMessage());
     } catch (AuthenticationException e) {
       authenticationFailures.increment();
       throw refuse(Status.UNAUTHENTICATED, "authentication failed: " + e.getMessage());
@@ -242,8 +322,17 @@ public final class IstioCertificateService implements BindableService {
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(
         ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+      java.net.SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+      String address =
+          remote instanceof java.net.InetSocketAddress inet
+              ? inet.getAddress() == null
+                  ? inet.getHostString()
+                  : inet.getAddress().getHostAddress()
+              : null;
       return Contexts.interceptCall(
-          Context.current().withValue(TOKEN, TokenAuthenticator.bearerToken(headers)),
+          Context.current()
+              .withValue(TOKEN, TokenAuthenticator.bearerToken(headers))
+              .withValue(PEER, address),
           call,
           headers,
           next);

@@ -42,8 +42,18 @@ public interface TokenAuthenticator {
   }
 
   /** The token did not prove an identity; the message says why and is safe to return. */
-  final class AuthenticationException extends Exception {
+  class AuthenticationException extends Exception {
     public AuthenticationException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * The token could not be checked now (too many checks in flight): the caller should retry, and is
+   * told so ({@code UNAVAILABLE}), not that its token is bad.
+   */
+  final class Overloaded extends AuthenticationException {
+    public Overloaded(String message) {
       super(message);
     }
   }

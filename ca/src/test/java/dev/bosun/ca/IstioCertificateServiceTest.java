@@ -4,6 +4,7 @@ import static dev.bosun.ca.TestPki.CLOCK;
 import static dev.bosun.ca.TestPki.csr;
 import static dev.bosun.ca.TestPki.ec;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.bosun.ca.TokenAuthenticator.AuthenticationException;
@@ -15,6 +16,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.Status;
+import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
@@ -48,6 +50,7 @@ class IstioCertificateServiceTest {
         return switch (token) {
           case "frontend-token" -> new CallerIdentity("shop", "frontend");
           case "cart-token" -> new CallerIdentity("shop", "cart");
+          case "busy-token" -> throw new TokenAuthenticator.Overloaded("16 reviews in flight");
           default -> throw new AuthenticationException("the token is not authenticated");
         };
       };
@@ -182,6 +185,58 @@ class IstioCertificateServiceTest {
     assertThat(refusals.get("negative").getDescription())
         .isEqualTo("validity_duration: -1 (expected: seconds >= 0)");
     assertThat(count("citadel_server_csr_parsing_err_count")).isEqualTo(5);
+  }
+
+  @Test
+  void tokenThatCannotBeCheckedNow_isUnavailable_notUnauthenticated() {
+    Status status = refusal("busy-token", csr(ec("cart"), FRONTEND), 0);
+    assertThat(status.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(status.getDescription()).isEqualTo("cannot authenticate now: 16 reviews in flight");
+    assertThat(count("bosun_ca_authentication_unavailable_count")).isEqualTo(1);
+    assertThat(count("citadel_server_authentication_failure_count")).isZero();
+  }
+
+  @Test
+  void callsBeyondTheAdmissionLimits_areRefusedBeforeTheirTokenIsChecked() {
+    IstioCertificateService perAddress =
+        new IstioCertificateService(
+            TOKENS,
+            () -> null,
+            "cluster.local",
+            1000,
+            1000,
+            new IstioCertificateService.AdmissionLimits(0.001, 2, 1000, 1000),
+            new SimpleMeterRegistry());
+    assertThatCode(() -> perAddress.admit("10.0.0.1")).doesNotThrowAnyException();
+    assertThatCode(() -> perAddress.admit("10.0.0.1")).doesNotThrowAnyException();
+    assertThat(
+            catchThrowableOfType(StatusException.class, () -> perAddress.admit("10.0.0.1"))
+                .getStatus())
+        .satisfies(s -> assertThat(s.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED))
+        .satisfies(
+            s ->
+                assertThat(s.getDescription())
+                    .isEqualTo("too many certificate requests from 10.0.0.1; retry later"));
+    assertThatCode(() -> perAddress.admit("10.0.0.2"))
+        .as("another address has its own share")
+        .doesNotThrowAnyException();
+
+    IstioCertificateService total =
+        new IstioCertificateService(
+            TOKENS,
+            () -> null,
+            "cluster.local",
+            1000,
+            1000,
+            new IstioCertificateService.AdmissionLimits(1000, 1000, 0.001, 2),
+            new SimpleMeterRegistry());
+    assertThatCode(() -> total.admit("10.0.0.1")).doesNotThrowAnyException();
+    assertThatCode(() -> total.admit("10.0.0.2")).doesNotThrowAnyException();
+    assertThat(
+            catchThrowableOfType(StatusException.class, () -> total.admit("10.0.0.3"))
+                .getStatus()
+                .getCode())
+        .isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
   }
 
   @Test

@@ -37,13 +37,33 @@ public final class KubernetesTokenReviewer implements TokenAuthenticator, AutoCl
   /**
    * Tokens the API server accepted in the last {@link #REMEMBER} (by fingerprint): a restart of
    * every pod asks for a certificate and opens an ADS stream with the same token, and each would
-   * otherwise be one more TokenReview. Refusals are never remembered.
+   * otherwise be one more TokenReview.
    */
   private final com.google.common.cache.Cache<String, CallerIdentity> recent =
       com.google.common.cache.CacheBuilder.newBuilder()
           .expireAfterWrite(REMEMBER)
           .maximumSize(10_000)
           .build();
+
+  /** How long the API server's refusal of a token is taken as still standing. */
+  static final java.time.Duration REMEMBER_REFUSAL = java.time.Duration.ofSeconds(5);
+
+  /**
+   * Tokens the API server refused in the last {@link #REMEMBER_REFUSAL} (by fingerprint), with why:
+   * a client repeating a garbage token costs the API server one review, not one per call. A review
+   * that failed (the API server unreachable) is not a refusal and is not remembered.
+   */
+  private final com.google.common.cache.Cache<String, String> refused =
+      com.google.common.cache.CacheBuilder.newBuilder()
+          .expireAfterWrite(REMEMBER_REFUSAL)
+          .maximumSize(10_000)
+          .build();
+
+  /** TokenReviews in flight at most; more callers wait briefly, then are told to retry. */
+  static final int MAX_CONCURRENT_REVIEWS = 16;
+
+  private final java.util.concurrent.Semaphore inFlight =
+      new java.util.concurrent.Semaphore(MAX_CONCURRENT_REVIEWS);
 
   /**
    * Reviews through its own fail-fast client to {@code client}'s API server (no retries, a short
@@ -69,9 +89,38 @@ public final class KubernetesTokenReviewer implements TokenAuthenticator, AutoCl
     if (known != null) {
       return known;
     }
-    CallerIdentity identity = review(token);
-    recent.put(key, identity);
-    return identity;
+    String refusal = refused.getIfPresent(key);
+    if (refusal != null) {
+      throw new AuthenticationException(refusal);
+    }
+    boolean admitted;
+    try {
+      admitted = inFlight.tryAcquire(1, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TokenAuthenticator.Overloaded("interrupted while waiting to review the token");
+    }
+    if (!admitted) {
+      throw new TokenAuthenticator.Overloaded(
+          MAX_CONCURRENT_REVIEWS + " token reviews are already in flight; retry later");
+    }
+    try {
+      CallerIdentity identity = review(token);
+      recent.put(key, identity);
+      return identity;
+    } catch (Refused e) {
+      refused.put(key, e.getMessage());
+      throw e;
+    } finally {
+      inFlight.release();
+    }
+  }
+
+  /** The API server's answer was no (not a failure to ask it). */
+  private static final class Refused extends AuthenticationException {
+    Refused(String message) {
+      super(message);
+    }
   }
 
   /** SHA-256 of the token: the cache never holds a usable credential. */
@@ -104,12 +153,11 @@ public final class KubernetesTokenReviewer implements TokenAuthenticator, AutoCl
     TokenReviewStatus status = review == null ? null : review.getStatus();
     if (status == null || !Boolean.TRUE.equals(status.getAuthenticated())) {
       String error = status == null || status.getError() == null ? "" : ": " + status.getError();
-      throw new AuthenticationException("the token is not authenticated" + error);
+      throw new Refused("the token is not authenticated" + error);
     }
     List<String> audiences = status.getAudiences();
     if (audiences != null && !audiences.isEmpty() && !audiences.contains(audience)) {
-      throw new AuthenticationException(
-          "the token is for audiences " + audiences + ", not " + audience);
+      throw new Refused("the token is for audiences " + audiences + ", not " + audience);
     }
     String user = status.getUser() == null ? null : status.getUser().getUsername();
     List<String> groups = status.getUser() == null ? null : status.getUser().getGroups();
@@ -119,11 +167,11 @@ public final class KubernetesTokenReviewer implements TokenAuthenticator, AutoCl
         || !groups.contains(SERVICE_ACCOUNTS_GROUP)) {
       // Another authenticator in the API server's chain may return a name shaped like a service
       // account's; only the service-account group proves it is one.
-      throw new AuthenticationException("the token's user " + user + " is not a service account");
+      throw new Refused("the token's user " + user + " is not a service account");
     }
     String[] parts = user.substring(PREFIX.length()).split(":", -1);
     if (parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty()) {
-      throw new AuthenticationException("the token's user " + user + " is not a service account");
+      throw new Refused("the token's user " + user + " is not a service account");
     }
     return new CallerIdentity(parts[0], parts[1]);
   }

@@ -28,6 +28,8 @@ public final class XdsTokenAuthorizer implements StreamAuthorizer {
     CallerIdentity caller;
     try {
       caller = tokens.authenticate(TokenAuthenticator.bearerToken(headers));
+    } catch (TokenAuthenticator.Overloaded e) {
+      return Status.UNAVAILABLE.withDescription("authentication unavailable: " + e.getMessage());
     } catch (AuthenticationException e) {
       return Status.UNAUTHENTICATED.withDescription("authentication failed: " + e.getMessage());
     }

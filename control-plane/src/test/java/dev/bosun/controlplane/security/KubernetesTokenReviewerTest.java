@@ -33,20 +33,24 @@ class KubernetesTokenReviewerTest {
   }
 
   @Test
-  void anAcceptedTokenIsRemembered_aRefusedOneIsAskedAgain() throws Exception {
+  void anAcceptedTokenIsRemembered_andARefusedOneBriefly() throws Exception {
     String token = TokenReviews.token("shop", "frontend", "istio-ca");
     int before = server.getRequestCount();
     reviewer.authenticate(token);
     reviewer.authenticate(token);
     assertThat(server.getRequestCount() - before).as("one review for two calls").isEqualTo(1);
 
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
       assertThatThrownBy(() -> reviewer.authenticate("garbage"))
-          .isInstanceOf(AuthenticationException.class);
+          .isInstanceOf(AuthenticationException.class)
+          .hasMessage("the token is not authenticated: [invalid bearer token]");
     }
     assertThat(server.getRequestCount() - before)
-        .as("refusals are reviewed every time")
-        .isEqualTo(3);
+        .as("a garbage token repeated costs one review while its refusal is remembered")
+        .isEqualTo(2);
+    assertThatThrownBy(() -> reviewer.authenticate("other-garbage"))
+        .isInstanceOf(AuthenticationException.class);
+    assertThat(server.getRequestCount() - before).as("another token is reviewed").isEqualTo(3);
   }
 
   @Test
