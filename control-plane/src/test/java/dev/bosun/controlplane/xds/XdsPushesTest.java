@@ -393,6 +393,35 @@ class XdsPushesTest {
                     .contains("prefix_rewrite"));
   }
 
+  @Test
+  void aRouteToAnUnknownSubsetOrHost_isSentWithAnAnalyzerWarning() {
+    MeshSnapshot snapshot =
+        TestSnapshots.of(
+            "dangling",
+            BASE.replace(
+                    "route: [{destination: {host: echo.demo.svc.cluster.local}}]",
+                    "route: [{destination: {host: echo.demo.svc.cluster.local, subset: v9}}]")
+                .replace(
+                    "- route: [{destination: {host: web}}]",
+                    "- route: [{destination: {host: missing}}]"));
+    var generated =
+        generators
+            .generator(IN_SHOP, XdsTypes.ROUTE)
+            .orElseThrow()
+            .generate(snapshot, IN_SHOP, Set.of("8080"));
+
+    assertThat(generated.warnings())
+        .contains(
+            "VirtualService shop/web spec.http[0]: IST0101 subset v9 of echo.demo.svc.cluster.local"
+                + " is defined by no DestinationRule this proxy sees; requests routed to it fail",
+            "VirtualService shop/web spec.http[1]: IST0101 destination host"
+                + " missing.shop.svc.cluster.local is not in the service registry; requests routed"
+                + " to it fail");
+    assertThat(generated.warnings())
+        .as("echo's own split names subsets its rule defines")
+        .noneMatch(warning -> warning.startsWith("VirtualService demo/echo"));
+  }
+
   private Message inbound(MeshSnapshot snapshot, ProxyView proxy) {
     return generate(snapshot, proxy, XdsTypes.LISTENER, Set.of()).get("virtualInbound");
   }

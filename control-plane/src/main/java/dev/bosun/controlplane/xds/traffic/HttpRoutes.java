@@ -198,7 +198,8 @@ public final class HttpRoutes {
         built.setDirectResponse(EnvoyRouteActions.directResponse(route.getDirectResponse()));
       }
     } else if (route.getRoute() != null && !route.getRoute().isEmpty()) {
-      Optional<RouteAction.Builder> action = action(snapshot, route, entry, port, where, warnings);
+      Optional<RouteAction.Builder> action =
+          action(snapshot, route, entry, port, where, proxy, warnings);
       if (action.isEmpty()) {
         return Optional.empty();
       }
@@ -332,12 +333,55 @@ public final class HttpRoutes {
     return Optional.of(header.build());
   }
 
+  /**
+   * Warns, as istiod's analyzer does (IST0101), about a destination that names a host the registry
+   * does not have or a subset no DestinationRule this proxy sees defines: the route is sent, and
+   * requests it carries fail with 503 (no such cluster is sent).
+   */
+  private static void referenced(
+      MeshSnapshot snapshot,
+      ProxyView proxy,
+      String host,
+      int port,
+      HTTPRouteDestination destination,
+      String where,
+      Warnings warnings) {
+    Optional<MeshService> target = snapshot.service(host);
+    String subset = destination.getDestination().getSubset();
+    if (target.isEmpty()) {
+      if (!host.startsWith("*")) {
+        warnings.add(
+            "{}: IST0101 destination host {} is not in the service registry; requests routed"
+                + " to it fail",
+            where,
+            host);
+      }
+      return;
+    }
+    if (subset != null
+        && !subset.isEmpty()
+        && ClusterPolicies.policy(
+                snapshot,
+                proxy,
+                new EnvoyNames.OutboundCluster(port, subset, host),
+                target.get().namespace())
+            .isEmpty()) {
+      warnings.add(
+          "{}: IST0101 subset {} of {} is defined by no DestinationRule this proxy sees; requests"
+              + " routed to it fail",
+          where,
+          subset,
+          host);
+    }
+  }
+
   private Optional<RouteAction.Builder> action(
       MeshSnapshot snapshot,
       HTTPRoute route,
       ConfigEntry entry,
       int port,
       String where,
+      ProxyView proxy,
       Warnings warnings) {
     RouteAction.Builder action = RouteAction.newBuilder();
     List<HTTPRouteDestination> destinations = route.getRoute();
@@ -348,6 +392,7 @@ public final class HttpRoutes {
       String cluster =
           EnvoyNames.outboundCluster(
               destinationPort, destination.getDestination().getSubset(), host);
+      referenced(snapshot, proxy, host, destinationPort, destination, where, warnings);
       int weight =
           destination.getWeight() == null
               ? (destinations.size() == 1 ? 100 : 0)
