@@ -11,20 +11,18 @@ import io.envoyproxy.envoy.service.discovery.v3.Resource;
  * have equal versions on every stream and every server instance. {@code problem} is Envoy's
  * objection to it (a violated field constraint), or null when it may be sent.
  */
-record EncodedResource(
-    String name, Any any, String version, String problem, Resource delta, SotwResponse.Entry sotw) {
+record EncodedResource(String name, Any any, String version, String problem, Resource delta) {
   EncodedResource {
     requireNonNull(name, "name");
     requireNonNull(any, "any");
     requireNonNull(version, "version");
     requireNonNull(delta, "delta");
-    requireNonNull(sotw, "sotw");
   }
 
   /**
-   * {@code delta} is the resource as a delta response carries it and {@code sotw} as a
-   * state-of-the-world response does, each built once here rather than for every stream it is sent
-   * on, with its name and version held as bytes so that writing it does not encode them again.
+   * {@code delta} is the resource as a delta response carries it, built once here rather than for
+   * every stream it is sent on, with its name and version held as bytes so that writing it does not
+   * encode them again.
    */
   EncodedResource(String name, Any any, String version, String problem) {
     this(
@@ -36,8 +34,7 @@ record EncodedResource(
             .setNameBytes(ByteString.copyFromUtf8(name))
             .setVersionBytes(ByteString.copyFromUtf8(version))
             .setResource(any)
-            .build(),
-        SotwResponse.Entry.of(any));
+            .build());
   }
 
   EncodedResource(String name, Any any, String version) {

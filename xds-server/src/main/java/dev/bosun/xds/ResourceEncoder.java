@@ -106,9 +106,9 @@ final class ResourceEncoder {
   }
 
   private static SotwResponse.Resources sotwResources(Collection<EncodedResource> resources) {
-    List<SotwResponse.Entry> entries = new ArrayList<>(resources.size());
-    resources.forEach(resource -> entries.add(resource.sotw()));
-    return SotwResponse.Resources.of(entries);
+    List<Any> anys = new ArrayList<>(resources.size());
+    resources.forEach(resource -> anys.add(resource.any()));
+    return SotwResponse.Resources.of(anys);
   }
 
   /** As {@link Any#pack}, with the type URL held as bytes. */

@@ -49,7 +49,7 @@ final class SotwResponse {
                 response.getTypeUrl(),
                 response.getVersionInfo(),
                 response.getNonce(),
-                Resources.of(response.getResourcesList().stream().map(Entry::of).toList()));
+                Resources.of(response.getResourcesList()));
           } catch (IOException e) {
             throw Status.INTERNAL
                 .withDescription("invalid DiscoveryResponse: " + e.getMessage())
@@ -60,68 +60,21 @@ final class SotwResponse {
       };
 
   /**
-   * One resource as a {@code resources} field of a response: the field's tag and lengths and the
-   * {@code Any}'s type URL, followed by the {@code Any}'s value, which is the encoded resource
-   * itself and is not copied.
+   * The resources of a response, in the order sent, with their encoded size as {@code resources}
+   * fields. The {@code Any}s are the shared, already encoded resources; nothing is copied to hold
+   * them here.
    */
-  record Entry(byte[] prefix, ByteString value) {
-    static Entry of(Any any) {
-      ByteString typeUrl = any.getTypeUrlBytes();
-      ByteString value = any.getValue();
-      int anySize =
-          (typeUrl.isEmpty() ? 0 : CodedOutputStream.computeBytesSize(1, typeUrl))
-              + (value.isEmpty() ? 0 : CodedOutputStream.computeBytesSize(2, value));
-      int prefixSize =
-          CodedOutputStream.computeUInt32SizeNoTag(RESOURCES_TAG)
-              + CodedOutputStream.computeUInt32SizeNoTag(anySize)
-              + (typeUrl.isEmpty() ? 0 : CodedOutputStream.computeBytesSize(1, typeUrl))
-              + (value.isEmpty()
-                  ? 0
-                  : CodedOutputStream.computeUInt32SizeNoTag(VALUE_TAG)
-                      + CodedOutputStream.computeUInt32SizeNoTag(value.size()));
-      byte[] prefix = new byte[prefixSize];
-      CodedOutputStream out = CodedOutputStream.newInstance(prefix);
-      try {
-        out.writeUInt32NoTag(RESOURCES_TAG);
-        out.writeUInt32NoTag(anySize);
-        if (!typeUrl.isEmpty()) {
-          out.writeUInt32NoTag(TYPE_URL_TAG);
-          out.writeBytesNoTag(typeUrl);
-        }
-        if (!value.isEmpty()) {
-          out.writeUInt32NoTag(VALUE_TAG);
-          out.writeUInt32NoTag(value.size());
-        }
-        out.checkNoSpaceLeft();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e); // the array was sized for exactly this
-      }
-      return new Entry(prefix, value);
-    }
-
-    int size() {
-      return prefix.length + value.size();
-    }
-
-    void writeTo(OutputStream out, ByteOutput bytes) throws IOException {
-      out.write(prefix);
-      // Not value.writeTo(out): that hands the stream a fresh copy of the whole value.
-      UnsafeByteOperations.unsafeWriteTo(value, bytes);
-    }
-  }
-
-  /** The resources of a response, in the order sent, with their encoded size. */
-  record Resources(Entry[] entries, int size) {
-    static Resources of(Collection<Entry> entries) {
+  record Resources(Any[] anys, int size) {
+    static Resources of(Collection<Any> anys) {
       int size = 0;
-      for (Entry entry : entries) {
-        size += entry.size();
+      for (Any any : anys) {
+        size += CodedOutputStream.computeMessageSize(DiscoveryResponse.RESOURCES_FIELD_NUMBER, any);
       }
-      return new Resources(entries.toArray(new Entry[0]), size);
+      return new Resources(anys.toArray(new Any[0]), size);
     }
 
     int count() {
-      return entries.length;
+      return anys.length;
     }
   }
 
@@ -158,9 +111,10 @@ final class SotwResponse {
     @Override
     public int drainTo(OutputStream target) throws IOException {
       ByteOutput bytes = new ToStream(target);
+      byte[] header = new byte[3 * MAX_VARINT + 2];
       target.write(head);
-      for (Entry entry : resources.entries()) {
-        entry.writeTo(target, bytes);
+      for (Any any : resources.anys()) {
+        writeResource(any, target, bytes, header);
       }
       target.write(tail);
       return length;
@@ -242,6 +196,47 @@ final class SotwResponse {
     public void writeLazy(java.nio.ByteBuffer value) throws IOException {
       write(value);
     }
+  }
+
+  private static final int MAX_VARINT = 5;
+
+  /**
+   * One {@code resources} field: its tag and length, the {@code Any}'s type URL field, and its
+   * value field's tag and length, then the value's bytes as they are (not copied first), exactly as
+   * protobuf writes the {@code Any}.
+   */
+  private static void writeResource(Any any, OutputStream out, ByteOutput bytes, byte[] header)
+      throws IOException {
+    ByteString typeUrl = any.getTypeUrlBytes();
+    ByteString value = any.getValue();
+    int at = 0;
+    header[at++] = (byte) RESOURCES_TAG;
+    at = varint(any.getSerializedSize(), header, at);
+    if (!typeUrl.isEmpty()) {
+      header[at++] = (byte) TYPE_URL_TAG;
+      at = varint(typeUrl.size(), header, at);
+      out.write(header, 0, at);
+      UnsafeByteOperations.unsafeWriteTo(typeUrl, bytes);
+      at = 0;
+    }
+    if (!value.isEmpty()) {
+      header[at++] = (byte) VALUE_TAG;
+      at = varint(value.size(), header, at);
+      out.write(header, 0, at);
+      // Not value.writeTo(out): that hands the stream a fresh copy of the whole value.
+      UnsafeByteOperations.unsafeWriteTo(value, bytes);
+    } else if (at > 0) {
+      out.write(header, 0, at);
+    }
+  }
+
+  private static int varint(int value, byte[] into, int at) {
+    while ((value & ~0x7F) != 0) {
+      into[at++] = (byte) ((value & 0x7F) | 0x80);
+      value >>>= 7;
+    }
+    into[at++] = (byte) value;
+    return at;
   }
 
   /** A string field, or nothing when the string is empty (proto3 leaves defaults out). */
