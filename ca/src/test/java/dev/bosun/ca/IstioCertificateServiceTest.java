@@ -196,17 +196,16 @@ class IstioCertificateServiceTest {
     assertThat(count("citadel_server_authentication_failure_count")).isZero();
   }
 
+  /** A service with {@code limits} before authentication and none worth mentioning after. */
+  private static IstioCertificateService admitting(IstioCertificateService.AdmissionLimits limits) {
+    return new IstioCertificateService(
+        TOKENS, () -> null, "cluster.local", 1000, 1000, limits, new SimpleMeterRegistry());
+  }
+
   @Test
   void callsBeyondTheAdmissionLimits_areRefusedBeforeTheirTokenIsChecked() {
     IstioCertificateService perAddress =
-        new IstioCertificateService(
-            TOKENS,
-            () -> null,
-            "cluster.local",
-            1000,
-            1000,
-            new IstioCertificateService.AdmissionLimits(0.001, 2, 1000, 1000),
-            new SimpleMeterRegistry());
+        admitting(new IstioCertificateService.AdmissionLimits(0.001, 2, 1000, 1000));
     assertThatCode(() -> perAddress.admit("10.0.0.1")).doesNotThrowAnyException();
     assertThatCode(() -> perAddress.admit("10.0.0.1")).doesNotThrowAnyException();
     assertThat(
@@ -222,14 +221,7 @@ class IstioCertificateServiceTest {
         .doesNotThrowAnyException();
 
     IstioCertificateService total =
-        new IstioCertificateService(
-            TOKENS,
-            () -> null,
-            "cluster.local",
-            1000,
-            1000,
-            new IstioCertificateService.AdmissionLimits(1000, 1000, 0.001, 2),
-            new SimpleMeterRegistry());
+        admitting(new IstioCertificateService.AdmissionLimits(1000, 1000, 0.001, 2));
     assertThatCode(() -> total.admit("10.0.0.1")).doesNotThrowAnyException();
     assertThatCode(() -> total.admit("10.0.0.2")).doesNotThrowAnyException();
     assertThat(

@@ -369,11 +369,7 @@ class XdsPushesTest {
                 "route: [{destination: {host: echo.demo.svc.cluster.local}}]",
                 "rewrite: {uri: \"/new\\nline\"}\n"
                     + "    route: [{destination: {host: echo.demo.svc.cluster.local}}]"));
-    var generated =
-        generators
-            .generator(IN_SHOP, XdsTypes.ROUTE)
-            .orElseThrow()
-            .generate(snapshot, IN_SHOP, Set.of("8080"));
+    var generated = routesWithWarnings(snapshot, IN_SHOP);
     RouteConfiguration config = (RouteConfiguration) generated.resources().get("8080");
 
     assertThat(new dev.bosun.xds.EnvoyValidator().check(config)).isEmpty();
@@ -404,11 +400,7 @@ class XdsPushesTest {
                 .replace(
                     "- route: [{destination: {host: web}}]",
                     "- route: [{destination: {host: missing}}]"));
-    var generated =
-        generators
-            .generator(IN_SHOP, XdsTypes.ROUTE)
-            .orElseThrow()
-            .generate(snapshot, IN_SHOP, Set.of("8080"));
+    var generated = routesWithWarnings(snapshot, IN_SHOP);
 
     assertThat(generated.warnings())
         .contains(
@@ -420,6 +412,15 @@ class XdsPushesTest {
     assertThat(generated.warnings())
         .as("echo's own split names subsets its rule defines")
         .noneMatch(warning -> warning.startsWith("VirtualService demo/echo"));
+  }
+
+  /** The proxy's route configuration {@code 8080}, with the warnings of its generation. */
+  private dev.bosun.controlplane.xds.scope.Generated routesWithWarnings(
+      MeshSnapshot snapshot, ProxyView proxy) {
+    return generators
+        .generator(proxy, XdsTypes.ROUTE)
+        .orElseThrow()
+        .generate(snapshot, proxy, Set.of("8080"));
   }
 
   private Message inbound(MeshSnapshot snapshot, ProxyView proxy) {
