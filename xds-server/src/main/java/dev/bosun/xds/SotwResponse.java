@@ -106,7 +106,7 @@ final class SotwResponse {
     private final byte[] head = field(1, version);
     private final byte[] tail = concat(field(4, typeUrl), field(5, nonce));
     private final int length = head.length + resources.size() + tail.length;
-    private InputStream copy;
+    private java.io.ByteArrayInputStream copy;
 
     @Override
     public int drainTo(OutputStream target) throws IOException {
@@ -122,7 +122,7 @@ final class SotwResponse {
 
     @Override
     public int available() {
-      return copy != null ? available(copy) : length;
+      return copy != null ? copy.available() : length;
     }
 
     // gRPC drains the stream; reading it byte by byte is for other callers and copies once.
@@ -136,21 +136,13 @@ final class SotwResponse {
       return copied().read(buffer, offset, count);
     }
 
-    private InputStream copied() throws IOException {
+    private java.io.ByteArrayInputStream copied() throws IOException {
       if (copy == null) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(length);
         drainTo(bytes);
         copy = new java.io.ByteArrayInputStream(bytes.toByteArray());
       }
       return copy;
-    }
-
-    private static int available(InputStream in) {
-      try {
-        return in.available();
-      } catch (IOException e) {
-        return 0;
-      }
     }
   }
 

@@ -80,6 +80,32 @@ class LocalDirectorySourceTest {
         .formatted(timeout);
   }
 
+  /** Events that hand each upserted Kubernetes object and Istio document on, and drop the rest. */
+  private static MeshEvents upserts(
+      java.util.function.Consumer<HasMetadata> objects,
+      java.util.function.Consumer<JsonNode> documents) {
+    return new MeshEvents() {
+      @Override
+      public void kubernetesUpserted(HasMetadata object, String origin) {
+        objects.accept(object);
+      }
+
+      @Override
+      public void kubernetesDeleted(HasMetadata object, String origin) {}
+
+      @Override
+      public void istioUpserted(JsonNode document, String origin) {
+        documents.accept(document);
+      }
+
+      @Override
+      public void istioDeleted(ConfigKey key, String origin) {}
+
+      @Override
+      public void synced(String source) {}
+    };
+  }
+
   private void write(String name, String text) throws IOException {
     Path file = dir.resolve(name);
     Files.createDirectories(file.getParent());
@@ -142,26 +168,12 @@ class LocalDirectorySourceTest {
       throws IOException {
     Map<String, String> stamps = new java.util.HashMap<>();
     MeshEvents capture =
-        new MeshEvents() {
-          @Override
-          public void kubernetesUpserted(HasMetadata object, String origin) {}
-
-          @Override
-          public void kubernetesDeleted(HasMetadata object, String origin) {}
-
-          @Override
-          public void istioUpserted(JsonNode document, String origin) {
-            stamps.put(
-                document.path("metadata").path("name").asText(),
-                document.path("metadata").path("creationTimestamp").asText());
-          }
-
-          @Override
-          public void istioDeleted(ConfigKey key, String origin) {}
-
-          @Override
-          public void synced(String source) {}
-        };
+        upserts(
+            object -> {},
+            document ->
+                stamps.put(
+                    document.path("metadata").path("name").asText(),
+                    document.path("metadata").path("creationTimestamp").asText()));
     LocalDirectorySource source =
         new LocalDirectorySource(
             dir,
@@ -190,24 +202,7 @@ class LocalDirectorySourceTest {
             + "spec:\n  ports: [{name: http, port: 80}]\n");
     List<String> namespaces = new ArrayList<>();
     MeshEvents capture =
-        new MeshEvents() {
-          @Override
-          public void kubernetesUpserted(HasMetadata object, String origin) {
-            namespaces.add(object.getMetadata().getNamespace());
-          }
-
-          @Override
-          public void kubernetesDeleted(HasMetadata object, String origin) {}
-
-          @Override
-          public void istioUpserted(JsonNode document, String origin) {}
-
-          @Override
-          public void istioDeleted(ConfigKey key, String origin) {}
-
-          @Override
-          public void synced(String source) {}
-        };
+        upserts(object -> namespaces.add(object.getMetadata().getNamespace()), document -> {});
     new LocalDirectorySource(dir, capture).scan();
     assertThat(namespaces).containsExactly("default");
   }

@@ -4,7 +4,6 @@ import com.google.common.cache.Cache;
 import com.google.common.cache.CacheBuilder;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.function.Supplier;
 
 /**
@@ -30,18 +29,9 @@ public final class CarriedInbound {
 
   /** The inbound piece of {@code proxy} in {@code snapshot}, carried or {@code compute}d. */
   static <T> T get(MeshSnapshot snapshot, ProxyView proxy, Supplier<T> compute) {
-    try {
-      @SuppressWarnings("unchecked")
-      T value = (T) of(snapshot).pieces.get(proxy, compute::get);
-      return value;
-    } catch (ExecutionException e) {
-      throw new IllegalStateException(e.getCause());
-    } catch (com.google.common.util.concurrent.UncheckedExecutionException e) {
-      if (e.getCause() instanceof RuntimeException cause) {
-        throw cause;
-      }
-      throw e;
-    }
+    @SuppressWarnings("unchecked")
+    T value = (T) of(snapshot).pieces.asMap().computeIfAbsent(proxy, p -> compute.get());
+    return value;
   }
 
   /**
