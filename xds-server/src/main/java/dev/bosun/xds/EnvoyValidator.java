@@ -44,6 +44,16 @@ public final class EnvoyValidator {
         .build();
   }
 
+  private static final EnvoyValidator SHARED = new EnvoyValidator();
+
+  /**
+   * The instance every stage checks with, so that a message checked where it is built (a route, an
+   * RBAC policy) is not walked again when the resource holding it is encoded.
+   */
+  public static EnvoyValidator shared() {
+    return SHARED;
+  }
+
   private final ValidatorIndex index = new MemoizingIndex();
   private final Map<String, Optional<Class<? extends Message>>> types = new ConcurrentHashMap<>();
 

@@ -29,7 +29,7 @@ final class ResourceEncoder {
           .maximumWeight(MAX_ENCODED_BYTES)
           .<Message, Encoded>weigher((message, encoded) -> 64 + encoded.any().getValue().size())
           .build();
-  private final EnvoyValidator validator = new EnvoyValidator();
+  private final EnvoyValidator validator = EnvoyValidator.shared();
 
   /** Encoded sets by the identity of the generated map; gone once the generator forgets it. */
   private final Cache<Map<String, ? extends Message>, Map<String, EncodedResource>> sets =

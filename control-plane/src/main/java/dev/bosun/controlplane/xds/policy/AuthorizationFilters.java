@@ -54,7 +54,7 @@ public final class AuthorizationFilters {
   /** Istio's annotation for a policy that is evaluated and counted but not enforced. */
   static final String DRY_RUN_ANNOTATION = "istio.io/dry-run";
 
-  private static final EnvoyValidator VALIDATOR = new EnvoyValidator();
+  private static final EnvoyValidator VALIDATOR = EnvoyValidator.shared();
 
   private AuthorizationFilters() {}
 

@@ -58,7 +58,7 @@ public final class RbacPolicyBuilder {
           .addPrincipals(Principal.newBuilder().setAny(true))
           .build();
 
-  private static final EnvoyValidator VALIDATOR = new EnvoyValidator();
+  private static final EnvoyValidator VALIDATOR = EnvoyValidator.shared();
 
   private static final String HTTP_ONLY = "an HTTP request attribute, which a TCP chain cannot see";
 

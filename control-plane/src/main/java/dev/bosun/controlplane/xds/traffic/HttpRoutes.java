@@ -49,7 +49,7 @@ import java.util.Set;
  */
 public final class HttpRoutes {
   /** Envoy's field constraints, checked per route so that one bad route costs only itself. */
-  private static final dev.bosun.xds.EnvoyValidator ENVOY = new dev.bosun.xds.EnvoyValidator();
+  private static final dev.bosun.xds.EnvoyValidator ENVOY = dev.bosun.xds.EnvoyValidator.shared();
 
   /** The largest direct-response body a route configuration may carry: istiod's 1 MiB. */
   public static final int MAX_DIRECT_RESPONSE_BODY_BYTES = 1 << 20;
