@@ -92,15 +92,27 @@ final class FieldFacts {
           new ScalarSchema(Scalar.STRING, dev.bosun.crd.IstioJson.WORKLOAD_MODES, false));
 
   /**
-   * The proto-name spellings Istio's CRDs also define, for fields its JSON reader takes either way:
-   * {@code HTTPRoute.mirror_percent} and {@code JWTRule.jwks_uri}.
+   * Fields Istio's CRDs define that the model's types lack, read from their unknown fields: the
+   * proto-name spellings Istio's JSON reader takes either way ({@code HTTPRoute.mirror_percent},
+   * {@code JWTRule.jwks_uri}), and AuthorizationPolicy's {@code source.trustDomains} and {@code
+   * notTrustDomains}.
    */
   private static final Map<String, Map<String, TypeSchema>> ALIASES =
       Map.of(
-          "HTTPRoute", Map.of("mirror_percent", ScalarSchema.of(Scalar.UINT32)),
-          "JWTRule", Map.of("jwks_uri", ScalarSchema.of(Scalar.STRING)));
+          "HTTPRoute",
+          Map.of("mirror_percent", ScalarSchema.of(Scalar.UINT32)),
+          "JWTRule",
+          Map.of("jwks_uri", ScalarSchema.of(Scalar.STRING)),
+          "Source",
+          // Sorted, so that the rendered CRDs do not depend on a map's iteration order.
+          new java.util.TreeMap<>(
+              Map.of(
+                  "trustDomains",
+                  new TypeSchema.ArraySchema(ScalarSchema.of(Scalar.STRING)),
+                  "notTrustDomains",
+                  new TypeSchema.ArraySchema(ScalarSchema.of(Scalar.STRING)))));
 
-  /** The alternate spellings {@code owner} has, with their schemas. */
+  /** The fields {@code owner} has beyond its model type's, with their schemas. */
   static Map<String, TypeSchema> aliases(Class<?> owner) {
     return ALIASES.getOrDefault(owner.getSimpleName(), Map.of());
   }

@@ -2,15 +2,12 @@ package dev.bosun.crd.validation;
 
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.util.HashSet;
-import java.util.Set;
 
 /** RequestAuthentication rules: JWT issuers, key sources, token locations and claim headers. */
 final class RequestAuthenticationValidator implements SpecValidator {
   @Override
   public void validate(DocNode spec, Problems out) {
     Rules.selectorOrTargetRefs(spec, "selector", out);
-    Set<String> issuers = new HashSet<>();
     for (DocNode rule : spec.field("jwtRules").items()) {
       DocNode issuer = rule.field("issuer");
       boolean noIssuer = issuer.text() == null || issuer.text().isEmpty();
@@ -18,10 +15,8 @@ final class RequestAuthenticationValidator implements SpecValidator {
           rule.field("jwksUri").isSet() ? rule.field("jwksUri") : rule.field("jwks_uri");
       boolean noJwksUri = jwksUri.text() == null || jwksUri.text().isEmpty();
       if (noIssuer && noJwksUri) {
-        // istiod: a rule needs an issuer or a jwksUri.
+        // istiod: a rule needs an issuer or a jwksUri. Two rules of one issuer are accepted.
         out.missing(issuer.path(), "an issuer (or a jwksUri) such as https://accounts.example.com");
-      } else if (issuer.text() != null && !issuers.add(issuer.text())) {
-        out.invalid(issuer.path(), issuer.text(), "duplicate issuer", "one rule per issuer");
       }
       if (rule.field("jwksUri").isSet() && rule.field("jwks_uri").isSet()) {
         out.add(rule.path(), "sets both jwksUri and jwks_uri (expected: one spelling)");
@@ -29,9 +24,6 @@ final class RequestAuthenticationValidator implements SpecValidator {
       if (jwksUri.text() != null) {
         if (!isHttpUrl(jwksUri.text())) {
           out.invalid(jwksUri.path(), jwksUri.text(), "an http:// or https:// URL");
-        }
-        if (rule.field("jwks").isSet()) {
-          out.add(rule.path(), "sets both jwks and jwksUri (expected: at most one)");
         }
       }
       for (DocNode header : rule.field("fromHeaders").items()) {
