@@ -8,7 +8,7 @@ import java.util.List;
 
 /**
  * Envoy resources as JSON, with the packed configs Bosun produces expanded (listeners' connection
- * managers, TCP proxies and RBAC filters, their filters, TLS contexts and raw-buffer sockets,
+ * managers, TCP proxies, RBAC and JWT filters, their filters, TLS contexts and raw-buffer sockets,
  * protocol options), for debug pages and golden files.
  */
 public final class EnvoyJson {
@@ -50,6 +50,8 @@ public final class EnvoyJson {
             io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer
                 .getDescriptor(),
             io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDescriptor(),
+            io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication
+                .getDescriptor(),
             io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDescriptor())) {
       registry.add(descriptor);
     }

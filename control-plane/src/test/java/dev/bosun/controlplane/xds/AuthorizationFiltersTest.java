@@ -500,20 +500,19 @@ class AuthorizationFiltersTest {
                  "principals": [{"andIds": {"ids": [{"any": true}]}}]}
                 """));
     assertThat(deny.getPoliciesOrThrow(custom.formatted(1)).getPrincipalsList())
-        .as("widened like any DENY rule: the token condition is ignored")
         .containsExactly(
             principal(
                 """
-                {"andIds": {"ids": [{"orIds": {"ids": [
-                  {"authenticated": {"principalName": {"safeRegex": {"regex": ".*/ns/guests/.*"}}}}]}}]}}
-                """));
+                {"andIds": {"ids": [
+                  {"orIds": {"ids": [%s]}},
+                  {"orIds": {"ids": [
+                    {"authenticated": {"principalName": {"safeRegex": {"regex": ".*/ns/guests/.*"}}}}]}}]}}
+                """
+                    .formatted(token(ANY, ANY))));
     assertThat(warnings)
         .containsExactly(
             "AuthorizationPolicy shop/ext-authz: spec.action: CUSTOM: provider \"opa\" cannot be"
-                + " used (Bosun has no ext_authz providers); its rules are enforced as DENY rules",
-            "AuthorizationPolicy shop/ext-authz: spec.rules[1].from[0].source.requestPrincipals:"
-                + " request authentication (JWT) is not supported; ignored, so the DENY rule matches"
-                + " more requests");
+                + " used (Bosun has no ext_authz providers); its rules are enforced as DENY rules");
   }
 
   @Test
@@ -595,7 +594,114 @@ class AuthorizationFiltersTest {
   }
 
   @Test
-  void requestPrincipals_allowRuleLeftOut_denyConditionWidened() {
+  void requestPrincipals_matchIssuerAndSubjectOfTheVerifiedToken_asIstioSplitsThem() {
+    HttpFilter filter =
+        single(
+            envoy(
+                """
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: reviews, namespace: shop}
+                spec:
+                  rules:
+                  - from:
+                    - source:
+                        requestPrincipals: ["https://id.example.com/alice", "https://id.example.com/*", "*/bob", "*"]
+                        notRequestPrincipals: ["https://id.example.com/mallory"]
+                """));
+
+    assertThat(onlyPolicy(filter).getPrincipalsList())
+        .containsExactly(
+            principal(
+                """
+                {"andIds": {"ids": [
+                  {"orIds": {"ids": [
+                    %s, %s, %s, %s]}},
+                  {"notId": {"orIds": {"ids": [%s]}}}
+                ]}}
+                """
+                    .formatted(
+                        token("{\"exact\": \"https://id.example.com\"}", "{\"exact\": \"alice\"}"),
+                        token("{\"exact\": \"https://id.example.com\"}", ANY),
+                        token(ANY, "{\"exact\": \"bob\"}"),
+                        token(ANY, ANY),
+                        token(
+                            "{\"exact\": \"https://id.example.com\"}",
+                            "{\"exact\": \"mallory\"}"))));
+    assertThat(warnings).isEmpty();
+  }
+
+  @Test
+  void requestAuthConditions_matchTheVerifiedPayload_claimsAsValuesOrListMembers() {
+    HttpFilter filter =
+        single(
+            envoy(
+                """
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: reviews, namespace: shop}
+                spec:
+                  rules:
+                  - when:
+                    - {key: "request.auth.claims[groups]", values: [admins]}
+                    - {key: "request.auth.claims[org][team]", values: ["pay*"]}
+                    - {key: "request.auth.audiences", notValues: [internal]}
+                    - {key: "request.auth.presenter", values: [web-app]}
+                    - {key: "request.auth.principal", values: ["https://id.example.com/alice"]}
+                """));
+
+    assertThat(onlyPolicy(filter).getPrincipalsList())
+        .containsExactly(
+            principal(
+                """
+                {"andIds": {"ids": [
+                  {"orIds": {"ids": [%s]}},
+                  {"orIds": {"ids": [%s]}},
+                  {"notId": {"orIds": {"ids": [%s]}}},
+                  {"orIds": {"ids": [%s]}},
+                  {"orIds": {"ids": [%s]}}
+                ]}}
+                """
+                    .formatted(
+                        claim("[{\"key\": \"groups\"}]", "{\"exact\": \"admins\"}"),
+                        claim("[{\"key\": \"org\"}, {\"key\": \"team\"}]", "{\"prefix\": \"pay\"}"),
+                        claim("[{\"key\": \"aud\"}]", "{\"exact\": \"internal\"}"),
+                        claim("[{\"key\": \"azp\"}]", "{\"exact\": \"web-app\"}"),
+                        token(
+                            "{\"exact\": \"https://id.example.com\"}", "{\"exact\": \"alice\"}"))));
+    assertThat(warnings).isEmpty();
+  }
+
+  @Test
+  void trustDomains_matchThePeerIdentitysTrustDomain() {
+    HttpFilter filter =
+        single(
+            envoy(
+                """
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: reviews, namespace: shop}
+                spec:
+                  rules:
+                  - from: [{source: {trustDomains: [partner.example], notTrustDomains: [old.example]}}]
+                """));
+
+    assertThat(onlyPolicy(filter).getPrincipalsList())
+        .containsExactly(
+            principal(
+                """
+                {"andIds": {"ids": [
+                  {"orIds": {"ids": [
+                    {"authenticated": {"principalName": {"prefix": "spiffe://partner.example/"}}}]}},
+                  {"notId": {"orIds": {"ids": [
+                    {"authenticated": {"principalName": {"prefix": "spiffe://old.example/"}}}]}}}
+                ]}}
+                """));
+    assertThat(warnings).isEmpty();
+  }
+
+  @Test
+  void requestAuthentication_onGrpcServers_allowRuleLeftOut_denyConditionWidened() {
     String policy =
         """
         apiVersion: security.istio.io/v1
@@ -605,20 +711,20 @@ class AuthorizationFiltersTest {
           action: %s
           rules:
           - from: [{source: {requestPrincipals: ["*"], namespaces: [frontend]}}]
-            to: [{operation: {paths: [/admin]}}]
+            when: [{key: "request.auth.claims[groups]", values: [admins]}]
         """;
 
-    HttpFilter allow = single(envoy(policy.formatted("ALLOW")));
-    assertThat(rules(allow).getPoliciesMap()).isEmpty();
+    HttpFilter allow = single(grpc(policy.formatted("ALLOW")));
+    assertThat(rules(allow).getPoliciesMap()).as("never silently allowed").isEmpty();
     assertThat(warnings)
         .containsExactly(
-            "AuthorizationPolicy shop/reviews: spec.rules[0].from[0].source.requestPrincipals:"
-                + " request authentication (JWT) is not supported; ALLOW rule "
+            "AuthorizationPolicy shop/reviews: spec.rules[0].when[0].values: a JWT attribute,"
+                + " which gRPC servers cannot verify (grpc-xds has no JWT filter); ALLOW rule "
                 + RULE_0
                 + " left out, so it allows less");
 
     warnings.clear();
-    HttpFilter deny = single(envoy(policy.formatted("DENY")));
+    HttpFilter deny = single(grpc(policy.formatted("DENY")));
     assertThat(onlyPolicy(deny).getPrincipalsList())
         .containsExactly(
             principal(
@@ -628,35 +734,65 @@ class AuthorizationFiltersTest {
                 """));
     assertThat(warnings)
         .containsExactly(
-            "AuthorizationPolicy shop/reviews: spec.rules[0].from[0].source.requestPrincipals:"
-                + " request authentication (JWT) is not supported; ignored, so the DENY rule matches"
-                + " more requests");
+            "AuthorizationPolicy shop/reviews: spec.rules[0].when[0].values: a JWT attribute, which"
+                + " gRPC servers cannot verify (grpc-xds has no JWT filter); ignored, so the DENY"
+                + " rule matches more requests",
+            "AuthorizationPolicy shop/reviews: spec.rules[0].from[0].source.requestPrincipals: a"
+                + " JWT attribute, which gRPC servers cannot verify (grpc-xds has no JWT filter);"
+                + " ignored, so the DENY rule matches more requests");
   }
 
   @Test
-  void requestAuthConditions_allowRuleLeftOut_denyConditionWidened() {
-    String policy =
-        """
-        apiVersion: security.istio.io/v1
-        kind: AuthorizationPolicy
-        metadata: {name: reviews, namespace: shop}
-        spec:
-          action: %s
-          rules:
-          - when: [{key: "request.auth.claims[groups]", values: [admins]}]
-        """;
+  void malformedClaimKey_isReported_andResolvedTowardDenying() {
+    ConfigEntry allow =
+        unvalidated(
+            """
+            apiVersion: security.istio.io/v1
+            kind: AuthorizationPolicy
+            metadata: {name: reviews, namespace: shop}
+            spec:
+              rules: [{when: [{key: "request.auth.claims.groups", values: [admins]}]}]
+            """);
 
-    assertThat(rules(single(envoy(policy.formatted("ALLOW")))).getPoliciesMap()).isEmpty();
-    assertThat(onlyPolicy(single(envoy(policy.formatted("DENY")))))
-        .isEqualTo(
-            policy(
-                """
-                {"permissions": [{"andRules": {"rules": [{"any": true}]}}],
-                 "principals": [{"andIds": {"ids": [{"any": true}]}}]}
-                """));
+    HttpFilter filter =
+        single(
+            AuthorizationFilters.httpFilters(
+                List.of(allow), "cluster.local", false, warnings::add));
+
+    assertThat(rules(filter).getPoliciesMap()).isEmpty();
     assertThat(warnings)
-        .hasSize(2)
-        .allMatch(w -> w.contains("spec.rules[0].when[0].key: \"request.auth.claims[groups]\""));
+        .containsExactly(
+            "AuthorizationPolicy shop/reviews: spec.rules[0].when[0].key:"
+                + " \"request.auth.claims.groups\": not a claim key (expected:"
+                + " request.auth.claims[name], or [outer][inner] for a nested claim); ALLOW rule "
+                + RULE_0
+                + " left out, so it allows less");
+  }
+
+  private static final String ANY = "{\"safeRegex\": {\"regex\": \".+\"}}";
+
+  /** Istio's matcher of a request principal: the token's issuer and subject. */
+  private static String token(String issuer, String subject) {
+    return """
+        {"andIds": {"ids": [
+          {"metadata": {"filter": "envoy.filters.http.jwt_authn",
+            "path": [{"key": "payload"}, {"key": "iss"}], "value": {"stringMatch": %s}}},
+          {"metadata": {"filter": "envoy.filters.http.jwt_authn",
+            "path": [{"key": "payload"}, {"key": "sub"}], "value": {"stringMatch": %s}}}]}}
+        """
+        .formatted(issuer, subject);
+  }
+
+  /** Istio's matcher of a claim: the value itself, or a member of a list. */
+  private static String claim(String path, String value) {
+    return """
+        {"metadata": {"filter": "envoy.filters.http.jwt_authn",
+          "path": [{"key": "payload"}, %s],
+          "value": {"orMatch": {"valueMatchers": [
+            {"listMatch": {"oneOf": {"stringMatch": %s}}},
+            {"stringMatch": %s}]}}}}
+        """
+        .formatted(path.substring(1, path.length() - 1), value, value);
   }
 
   @Test
@@ -883,7 +1019,7 @@ class AuthorizationFiltersTest {
     return Arrays.stream(documents).map(AuthorizationFiltersTest::entry).toList();
   }
 
-  /** A policy as Bosun would store it: it must pass Bosun's own validation first. */
+  /** An Istio object as Bosun would store it: it must pass Bosun's own validation first. */
   static ConfigEntry entry(String yaml) {
     JsonNode document = Yaml.doc(yaml);
     assertThat(ConfigValidator.validate(document).messages()).as("test input").isEmpty();
@@ -894,14 +1030,12 @@ class AuthorizationFiltersTest {
   static ConfigEntry unvalidated(String yaml) {
     JsonNode document = Yaml.doc(yaml);
     JsonNode metadata = document.path("metadata");
+    IstioKind kind =
+        IstioKind.of(document.path("apiVersion").asText(), document.path("kind").asText())
+            .orElseThrow();
     ConfigKey key =
-        new ConfigKey(
-            IstioKind.AUTHORIZATION_POLICY,
-            metadata.path("namespace").asText(),
-            metadata.path("name").asText());
-    Object spec =
-        IstioJson.json()
-            .convertValue(document.path("spec"), IstioKind.AUTHORIZATION_POLICY.specClass());
+        new ConfigKey(kind, metadata.path("namespace").asText(), metadata.path("name").asText());
+    Object spec = IstioJson.json().convertValue(document.path("spec"), kind.specClass());
     return new ConfigEntry(key, spec, Instant.EPOCH, Map.of(), "1", document);
   }
 

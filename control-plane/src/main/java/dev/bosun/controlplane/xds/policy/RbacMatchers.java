@@ -5,9 +5,13 @@ import io.envoyproxy.envoy.config.core.v3.CidrRange;
 import io.envoyproxy.envoy.config.rbac.v3.Permission;
 import io.envoyproxy.envoy.config.rbac.v3.Principal;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.ListMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.MetadataMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.OrMatcher;
 import io.envoyproxy.envoy.type.matcher.v3.PathMatcher;
 import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.ValueMatcher;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
@@ -146,6 +150,122 @@ public final class RbacMatchers {
 
   static Permission destinationIp(String value) throws Unsupported {
     return Permission.newBuilder().setDestinationIp(cidr(value)).build();
+  }
+
+  /**
+   * A verified JWT's principal, {@code <iss>/<sub>}, split at the last {@code /} (issuers are often
+   * URLs). {@code *} alone means any token; a leading or trailing {@code *} applies to the part it
+   * touches, as in Istio: {@code *}{@code /sub} any issuer, {@code iss/*} any subject.
+   */
+  static Principal requestPrincipal(String value) throws Unsupported {
+    int slash = value.lastIndexOf('/');
+    boolean split = slash >= 0;
+    String issuer = split ? value.substring(0, slash) : value;
+    String subject = split ? value.substring(slash + 1) : "";
+    StringMatcher any = regex(".+");
+    StringMatcher iss;
+    StringMatcher sub;
+    if (value.equals("*")) {
+      iss = any;
+      sub = any;
+    } else if (value.startsWith("*")) {
+      if (split) {
+        iss = issuer.equals("*") ? any : suffix(issuer.substring(1));
+        sub = exact(subject);
+      } else {
+        iss = any;
+        sub = suffix(value.substring(1));
+      }
+    } else if (value.endsWith("*")) {
+      if (split) {
+        iss = exact(issuer);
+        sub = subject.equals("*") ? any : prefix(subject.substring(0, subject.length() - 1));
+      } else {
+        iss = prefix(value.substring(0, value.length() - 1));
+        sub = any;
+      }
+    } else {
+      iss = exact(issuer);
+      sub = exact(subject);
+    }
+    return Principal.newBuilder()
+        .setAndIds(
+            Principal.Set.newBuilder()
+                .addIds(claimString("iss", iss))
+                .addIds(claimString("sub", sub)))
+        .build();
+  }
+
+  /**
+   * A claim of the verified JWT at {@code path} (nested claims name each level), equal to {@code
+   * value} or, when the claim is a list, holding it; wildcards as everywhere else.
+   */
+  static Principal jwtClaim(List<String> path, String value) throws Unsupported {
+    ValueMatcher one = ValueMatcher.newBuilder().setStringMatch(string(value, false)).build();
+    MetadataMatcher.Builder matcher = MetadataMatcher.newBuilder().setFilter(JwtFilters.FILTER);
+    matcher.addPath(MetadataMatcher.PathSegment.newBuilder().setKey(JwtFilters.PAYLOAD));
+    for (String key : path) {
+      matcher.addPath(MetadataMatcher.PathSegment.newBuilder().setKey(key));
+    }
+    matcher.setValue(
+        ValueMatcher.newBuilder()
+            .setOrMatch(
+                OrMatcher.newBuilder()
+                    .addValueMatchers(
+                        ValueMatcher.newBuilder()
+                            .setListMatch(ListMatcher.newBuilder().setOneOf(one)))
+                    .addValueMatchers(one)));
+    return Principal.newBuilder().setMetadata(matcher).build();
+  }
+
+  /**
+   * The claim names of a {@code request.auth.claims[...]} key: {@code [groups]}, or nested {@code
+   * [a][b]}; a single bracketed name may itself hold brackets. Null when the key has neither form.
+   */
+  static List<String> claimPath(String key) {
+    String brackets = key.substring("request.auth.claims".length());
+    List<String> names = new ArrayList<>();
+    int at = 0;
+    while (at < brackets.length()) {
+      int end = brackets.indexOf(']', at);
+      int nested = brackets.indexOf('[', at + 1);
+      if (brackets.charAt(at) != '[' || end < 0 || (nested >= 0 && nested < end)) {
+        names = null;
+        break;
+      }
+      names.add(brackets.substring(at + 1, end));
+      at = end + 1;
+    }
+    if (names != null && !names.isEmpty()) {
+      return names;
+    }
+    if (brackets.length() >= 2 && brackets.startsWith("[") && brackets.endsWith("]")) {
+      return List.of(brackets.substring(1, brackets.length() - 1));
+    }
+    return null;
+  }
+
+  private static Principal claimString(String claim, StringMatcher value) {
+    return Principal.newBuilder()
+        .setMetadata(
+            MetadataMatcher.newBuilder()
+                .setFilter(JwtFilters.FILTER)
+                .addPath(MetadataMatcher.PathSegment.newBuilder().setKey(JwtFilters.PAYLOAD))
+                .addPath(MetadataMatcher.PathSegment.newBuilder().setKey(claim))
+                .setValue(ValueMatcher.newBuilder().setStringMatch(value)))
+        .build();
+  }
+
+  private static StringMatcher exact(String value) {
+    return StringMatcher.newBuilder().setExact(value).build();
+  }
+
+  private static StringMatcher prefix(String value) {
+    return StringMatcher.newBuilder().setPrefix(value).build();
+  }
+
+  private static StringMatcher suffix(String value) {
+    return StringMatcher.newBuilder().setSuffix(value).build();
   }
 
   static Permission serverName(String value) throws Unsupported {

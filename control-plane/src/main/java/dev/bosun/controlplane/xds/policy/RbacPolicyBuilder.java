@@ -62,6 +62,9 @@ public final class RbacPolicyBuilder {
 
   private static final String HTTP_ONLY = "an HTTP request attribute, which a TCP chain cannot see";
 
+  private static final String PROXYLESS_JWT =
+      "a JWT attribute, which gRPC servers cannot verify (grpc-xds has no JWT filter)";
+
   private final ConfigEntry entry;
   private final boolean allow;
   private final Target target;
@@ -159,12 +162,17 @@ public final class RbacPolicyBuilder {
     Conjunction<Principal> and = new Conjunction<>(PRINCIPAL, this);
     if (src != null) {
       and.add(path + ".principals", src.getPrincipals(), src.getNotPrincipals(), this::peer);
-      if (!list(src.getRequestPrincipals()).isEmpty()
-          || !list(src.getNotRequestPrincipals()).isEmpty()) {
-        unsupported(
-            path + ".requestPrincipals",
-            target == Target.TCP ? HTTP_ONLY : "request authentication (JWT) is not supported");
-      }
+      jwtField(
+          and,
+          path + ".requestPrincipals",
+          src.getRequestPrincipals(),
+          src.getNotRequestPrincipals(),
+          RbacMatchers::requestPrincipal);
+      and.add(
+          path + ".trustDomains",
+          strings(src.getAdditionalProperties(), "trustDomains"),
+          strings(src.getAdditionalProperties(), "notTrustDomains"),
+          RbacMatchers::trustDomain);
       and.add(
           path + ".serviceAccounts",
           src.getServiceAccounts(),
@@ -200,6 +208,12 @@ public final class RbacPolicyBuilder {
     String key = condition.getKey() == null ? "" : condition.getKey();
     if (target == Target.TCP && key.startsWith("request.")) {
       unsupported(path + ".key", "\"" + key + "\": " + HTTP_ONLY);
+      return;
+    }
+    Mapper<Principal> token = tokenMapper(key);
+    if (token != null) {
+      jwtField(
+          principals, path + ".values", condition.getValues(), condition.getNotValues(), token);
       return;
     }
     String header = RbacMatchers.headerName(key);
@@ -255,14 +269,57 @@ public final class RbacPolicyBuilder {
     }
   }
 
+  /** The matcher of a condition key about the request's verified JWT, or null for other keys. */
+  private static Mapper<Principal> tokenMapper(String key) {
+    switch (key) {
+      case "request.auth.principal":
+        return RbacMatchers::requestPrincipal;
+      case "request.auth.audiences":
+        return value -> RbacMatchers.jwtClaim(List.of("aud"), value);
+      case "request.auth.presenter":
+        return value -> RbacMatchers.jwtClaim(List.of("azp"), value);
+      default:
+        if (!key.startsWith("request.auth.claims")) {
+          return null;
+        }
+        List<String> claims = RbacMatchers.claimPath(key);
+        return claims == null ? null : value -> RbacMatchers.jwtClaim(claims, value);
+    }
+  }
+
+  /**
+   * A field about the request's verified JWT, which only Envoy's HTTP chains can see: a TCP chain
+   * sees no request, and gRPC servers have no JWT filter to verify one.
+   */
+  private void jwtField(
+      Conjunction<Principal> and,
+      String path,
+      List<String> values,
+      List<String> notValues,
+      Mapper<Principal> mapper)
+      throws Unsupported {
+    if (target == Target.HTTP) {
+      and.add(path, values, notValues, mapper);
+      return;
+    }
+    String reason = target == Target.TCP ? HTTP_ONLY : PROXYLESS_JWT;
+    if (!list(values).isEmpty()) {
+      unsupported(path, reason);
+    }
+    if (!list(notValues).isEmpty()) {
+      unsupported(notPath(path), reason);
+    }
+  }
+
   /** Why a condition key cannot be matched for this target. */
   private String keyProblem(String key) {
     String header = RbacMatchers.headerName(key);
     if (header != null) {
       return headerProblem(header);
     }
-    if (key.startsWith("request.auth.")) {
-      return "request authentication (JWT) is not supported";
+    if (key.startsWith("request.auth.claims")) {
+      return "not a claim key (expected: request.auth.claims[name], or [outer][inner] for a"
+          + " nested claim)";
     }
     if (key.equals("connection.sni")) {
       return "gRPC servers match SNI against an empty name";
@@ -412,5 +469,21 @@ public final class RbacPolicyBuilder {
 
   private static <T> List<T> list(List<T> list) {
     return list == null ? List.of() : list;
+  }
+
+  /**
+   * A list of strings the model keeps among a message's unknown fields (Istio fields newer than its
+   * types); an entry that is not a string reads as null and is reported as empty.
+   */
+  private static List<String> strings(java.util.Map<String, Object> fields, String name) {
+    Object value = fields == null ? null : fields.get(name);
+    if (!(value instanceof List<?> items)) {
+      return List.of();
+    }
+    List<String> strings = new ArrayList<>();
+    for (Object item : items) {
+      strings.add(item instanceof String text ? text : null);
+    }
+    return strings;
   }
 }
