@@ -53,6 +53,13 @@ final class LocalCommand implements Callable<Integer> {
       spec.commandLine().getErr().println("bosun local: " + directory + ": not a directory");
       return 2;
     }
+    dev.bosun.controlplane.security.JwksResolver.Settings jwks;
+    try {
+      jwks = options.jwksSettings();
+    } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+      spec.commandLine().getErr().println("bosun local: " + e.getMessage());
+      return 2;
+    }
     MeshConfigStore meshConfigStore = new MeshConfigStore(options.overrides(spec));
     MeshConfigFile file = null;
     if (meshConfig != null) {
@@ -73,6 +80,7 @@ final class LocalCommand implements Callable<Integer> {
                 new InetSocketAddress(options.monitoringAddress, options.monitoringPort),
                 options.xdsSettings(),
                 Set.of(LocalDirectorySource.NAME))) {
+      runtime.mesh().jwks(jwks);
       runtime.own(new LocalDirectorySource(directory, runtime.mesh()).start(pollInterval));
       runtime.awaitShutdown();
     }

@@ -109,6 +109,50 @@ final class MeshOptions {
               + " stream gets it (default: ${DEFAULT-VALUE}).")
   Duration xdsTurnTimeout;
 
+  @Option(
+      names = "--jwks-refresh-interval",
+      defaultValue = "20m",
+      converter = DurationConverter.class,
+      description =
+          "How often the signing keys (JWKS) RequestAuthentications name are fetched again; a"
+              + " failed fetch is retried after 1m (default: ${DEFAULT-VALUE}, as istiod's"
+              + " PILOT_JWT_PUB_KEY_REFRESH_INTERVAL).")
+  Duration jwksRefreshInterval;
+
+  @Option(
+      names = "--jwks-ca-bundle",
+      paramLabel = "FILE",
+      description =
+          "PEM file of CA certificates trusted, beside the JVM's, when fetching JWKS and OpenID"
+              + " discovery documents over https (for issuers such as an in-cluster Keycloak).")
+  java.nio.file.Path jwksCaBundle;
+
+  /** How RequestAuthentications' keys are fetched, from the JWKS flags. */
+  dev.bosun.controlplane.security.JwksResolver.Settings jwksSettings()
+      throws java.io.IOException, java.security.GeneralSecurityException {
+    var settings =
+        dev.bosun.controlplane.security.JwksResolver.Settings.defaults()
+            .withRefresh(jwksRefreshInterval);
+    if (jwksCaBundle == null) {
+      return settings;
+    }
+    java.util.List<java.security.cert.X509Certificate> roots;
+    try {
+      roots = dev.bosun.ca.Pem.certificates(java.nio.file.Files.readString(jwksCaBundle));
+    } catch (IllegalArgumentException e) {
+      throw new java.io.IOException("--jwks-ca-bundle " + jwksCaBundle + " " + e.getMessage());
+    } catch (java.io.IOException e) {
+      throw new java.io.IOException("--jwks-ca-bundle " + jwksCaBundle + ": cannot be read: " + e);
+    }
+    if (roots.isEmpty()) {
+      throw new java.io.IOException(
+          "--jwks-ca-bundle "
+              + jwksCaBundle
+              + ": holds no certificates (expected: PEM CERTIFICATE blocks)");
+    }
+    return settings.withExtraRoots(roots);
+  }
+
   dev.bosun.xds.XdsServerSettings xdsSettings() {
     return dev.bosun.xds.XdsServerSettings.defaults(
             new java.net.InetSocketAddress(xdsAddress, xdsPort))

@@ -111,6 +111,13 @@ final class ServeCommand implements Callable<Integer> {
     } else {
       config = Config.autoConfigure(null);
     }
+    dev.bosun.controlplane.security.JwksResolver.Settings jwks;
+    try {
+      jwks = options.jwksSettings();
+    } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+      spec.commandLine().getErr().println("bosun serve: " + e.getMessage());
+      return 2;
+    }
     MeshConfigStore meshConfig = new MeshConfigStore(options.overrides(spec));
     try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
         MeshConfigWatcher meshConfigWatcher =
@@ -122,6 +129,7 @@ final class ServeCommand implements Callable<Integer> {
                 new InetSocketAddress(options.monitoringAddress, options.monitoringPort),
                 options.xdsSettings(),
                 Set.of(KubernetesSource.NAME))) {
+      runtime.mesh().jwks(jwks);
       MeshCertificateAuthority.Settings caSettings = caSettings(runtime.mesh().settings());
       MeshCertificateAuthority authority;
       try {

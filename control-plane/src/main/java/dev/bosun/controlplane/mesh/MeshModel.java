@@ -1,10 +1,12 @@
 package dev.bosun.controlplane.mesh;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.bosun.controlplane.config.ConfigEntry;
 import dev.bosun.controlplane.config.ConfigKey;
 import dev.bosun.controlplane.config.ConfigStore;
 import dev.bosun.controlplane.meshconfig.MeshConfig;
 import dev.bosun.controlplane.model.Endpoint;
+import dev.bosun.controlplane.model.JwksSource;
 import dev.bosun.controlplane.push.DebounceLoop;
 import dev.bosun.controlplane.push.Debouncer;
 import dev.bosun.controlplane.push.PushRequest;
@@ -12,8 +14,10 @@ import dev.bosun.controlplane.push.Ticker;
 import dev.bosun.controlplane.registry.CredentialRegistry;
 import dev.bosun.controlplane.registry.RegistryChange;
 import dev.bosun.controlplane.registry.ServiceRegistry;
+import dev.bosun.controlplane.security.JwksResolver;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import dev.bosun.controlplane.snapshot.SnapshotBuilder;
+import dev.bosun.crd.IstioKind;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Node;
@@ -65,6 +69,7 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
   private int failedBuilds;
   private String buildError;
   private final Counter buildErrors;
+  private volatile JwksResolver jwks;
 
   /** The longest wait before a failed snapshot build is tried again. */
   private static final java.time.Duration MAX_RETRY = java.time.Duration.ofSeconds(30);
@@ -130,6 +135,39 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
     this.loop =
         new DebounceLoop(
             new Debouncer(settings.debounceQuiet(), settings.debounceMax()), ticker, this::push);
+    this.jwks = new JwksResolver(JwksResolver.Settings.defaults(), meters, this::jwksChanged);
+  }
+
+  /** Fetches RequestAuthentications' signing keys with {@code jwksSettings}; call before start. */
+  public MeshModel jwks(JwksResolver.Settings jwksSettings) {
+    JwksResolver old = jwks;
+    jwks = new JwksResolver(jwksSettings, meters, this::jwksChanged);
+    old.close();
+    return this;
+  }
+
+  /** Why the last fetch of each JWKS failed, for those whose last fetch failed. */
+  public Map<JwksSource, String> jwksErrors() {
+    return jwks.errors();
+  }
+
+  /**
+   * A source's signing keys changed: the RequestAuthentications that name it are pushed again, so
+   * only the proxies they apply to get the new keys.
+   */
+  private void jwksChanged(JwksSource source) {
+    PushRequest request = null;
+    long now = ticker.nanos();
+    for (ConfigEntry entry :
+        store.all().getOrDefault(IstioKind.REQUEST_AUTHENTICATION, List.of())) {
+      if (JwksResolver.sources(List.of(entry)).containsKey(source)) {
+        PushRequest one = PushRequest.config(entry.key(), "JWKS of " + source + " changed", now);
+        request = request == null ? one : request.merge(one);
+      }
+    }
+    if (request != null) {
+      submit(request);
+    }
   }
 
   /** Starts the debounce thread. */
@@ -316,16 +354,20 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
   // ---- pushes -------------------------------------------------------------------------------
 
   private MeshSnapshot fullSnapshot() {
+    Map<IstioKind, List<ConfigEntry>> config = store.all();
     return builder.full(
         version,
         clock.instant(),
         new SnapshotBuilder.Inputs(
             Map.copyOf(registry.services()),
             registry::endpoints,
-            store.all(),
+            config,
             List.copyOf(registry.pods()),
             meshConfig.get(),
-            credentials.all()));
+            credentials.all(),
+            jwks.keys(
+                JwksResolver.sources(
+                    config.getOrDefault(IstioKind.REQUEST_AUTHENTICATION, List.of())))));
   }
 
   /**
@@ -463,6 +505,7 @@ public final class MeshModel implements MeshEvents, AutoCloseable {
   @Override
   public void close() {
     retries.shutdownNow();
+    jwks.close();
     loop.close();
   }
 }

@@ -27,6 +27,7 @@ public final class MeshSnapshot {
   private final List<Conflict> conflicts;
   private final MeshConfig meshConfig;
   private final Map<String, dev.bosun.controlplane.model.TlsCredential> credentials;
+  private final Map<dev.bosun.controlplane.model.JwksSource, String> jwks;
 
   /**
    * Values derived from this snapshot alone (a cluster, a route configuration, a proxy scope),
@@ -44,7 +45,8 @@ public final class MeshSnapshot {
       ConfigIndex config,
       List<Conflict> conflicts,
       MeshConfig meshConfig,
-      Map<String, dev.bosun.controlplane.model.TlsCredential> credentials) {
+      Map<String, dev.bosun.controlplane.model.TlsCredential> credentials,
+      Map<dev.bosun.controlplane.model.JwksSource, String> jwks) {
     this.version = version;
     this.built = built;
     this.services = Collections.unmodifiableMap(services);
@@ -53,6 +55,12 @@ public final class MeshSnapshot {
     this.conflicts = List.copyOf(conflicts);
     this.meshConfig = java.util.Objects.requireNonNull(meshConfig, "meshConfig");
     this.credentials = Map.copyOf(credentials);
+    this.jwks = Map.copyOf(jwks);
+  }
+
+  /** The JWT signing keys fetched for RequestAuthentications, by where they come from. */
+  public Map<dev.bosun.controlplane.model.JwksSource, String> jwks() {
+    return jwks;
   }
 
   /** The TLS credentials gateways may be sent, by Secret {@code namespace/name}. */

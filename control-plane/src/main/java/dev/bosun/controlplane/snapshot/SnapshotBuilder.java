@@ -4,6 +4,7 @@ import dev.bosun.controlplane.config.ConfigEntry;
 import dev.bosun.controlplane.config.Conflict;
 import dev.bosun.controlplane.meshconfig.MeshConfig;
 import dev.bosun.controlplane.model.Endpoint;
+import dev.bosun.controlplane.model.JwksSource;
 import dev.bosun.controlplane.model.MeshService;
 import dev.bosun.controlplane.model.TlsCredential;
 import dev.bosun.controlplane.registry.ServiceEntryServices;
@@ -45,10 +46,24 @@ public final class SnapshotBuilder {
       Map<IstioKind, List<ConfigEntry>> config,
       Collection<io.fabric8.kubernetes.api.model.Pod> pods,
       MeshConfig meshConfig,
-      Map<String, TlsCredential> credentials) {
+      Map<String, TlsCredential> credentials,
+      Map<JwksSource, String> jwks) {
     public Inputs {
       java.util.Objects.requireNonNull(meshConfig, "meshConfig");
       credentials = Map.copyOf(credentials);
+      jwks = Map.copyOf(jwks);
+    }
+
+    /** Inputs with no JWT signing keys fetched. */
+    public Inputs(
+        Map<String, MeshService> kubernetesServices,
+        Function<String, List<Endpoint>> kubernetesEndpoints,
+        Map<IstioKind, List<ConfigEntry>> config,
+        Collection<io.fabric8.kubernetes.api.model.Pod> pods,
+        MeshConfig meshConfig,
+        Map<String, TlsCredential> credentials) {
+      this(
+          kubernetesServices, kubernetesEndpoints, config, pods, meshConfig, credentials, Map.of());
     }
 
     /** Inputs without TLS credentials. */
@@ -102,7 +117,8 @@ public final class SnapshotBuilder {
         config,
         conflicts,
         inputs.meshConfig(),
-        inputs.credentials());
+        inputs.credentials(),
+        inputs.jwks());
   }
 
   /**
@@ -141,6 +157,7 @@ public final class SnapshotBuilder {
         previous.config(),
         previous.conflicts(),
         previous.meshConfig(),
-        credentials);
+        credentials,
+        previous.jwks());
   }
 }

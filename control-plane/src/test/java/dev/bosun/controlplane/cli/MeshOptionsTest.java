@@ -32,4 +32,43 @@ class MeshOptionsTest {
     assertThat(overrides("local", "--trust-domain", "cluster.local", "dir").trustDomain())
         .contains("cluster.local");
   }
+
+  private static MeshOptions options(String... args) {
+    CommandLine command = new CommandLine(new BosunCommand());
+    CommandLine.ParseResult parsed = command.parseArgs(args);
+    return ((LocalCommand) parsed.subcommand().commandSpec().userObject()).options;
+  }
+
+  @Test
+  void jwks_defaultsAreIstiods_andTheRefreshIntervalIsAFlag() throws Exception {
+    assertThat(options("local", "dir").jwksSettings().refresh())
+        .isEqualTo(java.time.Duration.ofMinutes(20));
+    assertThat(options("local", "--jwks-refresh-interval", "90s", "dir").jwksSettings().refresh())
+        .isEqualTo(java.time.Duration.ofSeconds(90));
+  }
+
+  @Test
+  void jwksCaBundle_thatIsNotPemCertificates_isAClearError(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path empty = java.nio.file.Files.writeString(dir.resolve("roots.pem"), "");
+    java.nio.file.Path garbage =
+        java.nio.file.Files.writeString(
+            dir.resolve("key.pem"),
+            "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> options("local", "--jwks-ca-bundle", empty.toString(), "dir").jwksSettings())
+        .hasMessage(
+            "--jwks-ca-bundle "
+                + empty
+                + ": holds no certificates (expected: PEM CERTIFICATE blocks)");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> options("local", "--jwks-ca-bundle", garbage.toString(), "dir").jwksSettings())
+        .hasMessageStartingWith("--jwks-ca-bundle " + garbage + " is not valid PEM");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                options("local", "--jwks-ca-bundle", dir.resolve("absent.pem").toString(), "dir")
+                    .jwksSettings())
+        .hasMessageContaining("cannot be read");
+  }
 }

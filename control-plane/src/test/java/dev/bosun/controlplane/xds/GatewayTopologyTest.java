@@ -26,7 +26,7 @@ class GatewayTopologyTest {
 
   private static Listener listener(MeshSnapshot snapshot, ProxyView proxy) {
     return (Listener)
-        new GatewayListeners("cluster.local")
+        new GatewayListeners("cluster.local", "cluster.local")
             .generate(snapshot, proxy, Set.of())
             .resources()
             .get("0.0.0.0_8080");

@@ -19,7 +19,7 @@ public final class GatewayGenerator {
         List.of(
             new GatewayClusters(trustDomain),
             new GatewayEndpoints(),
-            new GatewayListeners(domainSuffix),
+            new GatewayListeners(domainSuffix, trustDomain),
             new GatewayRoutes(domainSuffix),
             new GatewaySecrets());
   }

@@ -11,6 +11,9 @@ import dev.bosun.controlplane.xds.envoy.EnvoyFilters;
 import dev.bosun.controlplane.xds.envoy.EnvoyTlsBuilder;
 import dev.bosun.controlplane.xds.gateway.GatewayServers.GatewayServer;
 import dev.bosun.controlplane.xds.gateway.GatewayServers.ListenerServers;
+import dev.bosun.controlplane.xds.policy.AuthorizationFilters;
+import dev.bosun.controlplane.xds.policy.JwtFilters;
+import dev.bosun.controlplane.xds.policy.PeerAuthenticationPolicy;
 import dev.bosun.controlplane.xds.scope.Generated;
 import dev.bosun.controlplane.xds.scope.MeshChange;
 import dev.bosun.controlplane.xds.scope.ProxyView;
@@ -26,7 +29,9 @@ import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.listener.v3.ListenerFilter;
 import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -52,10 +57,12 @@ public final class GatewayListeners implements TypeGenerator {
 
   private final GatewayTcpChains tcp;
   private final String domainSuffix;
+  private final String trustDomain;
 
-  public GatewayListeners(String domainSuffix) {
+  public GatewayListeners(String domainSuffix, String trustDomain) {
     this.tcp = new GatewayTcpChains(new HttpRoutes(domainSuffix, true));
     this.domainSuffix = domainSuffix;
+    this.trustDomain = trustDomain;
   }
 
   @Override
@@ -74,7 +81,9 @@ public final class GatewayListeners implements TypeGenerator {
       return true;
     }
     GatewayServers servers = GatewayServers.of(change.snapshot(), proxy);
-    return (change.touches(IstioKind.VIRTUAL_SERVICE) && servers.forwardsTcp())
+    return change.appliesIn(IstioKind.AUTHORIZATION_POLICY, proxy.namespace())
+        || change.appliesIn(IstioKind.REQUEST_AUTHENTICATION, proxy.namespace())
+        || (change.touches(IstioKind.VIRTUAL_SERVICE) && servers.forwardsTcp())
         // AUTO_PASSTHROUGH has a chain per DestinationRule subset.
         || (change.touches(IstioKind.DESTINATION_RULE) && servers.autoPassthrough())
         // The ports listened on follow the gateway Service's endpoints (its targetPorts).
@@ -86,14 +95,40 @@ public final class GatewayListeners implements TypeGenerator {
     GatewayServers servers = GatewayServers.of(snapshot, proxy);
     GatewayTopology topology = GatewayTopology.of(snapshot, proxy);
     Warnings warnings = new Warnings();
+    List<HttpFilter> authentication = authentication(snapshot, proxy, warnings);
     Map<String, Message> listeners =
         warnings.derived(
             snapshot,
-            List.of("gateway-lds", domainSuffix, servers, topology),
+            List.of("gateway-lds", domainSuffix, servers, topology, authentication),
             own ->
                 java.util.Collections.unmodifiableMap(
-                    listeners(snapshot, proxy, servers, topology, own)));
+                    listeners(snapshot, proxy, servers, topology, authentication, own)));
     return Generated.of(listeners, warnings).named(names);
+  }
+
+  /**
+   * The HTTP filters that authenticate and authorize requests on the gateway's HTTP chains, as on a
+   * sidecar's inbound ones: the JWT filter of the RequestAuthentications selecting the gateway's
+   * pods, then the RBAC filters of its AuthorizationPolicies. A gateway's routes may match on a
+   * token's claims, so the JWT filter clears the route cache, as istiod has it.
+   */
+  private List<HttpFilter> authentication(
+      MeshSnapshot snapshot, ProxyView proxy, Warnings warnings) {
+    Map<String, String> labels = PeerAuthenticationPolicy.workloadLabels(snapshot, proxy);
+    List<HttpFilter> filters = new ArrayList<>();
+    JwtFilters.filter(
+            snapshot.config().policies(IstioKind.REQUEST_AUTHENTICATION, proxy.namespace(), labels),
+            snapshot.jwks(),
+            true,
+            warnings)
+        .ifPresent(filters::add);
+    filters.addAll(
+        AuthorizationFilters.httpFilters(
+            snapshot.config().policies(IstioKind.AUTHORIZATION_POLICY, proxy.namespace(), labels),
+            trustDomain,
+            false,
+            warnings));
+    return List.copyOf(filters);
   }
 
   private Map<String, Message> listeners(
@@ -101,6 +136,7 @@ public final class GatewayListeners implements TypeGenerator {
       ProxyView proxy,
       GatewayServers servers,
       GatewayTopology topology,
+      List<HttpFilter> authentication,
       Warnings warnings) {
     servers.warnings().forEach(warnings);
     Map<String, Message> listeners = new TreeMap<>();
@@ -130,6 +166,7 @@ public final class GatewayListeners implements TypeGenerator {
                             "outbound_" + name + ";",
                             server.routeName(),
                             topology,
+                            authentication,
                             server.protocol() == dev.bosun.controlplane.model.Protocol.GRPC_WEB))
                     .setTransportSocketConnectTimeout(HANDSHAKE_TIMEOUT)
                     .build(),
@@ -151,7 +188,9 @@ public final class GatewayListeners implements TypeGenerator {
                   : server.spec().getName();
           FilterChain.Builder chain =
               FilterChain.newBuilder()
-                  .addFilters(gatewayManager(statPrefix, server.routeName(), topology, false))
+                  .addFilters(
+                      gatewayManager(
+                          statPrefix, server.routeName(), topology, authentication, false))
                   .setTransportSocket(EnvoyTlsBuilder.tlsSocket(tls.get()))
                   .setTransportSocketConnectTimeout(HANDSHAKE_TIMEOUT);
           List<String> sni = server.sniHosts();
@@ -250,21 +289,23 @@ public final class GatewayListeners implements TypeGenerator {
    * forwarding proxies and handling client certificate details as {@code topology} says.
    */
   private static io.envoyproxy.envoy.config.listener.v3.Filter gatewayManager(
-      String statPrefix, String routeName, GatewayTopology topology, boolean grpcWeb) {
-    // gRPC-Web servers translate browsers' gRPC-Web to gRPC first, as istiod's do.
-    List<io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter>
-        first =
-            grpcWeb
-                ? List.of(
-                    io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
-                        .HttpFilter.newBuilder()
-                        .setName("envoy.filters.http.grpc_web")
-                        .setTypedConfig(
-                            Any.pack(
-                                io.envoyproxy.envoy.extensions.filters.http.grpc_web.v3.GrpcWeb
-                                    .getDefaultInstance()))
-                        .build())
-                : List.of();
+      String statPrefix,
+      String routeName,
+      GatewayTopology topology,
+      List<HttpFilter> authentication,
+      boolean grpcWeb) {
+    List<HttpFilter> first = new ArrayList<>(authentication);
+    if (grpcWeb) {
+      // gRPC-Web servers translate browsers' gRPC-Web to gRPC after authorization, as istiod's do.
+      first.add(
+          HttpFilter.newBuilder()
+              .setName("envoy.filters.http.grpc_web")
+              .setTypedConfig(
+                  Any.pack(
+                      io.envoyproxy.envoy.extensions.filters.http.grpc_web.v3.GrpcWeb
+                          .getDefaultInstance()))
+              .build());
+    }
     return EnvoyFilters.httpConnectionManager(
         statPrefix,
         first,

@@ -37,7 +37,8 @@ public final class MeshChange {
           IstioKind.DESTINATION_RULE,
           IstioKind.SIDECAR,
           IstioKind.PEER_AUTHENTICATION,
-          IstioKind.AUTHORIZATION_POLICY);
+          IstioKind.AUTHORIZATION_POLICY,
+          IstioKind.REQUEST_AUTHENTICATION);
 
   private final PushRequest request;
   private final MeshSnapshot previous;

@@ -8,6 +8,7 @@ import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import dev.bosun.controlplane.xds.envoy.EnvoyFilters;
 import dev.bosun.controlplane.xds.envoy.EnvoyTlsBuilder;
 import dev.bosun.controlplane.xds.policy.AuthorizationFilters;
+import dev.bosun.controlplane.xds.policy.JwtFilters;
 import dev.bosun.controlplane.xds.policy.PeerAuthenticationPolicy;
 import dev.bosun.controlplane.xds.policy.PeerAuthenticationPolicy.Mode;
 import dev.bosun.controlplane.xds.scope.ProxyView;
@@ -61,14 +62,12 @@ public final class SidecarInbound {
       String trustDomain,
       Warnings warnings) {
     PeerAuthenticationPolicy policy = PeerAuthenticationPolicy.forProxy(snapshot, proxy);
+    Map<String, String> labels = PeerAuthenticationPolicy.workloadLabels(snapshot, proxy);
     Authorization authorization =
         Authorization.of(
-            snapshot
-                .config()
-                .policies(
-                    IstioKind.AUTHORIZATION_POLICY,
-                    proxy.namespace(),
-                    PeerAuthenticationPolicy.workloadLabels(snapshot, proxy)),
+            snapshot,
+            snapshot.config().policies(IstioKind.AUTHORIZATION_POLICY, proxy.namespace(), labels),
+            snapshot.config().policies(IstioKind.REQUEST_AUTHENTICATION, proxy.namespace(), labels),
             trustDomain,
             inboundPorts.values().stream().anyMatch(p -> p.protocol().isHttp()),
             warnings);
@@ -129,18 +128,26 @@ public final class SidecarInbound {
   }
 
   /**
-   * The RBAC filters of the workload's AuthorizationPolicies: HTTP ones for its HTTP ports, network
-   * ones for every other chain that reaches it.
+   * The filters that authenticate requests and enforce the workload's AuthorizationPolicies: for
+   * its HTTP ports the JWT filter of its RequestAuthentications, then the RBAC HTTP filters; for
+   * every other chain that reaches it, RBAC network filters.
    */
   private record Authorization(List<HttpFilter> http, List<Filter> tcp) {
     static Authorization of(
-        List<ConfigEntry> policies, String trustDomain, boolean anyHttp, Warnings warnings) {
-      List<HttpFilter> http =
-          anyHttp
-              ? AuthorizationFilters.httpFilters(policies, trustDomain, false, warnings)
-              : List.of();
+        MeshSnapshot snapshot,
+        List<ConfigEntry> policies,
+        List<ConfigEntry> requestAuthentications,
+        String trustDomain,
+        boolean anyHttp,
+        Warnings warnings) {
+      List<HttpFilter> http = new ArrayList<>();
+      if (anyHttp) {
+        JwtFilters.filter(requestAuthentications, snapshot.jwks(), false, warnings)
+            .ifPresent(http::add);
+        http.addAll(AuthorizationFilters.httpFilters(policies, trustDomain, false, warnings));
+      }
       return new Authorization(
-          http, AuthorizationFilters.networkFilters(policies, trustDomain, warnings));
+          List.copyOf(http), AuthorizationFilters.networkFilters(policies, trustDomain, warnings));
     }
   }
 

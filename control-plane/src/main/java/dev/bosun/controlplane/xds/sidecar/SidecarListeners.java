@@ -54,8 +54,8 @@ public final class SidecarListeners implements TypeGenerator {
 
   /**
    * Listeners read services and endpoints, the VirtualServices of hosts in scope (TCP and TLS
-   * routes), the proxy's Sidecar, and the PeerAuthentication and AuthorizationPolicies that apply
-   * in its namespace (inbound); not DestinationRules.
+   * routes), the proxy's Sidecar, and the PeerAuthentication, AuthorizationPolicies and
+   * RequestAuthentications that apply in its namespace (inbound); not DestinationRules.
    */
   @Override
   public boolean concerns(MeshChange change, ProxyView proxy) {
@@ -63,6 +63,7 @@ public final class SidecarListeners implements TypeGenerator {
         || change.appliesIn(IstioKind.SIDECAR, proxy.namespace())
         || change.appliesIn(IstioKind.PEER_AUTHENTICATION, proxy.namespace())
         || change.appliesIn(IstioKind.AUTHORIZATION_POLICY, proxy.namespace())
+        || change.appliesIn(IstioKind.REQUEST_AUTHENTICATION, proxy.namespace())
         || change.sidecarSees(proxy, change.virtualServiceHosts());
   }
 
