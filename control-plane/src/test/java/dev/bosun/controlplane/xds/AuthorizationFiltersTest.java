@@ -443,7 +443,7 @@ class AuthorizationFiltersTest {
   }
 
   @Test
-  void auditPolicy_isSkippedWithAWarning() {
+  void auditPolicy_isALogFilterFirst_thatNeverRefuses() {
     List<HttpFilter> filters =
         envoy(
             """
@@ -452,14 +452,60 @@ class AuthorizationFiltersTest {
             metadata: {name: audit, namespace: shop}
             spec:
               action: AUDIT
-              rules: [{}]
+              rules:
+              - to: [{operation: {paths: [/admin/*]}}]
+              - from: [{source: {requestPrincipals: ["*"]}}]
+            """,
+            """
+            apiVersion: security.istio.io/v1
+            kind: AuthorizationPolicy
+            metadata: {name: frontend, namespace: shop}
+            spec:
+              rules: [{from: [{source: {namespaces: [frontend]}}]}]
             """);
 
-    assertThat(filters).isEmpty();
+    assertThat(filters)
+        .extracting(HttpFilter::getName)
+        .containsExactly(AuthorizationFilters.AUDIT_FILTER, ALLOW_FILTER);
+    var audit = httpRbac(filters.get(0));
+    assertThat(audit.getRules().getAction()).isEqualTo(RBAC.Action.LOG);
+    assertThat(audit.getRules().getPoliciesMap())
+        .containsOnlyKeys("ns[shop]-policy[audit]-rule[0]", "ns[shop]-policy[audit]-rule[1]");
+    assertThat(warnings).isEmpty();
+  }
+
+  @Test
+  void auditPolicy_ruleATcpChainCannotSee_isLeftOut_andGrpcServersSkipIt() {
+    String audit =
+        """
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata: {name: audit, namespace: shop}
+        spec:
+          action: AUDIT
+          rules:
+          - to: [{operation: {methods: [DELETE]}}]
+          - from: [{source: {namespaces: [guests]}}]
+        """;
+
+    var network =
+        AuthorizationFilters.networkFilters(entries(audit), "cluster.local", warnings::add);
+    assertThat(network).hasSize(1);
+    var rbac = AuthorizationFiltersTcpTest.networkRbac(network.get(0));
+    assertThat(rbac.getRules().getAction()).isEqualTo(RBAC.Action.LOG);
+    assertThat(rbac.getRules().getPoliciesMap()).containsOnlyKeys("ns[shop]-policy[audit]-rule[1]");
     assertThat(warnings)
         .containsExactly(
-            "AuthorizationPolicy shop/audit: spec.action: AUDIT is not supported (expected: ALLOW"
-                + " or DENY); policy skipped");
+            "AuthorizationPolicy shop/audit: spec.rules[0].to[0].operation.methods: an HTTP request"
+                + " attribute, which a TCP chain cannot see; AUDIT rule"
+                + " ns[shop]-policy[audit]-rule[0] left out, so it audits less");
+
+    warnings.clear();
+    assertThat(grpc(audit)).as("grpc-java refuses RBAC's LOG action").isEmpty();
+    assertThat(warnings)
+        .containsExactly(
+            "AuthorizationPolicy shop/audit: spec.action: AUDIT: gRPC servers cannot audit (their"
+                + " RBAC has no LOG action); policy skipped");
   }
 
   @Test

@@ -39,6 +39,9 @@ public final class AuthorizationFilters {
    */
   public static final String DENY_FILTER = "envoy.filters.http.rbac.DENY";
 
+  /** The AUDIT filter's name; it logs (Envoy's RBAC LOG action) and never refuses. */
+  public static final String AUDIT_FILTER = "envoy.filters.http.rbac.AUDIT";
+
   /** The ALLOW filter's name, the one Istio gives its RBAC filter. */
   public static final String ALLOW_FILTER = "envoy.filters.http.rbac";
 
@@ -59,8 +62,8 @@ public final class AuthorizationFilters {
   private AuthorizationFilters() {}
 
   /**
-   * RBAC HTTP filters for a workload's inbound HTTP traffic, to place before the router: DENY
-   * first, then ALLOW. Empty when no policy applies.
+   * RBAC HTTP filters for a workload's inbound HTTP traffic, to place before the router: AUDIT
+   * (logs only), then DENY, then ALLOW, as istiod orders them. Empty when no policy applies.
    *
    * @param policies AuthorizationPolicies applying to the workload, from {@code
    *     ConfigIndex.policies(IstioKind.AUTHORIZATION_POLICY, namespace, labels)}
@@ -76,6 +79,7 @@ public final class AuthorizationFilters {
     Translated rules =
         translate(policies, trustDomain, proxyless ? Target.PROXYLESS : Target.HTTP, warnings);
     List<HttpFilter> filters = new ArrayList<>();
+    httpFilter(AUDIT_FILTER, rules.audit(), warnings).ifPresent(filters::add);
     httpFilter(DENY_FILTER, rules.deny(), warnings).ifPresent(filters::add);
     httpFilter(ALLOW_FILTER, rules.allow(), warnings).ifPresent(filters::add);
     return List.copyOf(filters);
@@ -83,7 +87,7 @@ public final class AuthorizationFilters {
 
   /**
    * RBAC network filters for an Envoy sidecar's inbound chains that are not HTTP (TCP ports and the
-   * passthrough chains), to place before the TCP proxy: DENY first, then ALLOW. Empty when no
+   * passthrough chains), to place before the TCP proxy: AUDIT, DENY, then ALLOW. Empty when no
    * policy applies. Request attributes (hosts, methods, paths, headers, tokens) cannot be matched
    * on a connection, so an ALLOW rule using them is left out and a DENY rule ignores them, as with
    * Istio: an ALLOW policy whose rules all need HTTP allows no connection at all.
@@ -96,13 +100,14 @@ public final class AuthorizationFilters {
       List<ConfigEntry> policies, String trustDomain, Consumer<String> warnings) {
     Translated rules = translate(policies, trustDomain, Target.TCP, warnings);
     List<Filter> filters = new ArrayList<>();
+    networkFilter(rules.audit(), warnings).ifPresent(filters::add);
     networkFilter(rules.deny(), warnings).ifPresent(filters::add);
     networkFilter(rules.allow(), warnings).ifPresent(filters::add);
     return List.copyOf(filters);
   }
 
-  /** The DENY and the ALLOW rules of a workload's policies, for one target. */
-  private record Translated(ActionRules deny, ActionRules allow) {}
+  /** The AUDIT, DENY and ALLOW rules of a workload's policies, for one target. */
+  private record Translated(ActionRules audit, ActionRules deny, ActionRules allow) {}
 
   private static Translated translate(
       List<ConfigEntry> policies, String trustDomain, Target target, Consumer<String> warnings) {
@@ -110,7 +115,10 @@ public final class AuthorizationFilters {
     requireNonNull(trustDomain, "trustDomain");
     requireNonNull(warnings, "warnings");
     Translated translated =
-        new Translated(new ActionRules(RBAC.Action.DENY), new ActionRules(RBAC.Action.ALLOW));
+        new Translated(
+            new ActionRules(RBAC.Action.LOG),
+            new ActionRules(RBAC.Action.DENY),
+            new ActionRules(RBAC.Action.ALLOW));
     for (ConfigEntry entry : policies) {
       AuthorizationPolicy spec = entry.spec(AuthorizationPolicy.class);
       AuthorizationPolicyAction action =
@@ -121,7 +129,12 @@ public final class AuthorizationFilters {
         warnings.accept(entry.key() + ": " + skipped + "; policy skipped");
         continue;
       }
-      boolean allowing = action == AuthorizationPolicyAction.ALLOW;
+      RbacPolicyBuilder.Effect effect =
+          switch (action) {
+            case ALLOW -> RbacPolicyBuilder.Effect.ALLOW;
+            case AUDIT -> RbacPolicyBuilder.Effect.AUDIT;
+            default -> RbacPolicyBuilder.Effect.DENY;
+          };
       IntFunction<String> key = index -> key(entry, index);
       if (action == AuthorizationPolicyAction.CUSTOM) {
         String provider = entry.document().path("spec").path("provider").path("name").asText("");
@@ -132,9 +145,14 @@ public final class AuthorizationFilters {
         key = index -> customKey(entry, provider, index);
       }
       RbacPolicyBuilder builder =
-          new RbacPolicyBuilder(entry, allowing, target, trustDomain, warnings);
-      (allowing ? translated.allow() : translated.deny())
-          .add(builder, key, rules, dryRun(entry, warnings));
+          new RbacPolicyBuilder(entry, effect, target, trustDomain, warnings);
+      ActionRules into =
+          switch (effect) {
+            case ALLOW -> translated.allow();
+            case AUDIT -> translated.audit();
+            case DENY -> translated.deny();
+          };
+      into.add(builder, key, rules, dryRun(entry, warnings));
     }
     return translated;
   }
@@ -145,8 +163,8 @@ public final class AuthorizationFilters {
    */
   private static String skipReason(
       ConfigEntry entry, AuthorizationPolicyAction action, List<Rule> rules, Target target) {
-    if (action == AuthorizationPolicyAction.AUDIT) {
-      return "spec.action: " + action + " is not supported (expected: ALLOW or DENY)";
+    if (action == AuthorizationPolicyAction.AUDIT && target == Target.PROXYLESS) {
+      return "spec.action: AUDIT: gRPC servers cannot audit (their RBAC has no LOG action)";
     }
     if (action != AuthorizationPolicyAction.ALLOW && rules.isEmpty()) {
       return "spec.rules: a " + action + " policy without rules matches nothing";
@@ -229,9 +247,13 @@ public final class AuthorizationFilters {
           : Optional.empty();
     }
 
-    /** Istio's stat prefix for dry-run rules of this action. */
+    /** Istio's stat prefix for dry-run rules of this action (none for AUDIT, as istiod has it). */
     String shadowStatPrefix() {
-      return action == RBAC.Action.ALLOW ? "istio_dry_run_allow_" : "istio_dry_run_deny_";
+      return switch (action) {
+        case ALLOW -> "istio_dry_run_allow_";
+        case DENY -> "istio_dry_run_deny_";
+        default -> "";
+      };
     }
 
     /** What is enforced instead of rules that turned out invalid: denying everything. */

@@ -22,8 +22,9 @@ import java.util.function.UnaryOperator;
 
 /**
  * The rules of one AuthorizationPolicy as Envoy RBAC policies, one per rule, for one target and one
- * effect (allowing or denying). What the target cannot match is reported and resolved toward
- * denying: an allowing rule that needs it is left out, a denying rule drops the condition.
+ * effect (allowing, auditing or denying). What the target cannot match is reported and resolved
+ * toward denying: an allowing (or auditing) rule that needs it is left out, a denying rule drops
+ * the condition.
  */
 public final class RbacPolicyBuilder {
   /** What enforces the RBAC, and so which attributes it can see. */
@@ -42,6 +43,25 @@ public final class RbacPolicyBuilder {
 
     Target(String matched) {
       this.matched = matched;
+    }
+  }
+
+  /** What a rule's match does, and what leaving a rule out does to it. */
+  enum Effect {
+    ALLOW("allows less"),
+    /** Logged (Envoy's RBAC LOG action): the request goes on either way. */
+    AUDIT("audits less"),
+    DENY(null);
+
+    private final String less;
+
+    Effect(String less) {
+      this.less = less;
+    }
+
+    /** Whether a rule that cannot be kept is left out (else its condition is dropped). */
+    boolean narrows() {
+      return less != null;
     }
   }
 
@@ -66,26 +86,26 @@ public final class RbacPolicyBuilder {
       "a JWT attribute, which gRPC servers cannot verify (grpc-xds has no JWT filter)";
 
   private final ConfigEntry entry;
-  private final boolean allow;
+  private final Effect effect;
   private final Target target;
   private final String trustDomain;
   private final Consumer<String> warnings;
 
   /**
    * @param entry the policy, named in every warning
-   * @param allow true when a match allows (ALLOW), false when it denies
+   * @param effect what a match does
    * @param target what enforces the policies
    * @param trustDomain the mesh's trust domain; a principal in {@code cluster.local} means it
    * @param warnings one line per rule or condition left out or widened
    */
   RbacPolicyBuilder(
       ConfigEntry entry,
-      boolean allow,
+      Effect effect,
       Target target,
       String trustDomain,
       Consumer<String> warnings) {
     this.entry = entry;
-    this.allow = allow;
+    this.effect = effect;
     this.target = target;
     this.trustDomain = trustDomain;
     this.warnings = warnings;
@@ -123,7 +143,7 @@ public final class RbacPolicyBuilder {
       }
       return checked(policy.build(), path);
     } catch (Unsupported e) {
-      warn(e.getMessage() + "; ALLOW rule " + key + " left out, so it allows less");
+      warn(e.getMessage() + "; " + effect + " rule " + key + " left out, so it " + effect.less);
       return Optional.empty();
     }
   }
@@ -135,8 +155,8 @@ public final class RbacPolicyBuilder {
       return Optional.of(policy);
     }
     String invalid = path + ": generated RBAC policy is invalid (" + problem.get() + "); ";
-    if (allow) {
-      warn(invalid + "ALLOW rule left out");
+    if (effect.narrows()) {
+      warn(invalid + effect + " rule left out");
       return Optional.empty();
     }
     warn(invalid + "the DENY rule matches all " + target.matched + " instead");
@@ -344,7 +364,7 @@ public final class RbacPolicyBuilder {
    * leaves the condition out, so the rule matches more.
    */
   private void unsupported(String where, String reason) throws Unsupported {
-    if (allow) {
+    if (effect.narrows()) {
       throw new Unsupported(where + ": " + reason);
     }
     warn(where + ": " + reason + "; ignored, so the DENY rule matches more " + target.matched);
