@@ -79,7 +79,8 @@ final class MeshConfigFields {
           "defaultDestinationRuleExportTo",
           "ingressService",
           "ingressClass",
-          "defaultConfig");
+          "defaultConfig",
+          "extensionProviders");
 
   /** The fields of {@code outboundTrafficPolicy}. */
   static final Set<String> OUTBOUND_TRAFFIC_POLICY = Set.of("mode", "tls");

@@ -144,6 +144,25 @@ public final class MeshConfigParser {
                 + " has no effect: Bosun does not translate Kubernetes Ingress");
       }
     }
+    JsonNode providers = given.path("extensionProviders");
+    for (int i = 0; i < providers.size(); i++) {
+      JsonNode provider = providers.get(i);
+      List<String> kinds = new ArrayList<>();
+      provider.fieldNames().forEachRemaining(kinds::add);
+      kinds.remove("name");
+      if (!kinds.isEmpty()
+          && !kinds.contains("envoyExtAuthzHttp")
+          && !kinds.contains("envoyExtAuthzGrpc")) {
+        warnings.add(
+            "extensionProviders["
+                + i
+                + "] ("
+                + provider.path("name").asText("")
+                + "): "
+                + String.join(", ", kinds)
+                + " providers are not honoured by Bosun (kept, no effect; only ext_authz ones are)");
+      }
+    }
     JsonNode outbound = given.path("outboundTrafficPolicy");
     if (outbound.isObject()) {
       outbound

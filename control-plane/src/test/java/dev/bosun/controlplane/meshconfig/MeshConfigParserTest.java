@@ -118,6 +118,23 @@ class MeshConfigParserTest {
   }
 
   @Test
+  void parse_extensionProviders_onlyExtAuthzOnesAreHonoured() throws Exception {
+    MeshConfigParser.Result result =
+        MeshConfigParser.parse(
+            """
+            extensionProviders:
+            - name: opa
+              envoyExtAuthzHttp: {service: opa.policy.svc.cluster.local, port: 8181}
+            - name: zipkin
+              zipkin: {service: zipkin.istio-system.svc.cluster.local, port: 9411}
+            """);
+    assertThat(result.warnings())
+        .containsExactly(
+            "extensionProviders[1] (zipkin): zipkin providers are not honoured by Bosun (kept, no"
+                + " effect; only ext_authz ones are)");
+  }
+
+  @Test
   void parse_ingressSettings_areCheckedAndSaidToHaveNoEffect() throws Exception {
     MeshConfigParser.Result result =
         MeshConfigParser.parse("ingressService: my-gateway\ningressClass: nginx\n");

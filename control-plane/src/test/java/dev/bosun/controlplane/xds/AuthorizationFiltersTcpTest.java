@@ -229,8 +229,9 @@ class AuthorizationFiltersTcpTest {
                     """)));
     assertThat(warnings)
         .containsExactly(
-            "AuthorizationPolicy shop/ext-authz: spec.action: CUSTOM: provider \"opa\" cannot be"
-                + " used (Bosun has no ext_authz providers); its rules are enforced as DENY rules",
+            "AuthorizationPolicy shop/ext-authz: spec.provider.name: \"opa\": no such"
+                + " envoyExtAuthzHttp or envoyExtAuthzGrpc provider in the mesh config's"
+                + " extensionProviders (it has []); its rules are enforced as DENY rules",
             "AuthorizationPolicy shop/ext-authz: spec.rules[0].to[0].operation.paths: "
                 + HTTP_ONLY
                 + "; ignored, so the DENY rule matches more connections");

@@ -557,8 +557,9 @@ class AuthorizationFiltersTest {
                     .formatted(token(ANY, ANY))));
     assertThat(warnings)
         .containsExactly(
-            "AuthorizationPolicy shop/ext-authz: spec.action: CUSTOM: provider \"opa\" cannot be"
-                + " used (Bosun has no ext_authz providers); its rules are enforced as DENY rules");
+            "AuthorizationPolicy shop/ext-authz: spec.provider.name: \"opa\": no such"
+                + " envoyExtAuthzHttp or envoyExtAuthzGrpc provider in the mesh config's"
+                + " extensionProviders (it has []); its rules are enforced as DENY rules");
   }
 
   @Test
@@ -612,8 +613,8 @@ class AuthorizationFiltersTest {
     assertThat(filters).isEmpty();
     assertThat(warnings)
         .containsExactly(
-            "AuthorizationPolicy shop/ext-authz: metadata.annotations[istio.io/dry-run]: a dry-run"
-                + " CUSTOM policy has no provider to report to; policy skipped",
+            "AuthorizationPolicy shop/ext-authz: metadata.annotations[istio.io/dry-run]: CUSTOM"
+                + " policies are not dry run (expected: no dry-run annotation); policy skipped",
             "AuthorizationPolicy shop/ext-nothing: spec.rules: a CUSTOM policy without rules"
                 + " matches nothing; policy skipped");
   }

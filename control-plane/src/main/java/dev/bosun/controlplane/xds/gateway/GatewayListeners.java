@@ -12,6 +12,7 @@ import dev.bosun.controlplane.xds.envoy.EnvoyTlsBuilder;
 import dev.bosun.controlplane.xds.gateway.GatewayServers.GatewayServer;
 import dev.bosun.controlplane.xds.gateway.GatewayServers.ListenerServers;
 import dev.bosun.controlplane.xds.policy.AuthorizationFilters;
+import dev.bosun.controlplane.xds.policy.ExtAuthzProviders;
 import dev.bosun.controlplane.xds.policy.JwtFilters;
 import dev.bosun.controlplane.xds.policy.PeerAuthenticationPolicy;
 import dev.bosun.controlplane.xds.scope.Generated;
@@ -108,27 +109,23 @@ public final class GatewayListeners implements TypeGenerator {
 
   /**
    * The HTTP filters that authenticate and authorize requests on the gateway's HTTP chains, as on a
-   * sidecar's inbound ones: the JWT filter of the RequestAuthentications selecting the gateway's
-   * pods, then the RBAC filters of its AuthorizationPolicies. A gateway's routes may match on a
-   * token's claims, so the JWT filter clears the route cache, as istiod has it.
+   * sidecar's inbound ones: CUSTOM checks, the JWT filter of the RequestAuthentications selecting
+   * the gateway's pods, then the RBAC filters of its AuthorizationPolicies. A gateway's routes may
+   * match on a token's claims, so the JWT filter clears the route cache, as istiod has it.
    */
   private List<HttpFilter> authentication(
       MeshSnapshot snapshot, ProxyView proxy, Warnings warnings) {
     Map<String, String> labels = PeerAuthenticationPolicy.workloadLabels(snapshot, proxy);
-    List<HttpFilter> filters = new ArrayList<>();
-    JwtFilters.filter(
+    return AuthorizationFilters.httpFilters(
+        snapshot.config().policies(IstioKind.AUTHORIZATION_POLICY, proxy.namespace(), labels),
+        trustDomain,
+        ExtAuthzProviders.of(snapshot),
+        JwtFilters.filter(
             snapshot.config().policies(IstioKind.REQUEST_AUTHENTICATION, proxy.namespace(), labels),
             snapshot.jwks(),
             true,
-            warnings)
-        .ifPresent(filters::add);
-    filters.addAll(
-        AuthorizationFilters.httpFilters(
-            snapshot.config().policies(IstioKind.AUTHORIZATION_POLICY, proxy.namespace(), labels),
-            trustDomain,
-            false,
-            warnings));
-    return List.copyOf(filters);
+            warnings),
+        warnings);
   }
 
   private Map<String, Message> listeners(

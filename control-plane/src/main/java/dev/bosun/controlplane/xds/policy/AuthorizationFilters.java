@@ -42,6 +42,12 @@ public final class AuthorizationFilters {
   /** The AUDIT filter's name; it logs (Envoy's RBAC LOG action) and never refuses. */
   public static final String AUDIT_FILTER = "envoy.filters.http.rbac.AUDIT";
 
+  /** Envoy's ext_authz HTTP filter, which CUSTOM policies send requests to. */
+  static final String EXT_AUTHZ_FILTER = "envoy.filters.http.ext_authz";
+
+  /** Envoy's ext_authz network filter, for CUSTOM policies with a gRPC provider. */
+  static final String NETWORK_EXT_AUTHZ_FILTER = "envoy.filters.network.ext_authz";
+
   /** The ALLOW filter's name, the one Istio gives its RBAC filter. */
   public static final String ALLOW_FILTER = "envoy.filters.http.rbac";
 
@@ -59,11 +65,43 @@ public final class AuthorizationFilters {
 
   private static final EnvoyValidator VALIDATOR = EnvoyValidator.shared();
 
+  /** What a CUSTOM filter that turned out invalid is replaced with: denying everything. */
+  private static final io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC CLOSED_HTTP =
+      io.envoyproxy
+          .envoy
+          .extensions
+          .filters
+          .http
+          .rbac
+          .v3
+          .RBAC
+          .newBuilder()
+          .setRules(
+              RBAC.newBuilder()
+                  .setAction(RBAC.Action.DENY)
+                  .putPolicies("deny-all", RbacPolicyBuilder.MATCH_EVERYTHING))
+          .build();
+
+  private static final io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC CLOSED_TCP =
+      io.envoyproxy
+          .envoy
+          .extensions
+          .filters
+          .network
+          .rbac
+          .v3
+          .RBAC
+          .newBuilder()
+          .setStatPrefix(TCP_STAT_PREFIX)
+          .setRules(CLOSED_HTTP.getRules())
+          .build();
+
   private AuthorizationFilters() {}
 
   /**
-   * RBAC HTTP filters for a workload's inbound HTTP traffic, to place before the router: AUDIT
-   * (logs only), then DENY, then ALLOW, as istiod orders them. Empty when no policy applies.
+   * RBAC HTTP filters for a workload's inbound HTTP traffic with no ext_authz provider available
+   * (gRPC servers, tests): AUDIT (logs only), then DENY, then ALLOW. CUSTOM policies deny what
+   * their rules match. Empty when no policy applies.
    *
    * @param policies AuthorizationPolicies applying to the workload, from {@code
    *     ConfigIndex.policies(IstioKind.AUTHORIZATION_POLICY, namespace, labels)}
@@ -76,9 +114,70 @@ public final class AuthorizationFilters {
       String trustDomain,
       boolean proxyless,
       Consumer<String> warnings) {
-    Translated rules =
-        translate(policies, trustDomain, proxyless ? Target.PROXYLESS : Target.HTTP, warnings);
+    return httpFilters(
+        policies,
+        trustDomain,
+        proxyless ? Target.PROXYLESS : Target.HTTP,
+        ExtAuthzProviders.NONE,
+        Optional.empty(),
+        warnings);
+  }
+
+  /**
+   * The authorization HTTP filters of an Envoy proxy's HTTP chains, in istiod's order: CUSTOM (an
+   * RBAC filter whose shadow rules mark the requests to check, then the provider's ext_authz
+   * filter), {@code authentication} (the JWT filter), then AUDIT, DENY and ALLOW.
+   *
+   * @param providers the mesh config's ext_authz providers, for CUSTOM policies
+   * @param authentication the JWT filter, when a RequestAuthentication applies
+   */
+  public static List<HttpFilter> httpFilters(
+      List<ConfigEntry> policies,
+      String trustDomain,
+      ExtAuthzProviders providers,
+      Optional<HttpFilter> authentication,
+      Consumer<String> warnings) {
+    return httpFilters(policies, trustDomain, Target.HTTP, providers, authentication, warnings);
+  }
+
+  private static List<HttpFilter> httpFilters(
+      List<ConfigEntry> policies,
+      String trustDomain,
+      Target target,
+      ExtAuthzProviders providers,
+      Optional<HttpFilter> authentication,
+      Consumer<String> warnings) {
+    Translated rules = translate(policies, trustDomain, target, providers, warnings);
     List<HttpFilter> filters = new ArrayList<>();
+    rules
+        .custom()
+        .ifPresent(
+            custom -> {
+              var rbac =
+                  io.envoyproxy
+                      .envoy
+                      .extensions
+                      .filters
+                      .http
+                      .rbac
+                      .v3
+                      .RBAC
+                      .newBuilder()
+                      .setShadowRules(custom.rules().rbac())
+                      .setShadowRulesStatPrefix(ExtAuthzProviders.SHADOW_PREFIX)
+                      .build();
+              filters.add(
+                  HttpFilter.newBuilder()
+                      .setName(ALLOW_FILTER)
+                      .setTypedConfig(Any.pack(valid(ALLOW_FILTER, rbac, CLOSED_HTTP, warnings)))
+                      .build());
+              filters.add(
+                  HttpFilter.newBuilder()
+                      .setName(EXT_AUTHZ_FILTER)
+                      .setTypedConfig(Any.pack(ExtAuthzProviders.httpFilter(custom.provider())))
+                      .build());
+            });
+    authentication.ifPresent(filters::add);
     httpFilter(AUDIT_FILTER, rules.audit(), warnings).ifPresent(filters::add);
     httpFilter(DENY_FILTER, rules.deny(), warnings).ifPresent(filters::add);
     httpFilter(ALLOW_FILTER, rules.allow(), warnings).ifPresent(filters::add);
@@ -98,33 +197,88 @@ public final class AuthorizationFilters {
    */
   public static List<Filter> networkFilters(
       List<ConfigEntry> policies, String trustDomain, Consumer<String> warnings) {
-    Translated rules = translate(policies, trustDomain, Target.TCP, warnings);
+    return networkFilters(policies, trustDomain, ExtAuthzProviders.NONE, warnings);
+  }
+
+  /**
+   * As {@link #networkFilters(List, String, Consumer)}, with CUSTOM policies first checked by their
+   * provider when it is a gRPC one (an HTTP provider cannot check a connection: istiod then leaves
+   * the policy off TCP chains, and so does Bosun, with a warning).
+   */
+  public static List<Filter> networkFilters(
+      List<ConfigEntry> policies,
+      String trustDomain,
+      ExtAuthzProviders providers,
+      Consumer<String> warnings) {
+    Translated rules = translate(policies, trustDomain, Target.TCP, providers, warnings);
     List<Filter> filters = new ArrayList<>();
+    rules
+        .custom()
+        .ifPresent(
+            custom -> {
+              var rbac =
+                  io.envoyproxy
+                      .envoy
+                      .extensions
+                      .filters
+                      .network
+                      .rbac
+                      .v3
+                      .RBAC
+                      .newBuilder()
+                      .setStatPrefix(TCP_STAT_PREFIX)
+                      .setShadowRules(custom.rules().rbac())
+                      .setShadowRulesStatPrefix(ExtAuthzProviders.SHADOW_PREFIX)
+                      .build();
+              filters.add(
+                  Filter.newBuilder()
+                      .setName(NETWORK_FILTER)
+                      .setTypedConfig(
+                          Any.pack(valid(NETWORK_FILTER + " (CUSTOM)", rbac, CLOSED_TCP, warnings)))
+                      .build());
+              filters.add(
+                  Filter.newBuilder()
+                      .setName(NETWORK_EXT_AUTHZ_FILTER)
+                      .setTypedConfig(
+                          Any.pack(ExtAuthzProviders.tcpFilter(custom.provider()).orElseThrow()))
+                      .build());
+            });
     networkFilter(rules.audit(), warnings).ifPresent(filters::add);
     networkFilter(rules.deny(), warnings).ifPresent(filters::add);
     networkFilter(rules.allow(), warnings).ifPresent(filters::add);
     return List.copyOf(filters);
   }
 
-  /** The AUDIT, DENY and ALLOW rules of a workload's policies, for one target. */
-  private record Translated(ActionRules audit, ActionRules deny, ActionRules allow) {}
+  /** The rules of the CUSTOM policies a workload's one usable provider checks. */
+  private record Custom(ExtAuthzProviders.Provider provider, ActionRules rules) {}
+
+  /** The CUSTOM, AUDIT, DENY and ALLOW rules of a workload's policies, for one target. */
+  private record Translated(
+      Optional<Custom> custom, ActionRules audit, ActionRules deny, ActionRules allow) {}
 
   private static Translated translate(
-      List<ConfigEntry> policies, String trustDomain, Target target, Consumer<String> warnings) {
+      List<ConfigEntry> policies,
+      String trustDomain,
+      Target target,
+      ExtAuthzProviders providers,
+      Consumer<String> warnings) {
     requireNonNull(policies, "policies");
     requireNonNull(trustDomain, "trustDomain");
     requireNonNull(warnings, "warnings");
-    Translated translated =
-        new Translated(
-            new ActionRules(RBAC.Action.LOG),
-            new ActionRules(RBAC.Action.DENY),
-            new ActionRules(RBAC.Action.ALLOW));
+    ActionRules audit = new ActionRules(RBAC.Action.LOG);
+    ActionRules deny = new ActionRules(RBAC.Action.DENY);
+    ActionRules allow = new ActionRules(RBAC.Action.ALLOW);
+    ActionRules customRules = new ActionRules(RBAC.Action.DENY);
+    CustomDecision custom = custom(policies, target, providers);
     for (ConfigEntry entry : policies) {
       AuthorizationPolicy spec = entry.spec(AuthorizationPolicy.class);
       AuthorizationPolicyAction action =
           spec.getAction() == null ? AuthorizationPolicyAction.ALLOW : spec.getAction();
       List<Rule> rules = list(spec.getRules());
       String skipped = skipReason(entry, action, rules, target);
+      if (skipped == null && action == AuthorizationPolicyAction.CUSTOM) {
+        skipped = custom.skipped();
+      }
       if (skipped != null) {
         warnings.accept(entry.key() + ": " + skipped + "; policy skipped");
         continue;
@@ -133,28 +287,95 @@ public final class AuthorizationFilters {
           switch (action) {
             case ALLOW -> RbacPolicyBuilder.Effect.ALLOW;
             case AUDIT -> RbacPolicyBuilder.Effect.AUDIT;
+            case CUSTOM ->
+                custom.usable() != null
+                    ? RbacPolicyBuilder.Effect.CUSTOM
+                    : RbacPolicyBuilder.Effect.DENY;
             default -> RbacPolicyBuilder.Effect.DENY;
           };
       IntFunction<String> key = index -> key(entry, index);
-      if (action == AuthorizationPolicyAction.CUSTOM) {
-        String provider = entry.document().path("spec").path("provider").path("name").asText("");
+      String provider = entry.document().path("spec").path("provider").path("name").asText("");
+      if (effect == RbacPolicyBuilder.Effect.CUSTOM) {
+        key = index -> ExtAuthzProviders.MATCH_PREFIX + "-" + provider + "-" + key(entry, index);
+      } else if (action == AuthorizationPolicyAction.CUSTOM) {
         warnings.accept(
-            "%s: spec.action: CUSTOM: provider \"%s\" cannot be used (Bosun has no ext_authz"
-                    .formatted(entry.key(), provider)
-                + " providers); its rules are enforced as DENY rules");
+            "%s: spec.provider.name: \"%s\": %s; its rules are enforced as DENY rules"
+                .formatted(entry.key(), provider, custom.problem()));
         key = index -> customKey(entry, provider, index);
       }
       RbacPolicyBuilder builder =
           new RbacPolicyBuilder(entry, effect, target, trustDomain, warnings);
       ActionRules into =
           switch (effect) {
-            case ALLOW -> translated.allow();
-            case AUDIT -> translated.audit();
-            case DENY -> translated.deny();
+            case ALLOW -> allow;
+            case AUDIT -> audit;
+            case DENY -> deny;
+            case CUSTOM -> customRules;
           };
       into.add(builder, key, rules, dryRun(entry, warnings));
     }
-    return translated;
+    Optional<Custom> checked =
+        custom.usable() != null && customRules.present()
+            ? Optional.of(new Custom(custom.usable(), customRules))
+            : Optional.empty();
+    return new Translated(checked, audit, deny, allow);
+  }
+
+  /**
+   * What becomes of a workload's CUSTOM policies: checked by their one usable provider, left off
+   * (an HTTP provider on a TCP chain), or denying what they match, with why.
+   */
+  private record CustomDecision(
+      ExtAuthzProviders.Provider usable, String skipped, String problem) {}
+
+  private static CustomDecision custom(
+      List<ConfigEntry> policies, Target target, ExtAuthzProviders providers) {
+    java.util.TreeSet<String> names = new java.util.TreeSet<>();
+    for (ConfigEntry entry : policies) {
+      if (entry.spec(AuthorizationPolicy.class).getAction() == AuthorizationPolicyAction.CUSTOM
+          && !dryRun(entry, ignored -> {})) {
+        names.add(entry.document().path("spec").path("provider").path("name").asText(""));
+      }
+    }
+    if (names.isEmpty()) {
+      return new CustomDecision(null, null, null);
+    }
+    if (target == Target.PROXYLESS) {
+      return new CustomDecision(null, null, "gRPC servers have no ext_authz filter");
+    }
+    if (names.size() > 1) {
+      return new CustomDecision(
+          null,
+          null,
+          "one workload's CUSTOM policies may name one provider (as istiod's default), these name "
+              + names);
+    }
+    Optional<ExtAuthzProviders.Provider> provider = providers.provider(names.first());
+    if (provider.isEmpty()) {
+      return new CustomDecision(
+          null,
+          null,
+          "no such envoyExtAuthzHttp or envoyExtAuthzGrpc provider in the mesh config's"
+              + " extensionProviders (it has "
+              + providers.names()
+              + ")");
+    }
+    if (!provider.get().usable()) {
+      return new CustomDecision(
+          null,
+          null,
+          "the provider cannot be used: " + String.join("; ", provider.get().problems()));
+    }
+    if (target == Target.TCP && provider.get().grpc().isEmpty()) {
+      return new CustomDecision(
+          null,
+          "spec.provider.name: \""
+              + names.first()
+              + "\" is an HTTP provider, which cannot check TCP connections (as with istiod, the"
+              + " policy is not applied to them)",
+          null);
+    }
+    return new CustomDecision(provider.get(), null, null);
   }
 
   /**
@@ -170,10 +391,10 @@ public final class AuthorizationFilters {
       return "spec.rules: a " + action + " policy without rules matches nothing";
     }
     if (action == AuthorizationPolicyAction.CUSTOM && dryRun(entry, ignored -> {})) {
-      // istiod leaves these out too when it cannot use the provider: they would enforce nothing.
+      // istiod's dry run of a CUSTOM policy still calls the provider; Bosun applies none.
       return "metadata.annotations["
           + DRY_RUN_ANNOTATION
-          + "]: a dry-run CUSTOM policy has no provider to report to";
+          + "]: CUSTOM policies are not dry run (expected: no dry-run annotation)";
     }
     if (target == Target.PROXYLESS && dryRun(entry, ignored -> {})) {
       return "metadata.annotations[" + DRY_RUN_ANNOTATION + "]: gRPC servers have no dry run";
@@ -239,6 +460,11 @@ public final class AuthorizationFilters {
       return anyEnforced
           ? Optional.of(RBAC.newBuilder().setAction(action).putAllPolicies(enforced).build())
           : Optional.empty();
+    }
+
+    /** The rules, enforced or not, as one RBAC (CUSTOM rules are only ever shadow rules). */
+    RBAC rbac() {
+      return RBAC.newBuilder().setAction(action).putAllPolicies(enforced).build();
     }
 
     Optional<RBAC> shadow() {

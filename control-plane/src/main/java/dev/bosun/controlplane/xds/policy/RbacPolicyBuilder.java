@@ -51,7 +51,9 @@ public final class RbacPolicyBuilder {
     ALLOW("allows less"),
     /** Logged (Envoy's RBAC LOG action): the request goes on either way. */
     AUDIT("audits less"),
-    DENY(null);
+    DENY(null),
+    /** Sent to the policy's ext_authz provider for a decision: widening sends it more. */
+    CUSTOM(null);
 
     private final String less;
 
@@ -159,7 +161,7 @@ public final class RbacPolicyBuilder {
       warn(invalid + effect + " rule left out");
       return Optional.empty();
     }
-    warn(invalid + "the DENY rule matches all " + target.matched + " instead");
+    warn(invalid + "the " + effect + " rule matches all " + target.matched + " instead");
     return Optional.of(MATCH_EVERYTHING);
   }
 
@@ -367,7 +369,14 @@ public final class RbacPolicyBuilder {
     if (effect.narrows()) {
       throw new Unsupported(where + ": " + reason);
     }
-    warn(where + ": " + reason + "; ignored, so the DENY rule matches more " + target.matched);
+    warn(
+        where
+            + ": "
+            + reason
+            + "; ignored, so the "
+            + effect
+            + " rule matches more "
+            + target.matched);
   }
 
   private void warn(String message) {

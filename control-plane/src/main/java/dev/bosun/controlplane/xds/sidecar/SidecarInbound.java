@@ -8,6 +8,7 @@ import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import dev.bosun.controlplane.xds.envoy.EnvoyFilters;
 import dev.bosun.controlplane.xds.envoy.EnvoyTlsBuilder;
 import dev.bosun.controlplane.xds.policy.AuthorizationFilters;
+import dev.bosun.controlplane.xds.policy.ExtAuthzProviders;
 import dev.bosun.controlplane.xds.policy.JwtFilters;
 import dev.bosun.controlplane.xds.policy.PeerAuthenticationPolicy;
 import dev.bosun.controlplane.xds.policy.PeerAuthenticationPolicy.Mode;
@@ -129,8 +130,8 @@ public final class SidecarInbound {
 
   /**
    * The filters that authenticate requests and enforce the workload's AuthorizationPolicies: for
-   * its HTTP ports the JWT filter of its RequestAuthentications, then the RBAC HTTP filters; for
-   * every other chain that reaches it, RBAC network filters.
+   * its HTTP ports CUSTOM checks, the JWT filter of its RequestAuthentications, then the RBAC HTTP
+   * filters; for every other chain that reaches it, CUSTOM checks and RBAC network filters.
    */
   private record Authorization(List<HttpFilter> http, List<Filter> tcp) {
     static Authorization of(
@@ -140,14 +141,18 @@ public final class SidecarInbound {
         String trustDomain,
         boolean anyHttp,
         Warnings warnings) {
-      List<HttpFilter> http = new ArrayList<>();
-      if (anyHttp) {
-        JwtFilters.filter(requestAuthentications, snapshot.jwks(), false, warnings)
-            .ifPresent(http::add);
-        http.addAll(AuthorizationFilters.httpFilters(policies, trustDomain, false, warnings));
-      }
+      ExtAuthzProviders providers = ExtAuthzProviders.of(snapshot);
+      List<HttpFilter> http =
+          anyHttp
+              ? AuthorizationFilters.httpFilters(
+                  policies,
+                  trustDomain,
+                  providers,
+                  JwtFilters.filter(requestAuthentications, snapshot.jwks(), false, warnings),
+                  warnings)
+              : List.of();
       return new Authorization(
-          List.copyOf(http), AuthorizationFilters.networkFilters(policies, trustDomain, warnings));
+          http, AuthorizationFilters.networkFilters(policies, trustDomain, providers, warnings));
     }
   }
 
