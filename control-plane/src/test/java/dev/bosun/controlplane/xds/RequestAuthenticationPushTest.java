@@ -30,8 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code bosun local} with a RequestAuthentication whose keys a loopback JWKS server holds: the
  * selected sidecar's inbound HTTP chains verify tokens with the fetched keys (JWT filter before
- * RBAC), a key rotation reaches that sidecar as an LDS push, and a sidecar in another namespace is
- * not pushed at all.
+ * RBAC), a key rotation reaches that sidecar as an LDS push, and neither a sidecar the policy does
+ * not select nor one in another namespace is sent anything.
  */
 class RequestAuthenticationPushTest {
   private static final String KEYS_A = "{\"keys\":[{\"kty\":\"EC\",\"kid\":\"a\"}]}";
@@ -93,9 +93,17 @@ class RequestAuthenticationPushTest {
                   node(
                       "sidecar~10.44.9.9~sleep-1.default~default.svc.cluster.local",
                       "default",
-                      null))) {
+                      null));
+          RawAdsClient productpage =
+              new RawAdsClient(
+                  runtime.xds().port(),
+                  node(
+                      "sidecar~10.44.0.10~productpage-v1-7d6f8c9b5-x2k4p.bookinfo~bookinfo.svc.cluster.local",
+                      "bookinfo",
+                      "productpage"))) {
         reviews.ack(reviews.request(XdsTypes.LISTENER, List.of()), List.of());
         other.ack(other.request(XdsTypes.LISTENER, List.of()), List.of());
+        productpage.ack(productpage.request(XdsTypes.LISTENER, List.of()), List.of());
 
         Files.writeString(
             dir.resolve("jwt.yaml"),
@@ -119,6 +127,9 @@ class RequestAuthenticationPushTest {
         awaitKeys(reviews, KEYS_B);
         assertThat(other.next(Duration.ofSeconds(1)))
             .as("nothing applies in its namespace: never pushed")
+            .isNull();
+        assertThat(productpage.next(Duration.ofSeconds(1)))
+            .as("not selected: its listeners did not change, so nothing is sent")
             .isNull();
       } finally {
         jwks.stop(0);
