@@ -151,4 +151,64 @@ class SecurityScenariosTest {
         .until(() -> outcome(teller, Map.of(), DEADLINE).equals("PERMISSION_DENIED"));
     assertThat(outcome(intruder, Map.of(), DEADLINE)).isEqualTo("PERMISSION_DENIED");
   }
+
+  /**
+   * grpc-xds has no JWT filter, so a proxyless server cannot verify end-user tokens: an ALLOW rule
+   * that needs a request principal is left out (the call is refused even with a token), never
+   * silently allowed, while the policy's other rules still decide, as Bosun documents.
+   */
+  @Test
+  void endUserIdentityOnAProxylessServer_failsClosed_otherRulesStillDecide() throws Exception {
+    TokenReviews.install(server);
+    world =
+        new MeshWorld(MeshWorld.cluster(client), Files.createTempDirectory("bosun-e2e"))
+            .startBosun();
+    world.service("ledger");
+    world.xdsBackend("ledger", "ledger-0", Map.of("app", "ledger"));
+    ManagedChannel teller = world.secureChannel(world.host("ledger"), "teller");
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> outcome(teller, Map.of(), Duration.ofSeconds(5)).equals("ledger-0"));
+
+    world.apply(
+        """
+        apiVersion: security.istio.io/v1
+        kind: RequestAuthentication
+        metadata: {name: ledger-jwt, namespace: e2e}
+        spec:
+          selector: {matchLabels: {app: ledger}}
+          jwtRules:
+          - issuer: https://id.example.com
+            jwks: '{"keys":[]}'
+        """);
+    world.apply(
+        """
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata: {name: ledger-users, namespace: e2e}
+        spec:
+          selector: {matchLabels: {app: ledger}}
+          rules:
+          - from: [{source: {requestPrincipals: ["https://id.example.com/*"]}}]
+        """);
+    Map<String, String> bearer = Map.of("authorization", "Bearer eyJhbGciOiJub25lIn0.e30.");
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> outcome(teller, bearer, DEADLINE).equals("PERMISSION_DENIED"));
+
+    world.apply(
+        """
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata: {name: ledger-users, namespace: e2e}
+        spec:
+          selector: {matchLabels: {app: ledger}}
+          rules:
+          - from: [{source: {requestPrincipals: ["https://id.example.com/*"]}}]
+          - from: [{source: {principals: ["cluster.local/ns/e2e/sa/teller"]}}]
+        """);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> outcome(teller, Map.of(), DEADLINE).equals("ledger-0"));
+  }
 }
