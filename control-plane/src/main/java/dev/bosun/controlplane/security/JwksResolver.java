@@ -169,7 +169,7 @@ public final class JwksResolver implements AutoCloseable {
     this.client =
         HttpClient.newBuilder()
             .sslContext(settings.ssl())
-            .followRedirects(HttpClient.Redirect.NORMAL)
+            .followRedirects(HttpClient.Redirect.NEVER)
             .connectTimeout(DEFAULT_TIMEOUT)
             .build();
     this.fetched =
@@ -277,8 +277,8 @@ public final class JwksResolver implements AutoCloseable {
       String error = e.getMessage();
       if (!error.equals(entry.error)) {
         log.warn(
-            "JWKS of {}: {}; {}",
-            source,
+            "JWKS of issuer \"{}\": {}; {}",
+            source.issuer(),
             error,
             entry.keys == null
                 ? "tokens of issuer \"" + source.issuer() + "\" are refused until a fetch succeeds"
@@ -337,8 +337,43 @@ public final class JwksResolver implements AutoCloseable {
     }
   }
 
-  /** One bounded GET. */
+  /** The most redirects one fetch follows. */
+  private static final int MAX_REDIRECTS = 5;
+
+  /**
+   * One bounded GET, following redirects itself so that every address it connects to is checked
+   * (never from https to http); the whole of it, redirects included, within {@code timeout}.
+   */
   private String get(String address, Duration timeout) throws IOException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    URI uri = checked(address, null);
+    for (int hop = 0; ; hop++) {
+      HttpResponse<byte[]> done = send(uri, address, deadline, timeout);
+      int status = done.statusCode();
+      String location = done.headers().firstValue("Location").orElse(null);
+      if (status >= 300 && status < 400 && location != null) {
+        if (hop == MAX_REDIRECTS) {
+          failed.increment();
+          throw new IOException(address + ": more than " + MAX_REDIRECTS + " redirects");
+        }
+        uri = checked(uri.resolve(location).toString(), uri);
+        continue;
+      }
+      String body = new String(done.body(), StandardCharsets.UTF_8);
+      if (status < 200 || status >= 300) {
+        failed.increment();
+        throw new IOException(address + ": status " + status + " " + excerpt(body));
+      }
+      fetched.increment();
+      return body;
+    }
+  }
+
+  /**
+   * {@code address} as a URI that may be fetched: http or https (not https after an https {@code
+   * from}), with a host that resolves to no metadata address.
+   */
+  private URI checked(String address, URI from) throws IOException {
     URI uri;
     try {
       uri = URI.create(address);
@@ -350,6 +385,9 @@ public final class JwksResolver implements AutoCloseable {
     if (!scheme.equals("http") && !scheme.equals("https")) {
       throw new IOException(address + ": only http and https are fetched");
     }
+    if (from != null && from.getScheme().equalsIgnoreCase("https") && scheme.equals("http")) {
+      throw new IOException(from + ": redirected from https to http (" + address + "), refused");
+    }
     if (uri.getHost() == null) {
       throw new IOException(address + ": no host");
     }
@@ -359,23 +397,26 @@ public final class JwksResolver implements AutoCloseable {
             address + ": refused: " + resolved.getHostAddress() + " is a metadata address");
       }
     }
+    return uri;
+  }
+
+  private HttpResponse<byte[]> send(URI uri, String address, long deadline, Duration timeout)
+      throws IOException {
+    long left = deadline - System.nanoTime();
+    if (left <= 0) {
+      failed.increment();
+      throw new IOException(address + ": no answer within " + timeout.toMillis() + " ms");
+    }
     HttpRequest request =
         HttpRequest.newBuilder(uri)
-            .timeout(timeout)
+            .timeout(Duration.ofNanos(left))
             .header("Accept", "application/json")
             .GET()
             .build();
     CompletableFuture<HttpResponse<byte[]>> response =
         client.sendAsync(request, info -> new Limited(settings.maxBytes()));
     try {
-      HttpResponse<byte[]> done = response.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      String body = new String(done.body(), StandardCharsets.UTF_8);
-      if (done.statusCode() < 200 || done.statusCode() >= 300) {
-        failed.increment();
-        throw new IOException(address + ": status " + done.statusCode() + " " + excerpt(body));
-      }
-      fetched.increment();
-      return body;
+      return response.get(left, TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
       response.cancel(true);
       failed.increment();
@@ -383,6 +424,9 @@ public final class JwksResolver implements AutoCloseable {
     } catch (ExecutionException e) {
       failed.increment();
       Throwable cause = e.getCause();
+      if (cause instanceof java.net.http.HttpTimeoutException) {
+        throw new IOException(address + ": no answer within " + timeout.toMillis() + " ms");
+      }
       throw new IOException(
           address + ": " + (cause.getMessage() == null ? cause : cause.getMessage()));
     } catch (InterruptedException e) {

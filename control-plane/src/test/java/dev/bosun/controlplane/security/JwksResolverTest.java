@@ -51,6 +51,11 @@ class JwksResolverTest {
     static Answer ok(String body) {
       return new Answer(200, body, Duration.ZERO);
     }
+
+    /** A redirect: the body is the Location. */
+    static Answer redirect(String location) {
+      return new Answer(302, location, Duration.ZERO);
+    }
   }
 
   private final Map<String, Answer> answers = new ConcurrentHashMap<>();
@@ -119,6 +124,9 @@ class JwksResolverTest {
       Thread.sleep(answer.delay().toMillis());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    if (answer.status() == 302) {
+      exchange.getResponseHeaders().add("Location", answer.body());
     }
     byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
     try (exchange) {
@@ -298,6 +306,32 @@ class JwksResolverTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> resolver.errors().size() == 2);
     assertThat(resolver.errors().get(metadata)).contains("169.254.169.254 is a metadata address");
     assertThat(resolver.errors().get(file)).contains("only http and https are fetched");
+  }
+
+  @Test
+  void redirects_areFollowed_butEveryTargetIsChecked() {
+    answers.put("/moved", Answer.redirect("/keys"));
+    answers.put("/keys", Answer.ok(KEYS_A));
+    answers.put("/to-metadata", Answer.redirect("https://169.254.169.254/latest/meta-data/"));
+    answers.put("/downgrade", Answer.redirect("http://localhost:1/keys"));
+    answers.put("/loop", Answer.redirect("/loop"));
+    JwksSource moved = source("/moved");
+    JwksSource metadata = source("/to-metadata");
+    JwksSource downgrade = source("/downgrade");
+    JwksSource loop = source("/loop");
+
+    resolver.keys(
+        Map.of(
+            moved, Duration.ofSeconds(2),
+            metadata, Duration.ofSeconds(2),
+            downgrade, Duration.ofSeconds(2),
+            loop, Duration.ofSeconds(2)));
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> changed.contains(moved));
+    await().atMost(Duration.ofSeconds(10)).until(() -> resolver.errors().size() == 3);
+    assertThat(resolver.errors().get(metadata)).contains("169.254.169.254 is a metadata address");
+    assertThat(resolver.errors().get(downgrade)).contains("redirected from https to http");
+    assertThat(resolver.errors().get(loop)).contains("more than 5 redirects");
   }
 
   @Test
