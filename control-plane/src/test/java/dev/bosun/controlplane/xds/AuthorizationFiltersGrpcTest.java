@@ -99,6 +99,59 @@ class AuthorizationFiltersGrpcTest {
         .isEqualTo(DENY_FILTER);
   }
 
+  /** One request of the matrix: who calls what, and which filter refuses it (or served). */
+  private record Case(String namespace, String method, String expected) {}
+
+  @Test
+  void grpcJava_endUserConditionsFailClosed_auditIsSkipped_asATableOfRequests() throws Exception {
+    Map<String, ServerInterceptor> chain =
+        interceptors(
+            proxyless(
+                """
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: users, namespace: shop}
+                spec:
+                  rules:
+                  - from: [{source: {requestPrincipals: ["*"]}}]
+                  - from: [{source: {namespaces: [ops]}}]
+                """,
+                """
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: banned, namespace: shop}
+                spec:
+                  action: DENY
+                  rules:
+                  - to: [{operation: {paths: [/shop.Reviews/Delete]}}]
+                    when: [{key: "request.auth.claims[groups]", values: [banned]}]
+                """,
+                """
+                apiVersion: security.istio.io/v1
+                kind: AuthorizationPolicy
+                metadata: {name: audit-all, namespace: shop}
+                spec:
+                  action: AUDIT
+                  rules: [{}]
+                """));
+
+    assertThat(chain).containsOnlyKeys(DENY_FILTER, ALLOW_FILTER);
+    assertThat(warnings).hasSize(3);
+    List<Case> table =
+        List.of(
+            // The token rule is left out: only ops is allowed, token or not.
+            new Case("ops", "shop.Reviews/Get", SERVED),
+            new Case("frontend", "shop.Reviews/Get", ALLOW_FILTER),
+            // The claim condition is ignored: Delete is refused to everyone, banned or not.
+            new Case("ops", "shop.Reviews/Delete", DENY_FILTER),
+            new Case("frontend", "shop.Reviews/Delete", DENY_FILTER));
+    for (Case row : table) {
+      assertThat(decide(chain, peer(row.namespace()), "10.1.0.5", row.method(), null))
+          .as("%s calling %s", row.namespace(), row.method())
+          .isEqualTo(row.expected());
+    }
+  }
+
   @Test
   void grpcJava_deniesWhatACustomPolicyMatches_sinceNoProviderCanDecide() throws Exception {
     Map<String, ServerInterceptor> chain =
