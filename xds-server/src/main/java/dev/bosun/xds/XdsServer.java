@@ -207,9 +207,18 @@ public final class XdsServer implements AutoCloseable {
 
   /** Every connected stream's protocol state, for {@code /debug/syncz}. */
   public List<Map<String, Object>> syncStatus() {
+    return syncStatus("");
+  }
+
+  /**
+   * As {@link #syncStatus()}, for the proxies whose node metadata names {@code namespace} (every
+   * proxy when it is empty), as istiod's {@code /debug/syncz?namespace=}.
+   */
+  public List<Map<String, Object>> syncStatus(String namespace) {
     List<Map<String, Object>> status = new ArrayList<>();
     for (XdsStream<?> stream : streams.values()) {
-      if (stream.proxy != null) {
+      if (stream.proxy != null
+          && (namespace.isEmpty() || stream.metadata("NAMESPACE").equals(namespace))) {
         status.add(stream.syncStatus());
       }
     }
@@ -230,6 +239,51 @@ public final class XdsServer implements AutoCloseable {
       }
     }
     return dumps;
+  }
+
+  /**
+   * istiod's {@code /debug/connections}: how many streams are open, and for each its id, when it
+   * connected and from where.
+   */
+  public Map<String, Object> connections() {
+    List<Map<String, Object>> clients = new ArrayList<>();
+    for (XdsStream<?> stream : sortedStreams()) {
+      Map<String, Object> client = new java.util.LinkedHashMap<>();
+      client.put("connectionId", stream.id);
+      client.put("connectedAt", stream.proxy == null ? "" : stream.proxy.connected().toString());
+      client.put("address", stream.peer);
+      clients.add(client);
+    }
+    Map<String, Object> body = new java.util.LinkedHashMap<>();
+    body.put("totalClients", clients.size());
+    body.put("clients", clients);
+    return body;
+  }
+
+  /**
+   * istiod's {@code /debug/adsz}: every connection with its node's labels, metadata, locality and
+   * watched names; with {@code nodeId}, only that proxy's, or empty when it is not connected here.
+   */
+  public java.util.Optional<Map<String, Object>> adsz(String nodeId) {
+    List<Map<String, Object>> clients = new ArrayList<>();
+    for (XdsStream<?> stream : sortedStreams()) {
+      if (nodeId.isEmpty() || (stream.proxy != null && stream.proxy.nodeId().equals(nodeId))) {
+        clients.add(stream.adsz());
+      }
+    }
+    if (!nodeId.isEmpty() && clients.isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    Map<String, Object> body = new java.util.LinkedHashMap<>();
+    body.put("totalClients", clients.size());
+    body.put("clients", clients);
+    return java.util.Optional.of(body);
+  }
+
+  private List<XdsStream<?>> sortedStreams() {
+    List<XdsStream<?>> sorted = new ArrayList<>(streams.values());
+    sorted.sort(java.util.Comparator.comparing(stream -> stream.id));
+    return sorted;
   }
 
   /** Connected streams (those that introduced themselves). */
@@ -407,6 +461,15 @@ public final class XdsServer implements AutoCloseable {
   /** The call's headers, for the authorizer of a secure port. */
   private static final io.grpc.Context.Key<Metadata> HEADERS = io.grpc.Context.key("xds-headers");
 
+  /** The call's peer address, for the debug pages. */
+  private static final io.grpc.Context.Key<String> PEER = io.grpc.Context.key("xds-peer");
+
+  /** The peer address of the call being set up, or empty outside one. */
+  static String peerAddress() {
+    String peer = PEER.get();
+    return peer == null ? "" : peer;
+  }
+
   /**
    * Envoy's aggregated discovery service. Its state-of-the-world method reads requests as {@link
    * SotwRequest}s (same wire format) so that repeated subscriptions are not decoded; the delta
@@ -439,8 +502,15 @@ public final class XdsServer implements AutoCloseable {
                 io.grpc.ServerCall<Q, A> call,
                 Metadata headers,
                 io.grpc.ServerCallHandler<Q, A> next) {
+              java.net.SocketAddress peer =
+                  call.getAttributes().get(io.grpc.Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
               return io.grpc.Contexts.interceptCall(
-                  io.grpc.Context.current().withValue(HEADERS, headers), call, headers, next);
+                  io.grpc.Context.current()
+                      .withValue(HEADERS, headers)
+                      .withValue(PEER, peer == null ? "" : peer.toString()),
+                  call,
+                  headers,
+                  next);
             }
           };
       var sotw = AggregatedDiscoveryServiceGrpc.getStreamAggregatedResourcesMethod();

@@ -11,6 +11,11 @@ public final class XdsTypes {
   public static final String ENDPOINT =
       "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
   public static final String LISTENER = "type.googleapis.com/envoy.config.listener.v3.Listener";
+
+  /** Extension config discovery (ECDS); Bosun sends none yet, proxies may still ask. */
+  public static final String EXTENSION_CONFIG =
+      "type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig";
+
   public static final String ROUTE = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
   public static final String SECRET =
       "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret";

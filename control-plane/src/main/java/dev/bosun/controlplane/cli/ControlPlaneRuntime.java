@@ -36,6 +36,7 @@ public final class ControlPlaneRuntime implements AutoCloseable {
   private final MeshConfigStore meshConfig;
   private final MonitoringServer monitoring;
   private final XdsServer xds;
+  private final XdsPushes pushes;
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final java.util.concurrent.atomic.AtomicBoolean closed =
@@ -91,10 +92,19 @@ public final class ControlPlaneRuntime implements AutoCloseable {
         new MeshXdsGenerator(
             mesh::snapshot, settings.domainSuffix(), settings.trustDomain(), new WarningLog());
     xds = new XdsServer(xdsSettings, generators, meters, System::nanoTime).start();
-    mesh.addListener(new XdsPushes(xds, generators));
+    pushes = new XdsPushes(xds, generators);
+    mesh.addListener(pushes);
     mesh.start();
     monitoring = new MonitoringServer(monitoringAddress, mesh, meters, () -> true).start();
-    monitoring.handle("/debug/syncz", query -> xds.syncStatus());
+    monitoring.handle("/debug/syncz", query -> xds.syncStatus(query.getOrDefault("namespace", "")));
+    monitoring.handle("/debug/connections", query -> xds.connections());
+    monitoring.handle(
+        "/debug/adsz",
+        query -> {
+          String proxy = query.getOrDefault("proxyID", "");
+          return xds.adsz(proxy).<Object>map(body -> body).orElse(notConnected(proxy));
+        });
+    monitoring.handle("/debug/push_status", query -> pushes.status());
     monitoring.handle("/debug/mesh", query -> meshConfig.status());
     monitoring.handle(
         "/debug/config_dump",
@@ -105,7 +115,7 @@ public final class ControlPlaneRuntime implements AutoCloseable {
                 "error", "proxyID is required, e.g. /debug/config_dump?proxyID=<node id>");
           }
           var dumps = xds.configDump(proxy);
-          return dumps.isEmpty() ? null : dumps;
+          return dumps.isEmpty() ? notConnected(proxy) : dumps;
         });
   }
 
@@ -159,5 +169,14 @@ public final class ControlPlaneRuntime implements AutoCloseable {
     monitoring.close();
     mesh.close();
     stopped.countDown();
+  }
+
+  /** What the debug pages answer for a proxy not connected to this replica, as istiod says it. */
+  private static MonitoringServer.NotFound notConnected(String proxy) {
+    return new MonitoringServer.NotFound(
+        "Proxy "
+            + proxy
+            + " not connected to this Bosun replica. It may be connected to another replica"
+            + " (/debug/syncz lists the proxies connected here).");
   }
 }

@@ -84,6 +84,32 @@ public final class MonitoringServer implements AutoCloseable {
             send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", meters.scrape()));
     handle("/debug/configz", query -> configz(mesh.store()));
     handle("/debug/snapshot", query -> snapshot(mesh));
+    handle(
+        "/debug/registryz",
+        query ->
+            mesh.snapshot() == null
+                ? new NotFound("no snapshot built yet")
+                : RegistryPages.registryz(mesh.snapshot(), query.getOrDefault("namespace", "")));
+    handle(
+        "/debug/endpointz",
+        query ->
+            mesh.snapshot() == null
+                ? new NotFound("no snapshot built yet")
+                : RegistryPages.endpointz(
+                    mesh.snapshot(),
+                    query.getOrDefault("namespace", ""),
+                    query.getOrDefault("host", "")));
+  }
+
+  /** What a page answers when what was asked for is not here: HTTP 404 with why. */
+  public record NotFound(String message) {}
+
+  /** The largest page served; a larger one is refused with a hint to narrow it. */
+  private volatile int maxBody = 64 << 20;
+
+  /** Lowers the size limit of pages (tests). */
+  void limitPages(int bytes) {
+    this.maxBody = bytes;
   }
 
   /** Serves {@code page} as JSON at {@code path}. */
@@ -95,8 +121,21 @@ public final class MonitoringServer implements AutoCloseable {
             Object body = page.render(query(exchange));
             if (body == null) {
               send(exchange, 404, "text/plain; charset=utf-8", "not found\n");
+            } else if (body instanceof NotFound notFound) {
+              send(exchange, 404, "text/plain; charset=utf-8", notFound.message() + "\n");
             } else {
-              send(exchange, 200, "application/json", json(body));
+              String json = json(body);
+              if (json.length() > maxBody) {
+                send(
+                    exchange,
+                    413,
+                    "text/plain; charset=utf-8",
+                    "%s: the answer (%d bytes) is larger than the %d bytes served; narrow it"
+                            .formatted(path, json.length(), maxBody)
+                        + " (?proxyID=, ?namespace=, ?host=)\n");
+              } else {
+                send(exchange, 200, "application/json", json);
+              }
             }
           } catch (RuntimeException e) {
             log.error("{} failed", path, e);

@@ -16,6 +16,7 @@ import dev.bosun.xds.XdsTypes;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -40,9 +41,40 @@ public final class XdsPushes implements Consumer<SnapshotUpdate> {
     this.generators = generators;
   }
 
+  /** The last push, for {@code /debug/push_status}. */
+  private volatile Map<String, Object> last = Map.of("pushes", 0);
+
+  private long pushes;
+
+  /**
+   * The last push as {@code /debug/push_status} shows it: its snapshot's version and time, whether
+   * it was full, why it happened, what changed, the snapshot's conflicts, and how many pushes there
+   * have been.
+   */
+  public Map<String, Object> status() {
+    return last;
+  }
+
+  private void record(SnapshotUpdate update) {
+    PushRequest request = update.request();
+    Map<String, Object> status = new java.util.LinkedHashMap<>();
+    status.put("pushes", ++pushes);
+    status.put("version", update.snapshot().version());
+    status.put("built", update.snapshot().built().toString());
+    status.put("full", request.full());
+    status.put("reasons", request.reasons());
+    status.put("configs", request.configs().stream().map(Object::toString).sorted().toList());
+    status.put("services", new java.util.TreeSet<>(request.services()));
+    status.put("endpoints", new java.util.TreeSet<>(request.endpoints()));
+    status.put("secrets", new java.util.TreeSet<>(request.secrets()));
+    status.put("conflicts", update.snapshot().conflicts().stream().map(Object::toString).toList());
+    last = java.util.Collections.unmodifiableMap(status);
+  }
+
   @Override
   public void accept(SnapshotUpdate update) {
     server.setReady(true);
+    record(update);
     PushRequest request = update.request();
     MeshChange change = MeshChange.of(request, previous, update.snapshot());
     CarriedRoutes.carryOver(previous, update.snapshot(), change);

@@ -111,6 +111,69 @@ class MonitoringServerTest {
   }
 
   @Test
+  void registryzAndEndpointz_showTheSnapshotsServicesAndEndpoints_narrowedByQuery()
+      throws Exception {
+    assertThat(get("/debug/registryz").statusCode()).isEqualTo(404);
+    assertThat(get("/debug/registryz").body()).isEqualTo("no snapshot built yet\n");
+    mesh.kubernetesUpserted(service("shop", "reviews", 9080, "http"), "test");
+    mesh.kubernetesUpserted(service("ops", "grafana", 3000, "http"), "test");
+    mesh.kubernetesUpserted(
+        dev.bosun.controlplane.Fixtures.pod(
+            "shop",
+            "reviews-1",
+            "10.0.0.7",
+            "bookinfo-reviews",
+            java.util.Map.of("app", "reviews")),
+        "test");
+    mesh.kubernetesUpserted(
+        dev.bosun.controlplane.Fixtures.slice(
+            "shop",
+            "reviews",
+            "reviews",
+            "http",
+            9080,
+            dev.bosun.controlplane.Fixtures.Ep.ready("10.0.0.7", "reviews-1")),
+        "test");
+    mesh.synced("test");
+    await().atMost(Duration.ofSeconds(10)).until(mesh::ready);
+
+    JsonNode registry = IstioJson.json().readTree(get("/debug/registryz").body());
+    assertThat(registry).hasSize(2);
+    JsonNode shop = IstioJson.json().readTree(get("/debug/registryz?namespace=shop").body());
+    assertThat(shop).hasSize(1);
+    assertThat(shop.at("/0/hostname").asText()).isEqualTo("reviews.shop.svc.cluster.local");
+    assertThat(shop.at("/0/ports/0/port").asInt()).isEqualTo(9080);
+    assertThat(shop.at("/0/ports/0/protocol").asText()).isEqualTo("HTTP");
+
+    JsonNode endpoints =
+        IstioJson.json()
+            .readTree(get("/debug/endpointz?host=reviews.shop.svc.cluster.local").body());
+    assertThat(endpoints.fieldNames())
+        .toIterable()
+        .containsExactly("reviews.shop.svc.cluster.local");
+    JsonNode reviews = endpoints.path("reviews.shop.svc.cluster.local");
+    assertThat(reviews).hasSize(1);
+    assertThat(reviews.at("/0/address").asText()).isEqualTo("10.0.0.7");
+    assertThat(reviews.at("/0/serviceAccount").asText()).isEqualTo("bookinfo-reviews");
+    assertThat(reviews.at("/0/health").asText()).isEqualTo("HEALTHY");
+  }
+
+  @Test
+  void pagesLargerThanTheLimit_areRefused_withAHintToNarrowThem() throws Exception {
+    mesh.kubernetesUpserted(service("shop", "reviews", 9080, "http"), "test");
+    mesh.synced("test");
+    await().atMost(Duration.ofSeconds(10)).until(mesh::ready);
+    server.limitPages(64);
+
+    HttpResponse<String> refused = get("/debug/registryz");
+    assertThat(refused.statusCode()).isEqualTo(413);
+    assertThat(refused.body())
+        .startsWith("/debug/registryz: the answer (")
+        .endsWith(
+            "bytes) is larger than the 64 bytes served; narrow it (?proxyID=, ?namespace=, ?host=)\n");
+  }
+
+  @Test
   void kindsNotAppliedYet_areStoredAndListed_andTriggerNoPush() throws Exception {
     mesh.kubernetesUpserted(service("shop", "reviews", 9080, "http"), "test");
     mesh.synced("test");
