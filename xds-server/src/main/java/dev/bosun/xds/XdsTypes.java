@@ -27,12 +27,19 @@ public final class XdsTypes {
   public static final List<String> PUSH_ORDER = List.of(CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET);
 
   private static final Map<String, String> SHORT =
-      Map.of(CLUSTER, "cds", ENDPOINT, "eds", LISTENER, "lds", ROUTE, "rds", SECRET, "sds");
+      Map.of(
+          CLUSTER, "cds",
+          ENDPOINT, "eds",
+          LISTENER, "lds",
+          ROUTE, "rds",
+          SECRET, "sds",
+          EXTENSION_CONFIG, "ecds");
 
   private XdsTypes() {}
 
   /**
-   * {@code cds}, {@code eds}, {@code lds}, {@code rds}, {@code sds}, else the type's message name.
+   * {@code cds}, {@code eds}, {@code lds}, {@code rds}, {@code sds}, {@code ecds}, else the type's
+   * message name.
    */
   public static String shortName(String typeUrl) {
     String name = SHORT.get(typeUrl);

@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
       LocalCommand.class,
       ServeCommand.class,
       ValidateCommand.class,
+      ProxyStatusCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class BosunCommand implements Runnable {

@@ -100,6 +100,16 @@ public final class RawAdsClient implements AutoCloseable {
             .addAllResourceNames(names));
   }
 
+  /** NACKs {@code response} with {@code error}, as Envoy does: the previous version, the nonce. */
+  public void nack(DiscoveryResponse response, List<String> names, String error) {
+    send(
+        DiscoveryRequest.newBuilder()
+            .setTypeUrl(response.getTypeUrl())
+            .setResponseNonce(response.getNonce())
+            .setErrorDetail(com.google.rpc.Status.newBuilder().setCode(3).setMessage(error))
+            .addAllResourceNames(names));
+  }
+
   /** The next response, or null if none arrives within {@code timeout}. */
   public DiscoveryResponse next(Duration timeout) throws InterruptedException {
     return responses.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
