@@ -213,6 +213,7 @@ public final class HttpRoutes {
       return Optional.empty();
     }
     if (envoy) {
+      built.setMetadata(EnvoyNames.configMetadata(entry));
       EnvoyRouteActions.headers(route.getHeaders(), built);
       if (route.getCorsPolicy() != null) {
         built.putTypedPerFilterConfig(
