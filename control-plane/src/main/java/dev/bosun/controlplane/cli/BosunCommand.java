@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       ServeCommand.class,
       ValidateCommand.class,
       ProxyStatusCommand.class,
+      ProxyConfigCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class BosunCommand implements Runnable {

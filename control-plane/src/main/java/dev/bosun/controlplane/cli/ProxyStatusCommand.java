@@ -137,7 +137,7 @@ final class ProxyStatusCommand implements Callable<Integer> {
       header.add("VERSION");
       rows.sort(java.util.Comparator.comparing(row -> row[0]));
       rows.add(0, header.toArray(String[]::new));
-      print(out, rows);
+      Table.print(out, rows);
       errors.forEach(error -> out.println("NACK " + error));
     }
     out.flush();
@@ -171,25 +171,5 @@ final class ProxyStatusCommand implements Callable<Integer> {
 
   private static String strip(String url) {
     return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
-  }
-
-  /** Columns padded to their widest cell plus three spaces, as istioctl's table writer does. */
-  private static void print(PrintWriter out, List<String[]> rows) {
-    int[] widths = new int[rows.get(0).length];
-    for (String[] row : rows) {
-      for (int i = 0; i < row.length; i++) {
-        widths[i] = Math.max(widths[i], row[i].length());
-      }
-    }
-    for (String[] row : rows) {
-      StringBuilder line = new StringBuilder();
-      for (int i = 0; i < row.length; i++) {
-        line.append(row[i]);
-        if (i < row.length - 1) {
-          line.append(" ".repeat(widths[i] - row[i].length() + 3));
-        }
-      }
-      out.println(line.toString().stripTrailing());
-    }
   }
 }
