@@ -87,21 +87,9 @@ class ProxyConfigCommandTest {
               "SERVICE FQDN", "PORT", "SUBSET", "DIRECTION", "TYPE", "DESTINATION RULE");
       assertThat(clusters)
           .contains(
-              List.of(
-                  "ratings.bookinfo.svc.cluster.local",
-                  "9090",
-                  "-",
-                  "outbound",
-                  "EDS",
-                  "ratings.bookinfo"),
+              List.of("ratings.bookinfo.svc.cluster.local", "9090", "-", "outbound", "EDS"),
               List.of("BlackHoleCluster", "-", "-", "-", "STATIC"),
-              List.of(
-                  "reviews.bookinfo.svc.cluster.local",
-                  "9080",
-                  "v1",
-                  "outbound",
-                  "EDS",
-                  "reviews.bookinfo"))
+              List.of("reviews.bookinfo.svc.cluster.local", "9080", "v1", "outbound", "EDS"))
           .hasSize(cds.getResourcesCount() + 1);
 
       List<List<String>> listeners =

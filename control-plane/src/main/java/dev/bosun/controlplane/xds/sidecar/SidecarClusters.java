@@ -235,7 +235,6 @@ public final class SidecarClusters implements TypeGenerator {
     }
     Cluster.Builder cluster =
         Cluster.newBuilder().setName(name).setConnectTimeout(connectTimeout(snapshot));
-    policy.get().rule().ifPresent(rule -> cluster.setMetadata(EnvoyNames.configMetadata(rule)));
     UpstreamTls tls =
         UpstreamTls.of(snapshot, service, parsed, policy.get().traffic(), trustDomain);
     String where =
