@@ -1,5 +1,6 @@
 package dev.bosun.controlplane.snapshot;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.bosun.controlplane.config.ConfigEntry;
 import dev.bosun.controlplane.config.ConfigKey;
 import dev.bosun.controlplane.config.Conflict;
@@ -69,10 +70,12 @@ public final class ConfigIndex {
         byHost(
             sorted.get(IstioKind.VIRTUAL_SERVICE),
             e -> qualify(hosts(e.spec(VirtualService.class)), e.key().namespace()));
-    this.destinationRulesByHost =
+    Map<String, List<ConfigEntry>> rulesByHost =
         byHost(
             sorted.get(IstioKind.DESTINATION_RULE),
             e -> qualify(List.of(e.spec(DestinationRule.class).getHost()), e.key().namespace()));
+    rulesByHost.replaceAll((host, rules) -> merged(host, rules, found));
+    this.destinationRulesByHost = rulesByHost;
     this.wildcardDestinationRules =
         destinationRulesByHost.entrySet().stream().filter(e -> e.getKey().startsWith("*")).toList();
     meshVirtualServiceConflicts(found);
@@ -399,7 +402,10 @@ public final class ConfigIndex {
         });
   }
 
-  /** Two DestinationRules for one host in one namespace: only one is used. */
+  /**
+   * Two DestinationRules for one host in one namespace that were not merged (their {@code exportTo}
+   * differ): a proxy uses only one of them.
+   */
   private void destinationRuleConflicts(List<Conflict> out) {
     destinationRulesByHost.forEach(
         (host, entries) -> {
@@ -419,6 +425,70 @@ public final class ConfigIndex {
             }
           }
         });
+  }
+
+  /**
+   * istiod's merge of the DestinationRules of one host in one namespace: rules with the same
+   * workload selector (or none) and the same {@code exportTo} become one, the oldest, which gains
+   * the others' subsets (a subset name already there keeps the older definition, reported) and,
+   * when it has none, the first top-level traffic policy among them. Rules that cannot merge stay
+   * apart, in precedence order.
+   */
+  private static List<ConfigEntry> merged(
+      String host, List<ConfigEntry> rules, List<Conflict> out) {
+    if (rules.size() < 2) {
+      return rules;
+    }
+    List<ConfigEntry> result = new ArrayList<>();
+    for (ConfigEntry rule : rules) {
+      int into = -1;
+      for (int i = 0; i < result.size() && into < 0; i++) {
+        ConfigEntry kept = result.get(i);
+        if (kept.key().namespace().equals(rule.key().namespace())
+            && java.util.Objects.equals(selectorOf(kept), selectorOf(rule))
+            && java.util.Objects.equals(exportToOf(kept), exportToOf(rule))) {
+          into = i;
+        }
+      }
+      if (into < 0) {
+        result.add(rule);
+      } else {
+        result.set(into, merge(host, result.get(into), rule, out));
+      }
+    }
+    return List.copyOf(result);
+  }
+
+  private static ConfigEntry merge(
+      String host, ConfigEntry kept, ConfigEntry rule, List<Conflict> out) {
+    com.fasterxml.jackson.databind.node.ObjectNode document = kept.document().deepCopy();
+    com.fasterxml.jackson.databind.node.ObjectNode spec =
+        (com.fasterxml.jackson.databind.node.ObjectNode) document.path("spec");
+    Set<String> names = new java.util.HashSet<>();
+    spec.path("subsets").forEach(subset -> names.add(subset.path("name").asText()));
+    for (JsonNode subset : rule.document().path("spec").path("subsets")) {
+      String name = subset.path("name").asText();
+      if (names.add(name)) {
+        spec.withArray("subsets").add(subset.deepCopy());
+      } else {
+        out.add(
+            new Conflict(
+                "subset " + name + " of DestinationRule host " + host, kept.key(), rule.key()));
+      }
+    }
+    JsonNode traffic = rule.document().path("spec").path("trafficPolicy");
+    if (!spec.hasNonNull("trafficPolicy") && traffic.isObject()) {
+      spec.set("trafficPolicy", traffic.deepCopy());
+    }
+    Object typed =
+        dev.bosun.crd.IstioJson.json().convertValue(spec, IstioKind.DESTINATION_RULE.specClass());
+    return new ConfigEntry(
+        kept.key(), typed, kept.created(), kept.labels(), kept.resourceVersion(), document);
+  }
+
+  private static Object exportToOf(ConfigEntry entry) {
+    List<String> exportTo = entry.spec(DestinationRule.class).getExportTo();
+    return exportTo == null || exportTo.isEmpty() ? null : Set.copyOf(exportTo);
   }
 
   private static Object selectorOf(ConfigEntry entry) {

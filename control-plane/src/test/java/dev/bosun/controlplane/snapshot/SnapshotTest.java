@@ -232,6 +232,65 @@ class SnapshotTest {
   }
 
   @Test
+  void destinationRulesOfOneHostInOneNamespace_mergeAsIstiodMergesThem() {
+    String dr =
+        """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: %s, namespace: shop, creationTimestamp: "%s"}
+        spec:
+          host: reviews
+          %s
+        """;
+    put(
+        dr.formatted(
+            "subsets",
+            "2026-01-01T00:00:00Z",
+            "subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]"));
+    put(
+        dr.formatted(
+            "policy",
+            "2026-01-02T00:00:00Z",
+            "trafficPolicy: {loadBalancer: {simple: LEAST_REQUEST}}\n  subsets: [{name: v2, labels:"
+                + " {track: other}}, {name: v3, labels: {version: v3}}]"));
+    put(
+        dr.formatted(
+            "later-policy",
+            "2026-01-03T00:00:00Z",
+            "trafficPolicy: {loadBalancer: {simple: RANDOM}}"));
+    put(
+        dr.formatted(
+            "private",
+            "2026-01-04T00:00:00Z",
+            "exportTo: [\".\"]\n  subsets: [{name: v4, labels: {version: v4}}]"));
+    MeshSnapshot snapshot = build(1);
+
+    var rule =
+        snapshot.config().destinationRule("reviews.shop.svc.cluster.local", "billing", "shop");
+    var spec =
+        rule.orElseThrow().spec(io.fabric8.istio.api.api.networking.v1alpha3.DestinationRule.class);
+    assertThat(rule.get().key().name()).as("the oldest").isEqualTo("subsets");
+    assertThat(spec.getSubsets())
+        .extracting(io.fabric8.istio.api.api.networking.v1alpha3.Subset::getName)
+        .containsExactly("v1", "v2", "v3");
+    assertThat(spec.getSubsets().get(1).getLabels())
+        .as("the older v2 kept")
+        .containsEntry("version", "v2");
+    assertThat(spec.getTrafficPolicy().getLoadBalancer().toString()).contains("LEAST_REQUEST");
+    assertThat(snapshot.conflicts())
+        .extracting(Object::toString)
+        .containsExactlyInAnyOrder(
+            "DestinationRule shop/policy ignored for subset v2 of DestinationRule host"
+                + " reviews.shop.svc.cluster.local: DestinationRule shop/subsets takes precedence"
+                + " (older, or same age and sorts first)",
+            "DestinationRule shop/private ignored for DestinationRule host"
+                + " reviews.shop.svc.cluster.local: DestinationRule shop/subsets takes precedence"
+                + " (older, or same age and sorts first)");
+    assertThat(snapshot.config().subsetNames("reviews.shop.svc.cluster.local"))
+        .containsExactly("v1", "v2", "v3", "v4");
+  }
+
+  @Test
   void sidecarAndPolicies_areSelectedByNamespaceAndLabels() {
     put(
         """
