@@ -157,7 +157,7 @@ final class ProxyConfigCommand implements Callable<Integer> {
       String[] parts = name.split("\\|", -1);
       // STATIC is the enum's zero, which JSON leaves out.
       String type = cluster.path("type").asText(cluster.has("clusterType") ? "CUSTOM" : "STATIC");
-      String rule = configName(cluster.at("/metadata/filterMetadata/istio/config").asText(""));
+      String rule = "-"; // istiod's istio.config metadata, which Bosun does not send
       if (parts.length == 4) {
         rows.add(
             new String[] {
@@ -254,7 +254,7 @@ final class ProxyConfigCommand implements Callable<Integer> {
                 host.path("name").asText(),
                 shown,
                 path,
-                configName(route.at("/metadata/filterMetadata/istio/config").asText(""))
+                "-" // istiod's istio.config metadata, which Bosun does not send
               });
         }
       }
@@ -338,14 +338,6 @@ final class ProxyConfigCommand implements Callable<Integer> {
     } catch (java.security.cert.CertificateException e) {
       return null;
     }
-  }
-
-  /**
-   * istiod's config path {@code /apis/<group>/<version>/namespaces/<ns>/<kind>/<name>} as name.ns.
-   */
-  private static String configName(String path) {
-    String[] parts = path.split("/");
-    return parts.length >= 8 ? parts[7] + "." + parts[5] : "";
   }
 
   private static String join(JsonNode values) {

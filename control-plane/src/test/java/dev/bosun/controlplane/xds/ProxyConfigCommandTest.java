@@ -87,9 +87,9 @@ class ProxyConfigCommandTest {
               "SERVICE FQDN", "PORT", "SUBSET", "DIRECTION", "TYPE", "DESTINATION RULE");
       assertThat(clusters)
           .contains(
-              List.of("ratings.bookinfo.svc.cluster.local", "9090", "-", "outbound", "EDS"),
-              List.of("BlackHoleCluster", "-", "-", "-", "STATIC"),
-              List.of("reviews.bookinfo.svc.cluster.local", "9080", "v1", "outbound", "EDS"))
+              List.of("ratings.bookinfo.svc.cluster.local", "9090", "-", "outbound", "EDS", "-"),
+              List.of("BlackHoleCluster", "-", "-", "-", "STATIC", "-"),
+              List.of("reviews.bookinfo.svc.cluster.local", "9080", "v1", "outbound", "EDS", "-"))
           .hasSize(cds.getResourcesCount() + 1);
 
       List<List<String>> listeners =
@@ -110,8 +110,9 @@ class ProxyConfigCommandTest {
                           "9080",
                           "details.bookinfo.svc.cluster.local:9080",
                           "details.bookinfo.svc.cluster.local +7 more",
-                          "*"))
-          .anySatisfy(row -> assertThat(row).endsWith("/productpage", "productpage.bookinfo"));
+                          "*",
+                          "-"))
+          .anySatisfy(row -> assertThat(row).endsWith("/productpage", "-"));
 
       List<List<String>> endpoints =
           table(run("proxy-config", "endpoint", NODE_ID, "--bosun", bosun)[1]);

@@ -6,38 +6,6 @@ import java.util.Optional;
 public final class EnvoyNames {
   private EnvoyNames() {}
 
-  /** The filter metadata key under which istiod names the Istio object behind a resource. */
-  public static final String ISTIO_METADATA = "istio";
-
-  /**
-   * The metadata istiod puts on a route or cluster to name the Istio object it comes from, which
-   * {@code istioctl proxy-config} and Kiali read: {@code istio.config} is {@code
-   * /apis/<group>/<version>/namespaces/<namespace>/<kebab-case kind>/<name>}.
-   */
-  public static io.envoyproxy.envoy.config.core.v3.Metadata configMetadata(
-      dev.bosun.controlplane.config.ConfigEntry entry) {
-    dev.bosun.crd.IstioKind kind = entry.key().kind();
-    String path =
-        "/apis/"
-            + kind.group().groupName()
-            + "/"
-            + kind.newestVersion()
-            + "/namespaces/"
-            + entry.key().namespace()
-            + "/"
-            + kind.kind().replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(java.util.Locale.ROOT)
-            + "/"
-            + entry.key().name();
-    return io.envoyproxy.envoy.config.core.v3.Metadata.newBuilder()
-        .putFilterMetadata(
-            ISTIO_METADATA,
-            com.google.protobuf.Struct.newBuilder()
-                .putFields(
-                    "config", com.google.protobuf.Value.newBuilder().setStringValue(path).build())
-                .build())
-        .build();
-  }
-
   /** The transport socket name Envoy and grpc-xds both require for TLS. */
   public static final String TLS_SOCKET = "envoy.transport_sockets.tls";
 

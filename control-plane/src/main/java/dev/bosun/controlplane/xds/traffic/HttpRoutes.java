@@ -213,7 +213,6 @@ public final class HttpRoutes {
       return Optional.empty();
     }
     if (envoy) {
-      built.setMetadata(EnvoyNames.configMetadata(entry));
       EnvoyRouteActions.headers(route.getHeaders(), built);
       if (route.getCorsPolicy() != null) {
         built.putTypedPerFilterConfig(
