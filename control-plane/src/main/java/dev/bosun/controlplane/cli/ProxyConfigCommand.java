@@ -22,8 +22,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -51,19 +51,7 @@ final class ProxyConfigCommand implements Callable<Integer> {
   @Parameters(index = "1", paramLabel = "PROXY", description = "The proxy's node id.")
   String proxy;
 
-  @Option(
-      names = "--bosun",
-      split = ",",
-      paramLabel = "URL",
-      defaultValue = "http://localhost:15014",
-      description = "Monitoring address of each Bosun replica to ask (default: ${DEFAULT-VALUE}).")
-  List<String> replicas;
-
-  @Option(
-      names = {"-o", "--output"},
-      defaultValue = "table",
-      description = "table or json (default: ${DEFAULT-VALUE}).")
-  String output;
+  @Mixin ReplicaOptions target;
 
   private static final Map<String, String> TYPE_URLS =
       Map.of(
@@ -85,13 +73,13 @@ final class ProxyConfigCommand implements Callable<Integer> {
               + ": expected cluster, listener, route, endpoint or secret");
       return 2;
     }
-    if (!output.equals("table") && !output.equals("json")) {
-      err.println("bosun proxy-config: -o " + output + ": expected table or json");
+    if (!target.validOutput()) {
+      err.println("bosun proxy-config: -o " + target.output + ": expected table or json");
       return 2;
     }
     JsonNode dump = null;
     HttpClient http = HttpClient.newHttpClient();
-    for (String replica : replicas) {
+    for (String replica : target.replicas) {
       String url =
           (replica.endsWith("/") ? replica.substring(0, replica.length() - 1) : replica)
               + "/debug/config_dump?proxyID="
@@ -113,7 +101,8 @@ final class ProxyConfigCommand implements Callable<Integer> {
       }
     }
     if (dump == null) {
-      err.println("bosun proxy-config: " + proxy + " is not connected to any of " + replicas);
+      err.println(
+          "bosun proxy-config: " + proxy + " is not connected to any of " + target.replicas);
       return 1;
     }
     ArrayNode resources = IstioJson.json().createArrayNode();
@@ -131,7 +120,7 @@ final class ProxyConfigCommand implements Callable<Integer> {
         }
       }
     }
-    if (output.equals("json")) {
+    if (target.output.equals("json")) {
       out.println(resources.toPrettyString());
       out.flush();
       return 0;

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -40,21 +41,7 @@ final class ProxyStatusCommand implements Callable<Integer> {
       description = "Only this proxy: its pod.namespace (as in the NAME column) or its node id.")
   String proxy;
 
-  @Option(
-      names = "--bosun",
-      split = ",",
-      paramLabel = "URL",
-      defaultValue = "http://localhost:15014",
-      description =
-          "Monitoring address of each Bosun replica, comma-separated (default: ${DEFAULT-VALUE};"
-              + " in a cluster, one per pod, e.g. through kubectl port-forward).")
-  List<String> replicas;
-
-  @Option(
-      names = {"-o", "--output"},
-      defaultValue = "table",
-      description = "table or json (default: ${DEFAULT-VALUE}).")
-  String output;
+  @Mixin ReplicaOptions target;
 
   @Option(
       names = "--timeout",
@@ -76,8 +63,8 @@ final class ProxyStatusCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    if (!output.equals("table") && !output.equals("json")) {
-      err.println("bosun proxy-status: -o " + output + ": expected table or json");
+    if (!target.validOutput()) {
+      err.println("bosun proxy-status: -o " + target.output + ": expected table or json");
       return 2;
     }
     HttpClient http = HttpClient.newBuilder().connectTimeout(timeout).build();
@@ -85,7 +72,7 @@ final class ProxyStatusCommand implements Callable<Integer> {
     List<String[]> rows = new ArrayList<>();
     List<String> errors = new ArrayList<>();
     int unreachable = 0;
-    for (String replica : replicas) {
+    for (String replica : target.replicas) {
       JsonNode syncz;
       try {
         HttpResponse<String> response =
@@ -128,7 +115,7 @@ final class ProxyStatusCommand implements Callable<Integer> {
         rows.add(row);
       }
     }
-    if (output.equals("json")) {
+    if (target.output.equals("json")) {
       out.println(all.toPrettyString());
     } else {
       List<String> header = new ArrayList<>(List.of("NAME", "CLUSTER"));
@@ -142,7 +129,8 @@ final class ProxyStatusCommand implements Callable<Integer> {
     }
     out.flush();
     if (proxy != null && all.isEmpty() && unreachable == 0) {
-      err.println("bosun proxy-status: " + proxy + " is not connected to any of " + replicas);
+      err.println(
+          "bosun proxy-status: " + proxy + " is not connected to any of " + target.replicas);
       return 1;
     }
     return unreachable > 0 ? 1 : 0;

@@ -4,20 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
-import dev.bosun.controlplane.cli.BosunCommand;
 import dev.bosun.controlplane.cli.ControlPlaneRuntime;
 import dev.bosun.xds.XdsTypes;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code bosun proxy-config} against {@code bosun local} on the bookinfo example, with a raw ADS
@@ -29,16 +25,6 @@ class ProxyConfigCommandTest {
       "sidecar~10.44.0.12~reviews-v1-6b7c5d4f8-a1b2c.bookinfo~bookinfo.svc.cluster.local";
 
   @TempDir Path dir;
-
-  private static String[] run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine command = new CommandLine(new BosunCommand());
-    command.setOut(new PrintWriter(out));
-    command.setErr(new PrintWriter(err));
-    int code = command.execute(args);
-    return new String[] {String.valueOf(code), out.toString(), err.toString()};
-  }
 
   private static List<List<String>> table(String output) {
     return output.lines().map(line -> List.of(line.split(" {3,}"))).toList();
@@ -81,7 +67,7 @@ class ProxyConfigCommandTest {
       String bosun = "http://127.0.0.1:" + runtime.monitoring().address().getPort();
 
       List<List<String>> clusters =
-          table(run("proxy-config", "cluster", NODE_ID, "--bosun", bosun)[1]);
+          table(Cli.run("proxy-config", "cluster", NODE_ID, "--bosun", bosun).out());
       assertThat(clusters.get(0))
           .containsExactly(
               "SERVICE FQDN", "PORT", "SUBSET", "DIRECTION", "TYPE", "DESTINATION RULE");
@@ -93,13 +79,14 @@ class ProxyConfigCommandTest {
           .hasSize(cds.getResourcesCount() + 1);
 
       List<List<String>> listeners =
-          table(run("proxy-config", "listener", NODE_ID, "--bosun", bosun)[1]);
+          table(Cli.run("proxy-config", "listener", NODE_ID, "--bosun", bosun).out());
       assertThat(listeners.get(0)).containsExactly("ADDRESSES", "PORT", "MATCH", "DESTINATION");
       assertThat(listeners)
           .anySatisfy(row -> assertThat(row).startsWith("0.0.0.0", "15006"))
           .anySatisfy(row -> assertThat(row).last().asString().startsWith("Route: 9080"));
 
-      List<List<String>> routes = table(run("proxy-config", "route", NODE_ID, "--bosun", bosun)[1]);
+      List<List<String>> routes =
+          table(Cli.run("proxy-config", "route", NODE_ID, "--bosun", bosun).out());
       assertThat(routes.get(0))
           .containsExactly("NAME", "VHOST NAME", "DOMAINS", "MATCH", "VIRTUAL SERVICE");
       assertThat(routes)
@@ -115,7 +102,7 @@ class ProxyConfigCommandTest {
           .anySatisfy(row -> assertThat(row).endsWith("/productpage", "-"));
 
       List<List<String>> endpoints =
-          table(run("proxy-config", "endpoint", NODE_ID, "--bosun", bosun)[1]);
+          table(Cli.run("proxy-config", "endpoint", NODE_ID, "--bosun", bosun).out());
       assertThat(endpoints.get(0))
           .containsExactly("ENDPOINT", "STATUS", "OUTLIER CHECK", "CLUSTER");
       assertThat(endpoints)
@@ -128,20 +115,20 @@ class ProxyConfigCommandTest {
                           "-",
                           "outbound|9090||ratings.bookinfo.svc.cluster.local"));
 
-      String[] json = run("proxy-config", "cluster", NODE_ID, "--bosun", bosun, "-o", "json");
-      assertThat(json[1])
+      Cli.Result json = Cli.run("proxy-config", "cluster", NODE_ID, "--bosun", bosun, "-o", "json");
+      assertThat(json.out())
           .contains("\"name\" : \"outbound|9090||ratings.bookinfo.svc.cluster.local\"");
 
-      String[] missing =
-          run(
+      Cli.Result missing =
+          Cli.run(
               "proxy-config",
               "cluster",
               "sidecar~1.1.1.1~gone.x~x.svc.cluster.local",
               "--bosun",
               bosun);
-      assertThat(missing[0]).isEqualTo("1");
-      assertThat(missing[2]).contains("is not connected to any of [" + bosun + "]");
-      assertThat(run("proxy-config", "clusters", NODE_ID)[0]).isEqualTo("2");
+      assertThat(missing.code()).isEqualTo(1);
+      assertThat(missing.err()).contains("is not connected to any of [" + bosun + "]");
+      assertThat(Cli.run("proxy-config", "clusters", NODE_ID).code()).isEqualTo(2);
     }
   }
 }

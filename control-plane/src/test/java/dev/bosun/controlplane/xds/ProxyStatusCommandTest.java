@@ -5,13 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
-import dev.bosun.controlplane.cli.BosunCommand;
 import dev.bosun.controlplane.cli.ControlPlaneRuntime;
 import dev.bosun.xds.XdsTypes;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +16,6 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code bosun proxy-status} against a running {@code bosun local} with raw ADS clients: one that
@@ -37,17 +33,6 @@ class ProxyStatusCommandTest {
                 .putFields("CLUSTER_ID", Value.newBuilder().setStringValue("Kubernetes").build())
                 .putFields("ISTIO_VERSION", Value.newBuilder().setStringValue("1.27.0").build()))
         .build();
-  }
-
-  /** Runs the command; returns exit code, stdout and stderr. */
-  private static String[] run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine command = new CommandLine(new BosunCommand());
-    command.setOut(new PrintWriter(out));
-    command.setErr(new PrintWriter(err));
-    int code = command.execute(args);
-    return new String[] {String.valueOf(code), out.toString(), err.toString()};
   }
 
   @Test
@@ -73,13 +58,13 @@ class ProxyStatusCommandTest {
       String bosun = "http://127.0.0.1:" + runtime.monitoring().address().getPort();
       await()
           .atMost(Duration.ofSeconds(10))
-          .until(() -> run("proxy-status", "--bosun", bosun)[1].contains("NACKED"));
+          .until(() -> Cli.run("proxy-status", "--bosun", bosun).out().contains("NACKED"));
 
-      String[] result = run("proxy-status", "--bosun", bosun);
+      Cli.Result result = Cli.run("proxy-status", "--bosun", bosun);
       String replica = bosun.substring("http://".length());
-      assertThat(result[0]).isEqualTo("0");
+      assertThat(result.code()).isEqualTo(0);
       List<List<String>> table =
-          result[1].lines().map(line -> List.of(line.split(" {3,}"))).toList();
+          result.out().lines().map(line -> List.of(line.split(" {3,}"))).toList();
       assertThat(table)
           .containsExactly(
               List.of("NAME", "CLUSTER", "CDS", "LDS", "EDS", "RDS", "ECDS", "BOSUN", "VERSION"),
@@ -104,30 +89,33 @@ class ProxyStatusCommandTest {
                   replica,
                   "1.27.0"),
               List.of("NACK reviews-v1.bookinfo LDS: listener virtualInbound: bad filter chain"));
-      List<String> lines = result[1].lines().toList();
+      List<String> lines = result.out().lines().toList();
       assertThat(lines.get(1).indexOf("SYNCED"))
           .as("columns aligned")
           .isEqualTo(lines.get(0).indexOf("CDS"));
       assertThat(lines.get(2).indexOf("STALE")).isEqualTo(lines.get(0).indexOf("RDS"));
 
-      String[] one = run("proxy-status", "reviews-v1.bookinfo", "--bosun", bosun, "-o", "json");
-      assertThat(one[0]).isEqualTo("0");
-      assertThat(one[1]).contains("\"nodeId\" : \"sidecar~10.44.0.12~reviews-v1.bookinfo");
-      assertThat(one[1]).doesNotContain("productpage");
+      Cli.Result one =
+          Cli.run("proxy-status", "reviews-v1.bookinfo", "--bosun", bosun, "-o", "json");
+      assertThat(one.code()).isEqualTo(0);
+      assertThat(one.out()).contains("\"nodeId\" : \"sidecar~10.44.0.12~reviews-v1.bookinfo");
+      assertThat(one.out()).doesNotContain("productpage");
 
       int down;
       try (ServerSocket free = new ServerSocket(0)) {
         down = free.getLocalPort();
       }
-      String[] partial =
-          run("proxy-status", "--bosun", bosun + ",http://127.0.0.1:" + down, "--timeout", "2s");
-      assertThat(partial[0]).as("a replica did not answer").isEqualTo("1");
-      assertThat(partial[1]).contains("productpage-v1.bookinfo");
-      assertThat(partial[2]).startsWith("bosun proxy-status: http://127.0.0.1:" + down + ": ");
+      Cli.Result partial =
+          Cli.run(
+              "proxy-status", "--bosun", bosun + ",http://127.0.0.1:" + down, "--timeout", "2s");
+      assertThat(partial.code()).as("a replica did not answer").isEqualTo(1);
+      assertThat(partial.out()).contains("productpage-v1.bookinfo");
+      assertThat(partial.err()).startsWith("bosun proxy-status: http://127.0.0.1:" + down + ": ");
 
-      String[] missing = run("proxy-status", "gone.bookinfo", "--bosun", bosun);
-      assertThat(missing[0]).isEqualTo("1");
-      assertThat(missing[2]).contains("gone.bookinfo is not connected to any of [" + bosun + "]");
+      Cli.Result missing = Cli.run("proxy-status", "gone.bookinfo", "--bosun", bosun);
+      assertThat(missing.code()).isEqualTo(1);
+      assertThat(missing.err())
+          .contains("gone.bookinfo is not connected to any of [" + bosun + "]");
     }
   }
 }

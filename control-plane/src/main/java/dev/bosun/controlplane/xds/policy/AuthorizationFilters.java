@@ -67,15 +67,7 @@ public final class AuthorizationFilters {
 
   /** What a CUSTOM filter that turned out invalid is replaced with: denying everything. */
   private static final io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC CLOSED_HTTP =
-      io.envoyproxy
-          .envoy
-          .extensions
-          .filters
-          .http
-          .rbac
-          .v3
-          .RBAC
-          .newBuilder()
+      httpRbac()
           .setRules(
               RBAC.newBuilder()
                   .setAction(RBAC.Action.DENY)
@@ -83,20 +75,17 @@ public final class AuthorizationFilters {
           .build();
 
   private static final io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC CLOSED_TCP =
-      io.envoyproxy
-          .envoy
-          .extensions
-          .filters
-          .network
-          .rbac
-          .v3
-          .RBAC
-          .newBuilder()
-          .setStatPrefix(TCP_STAT_PREFIX)
-          .setRules(CLOSED_HTTP.getRules())
-          .build();
+      networkRbac().setStatPrefix(TCP_STAT_PREFIX).setRules(CLOSED_HTTP.getRules()).build();
 
   private AuthorizationFilters() {}
+
+  private static io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.Builder httpRbac() {
+    return io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.newBuilder();
+  }
+
+  private static io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.Builder networkRbac() {
+    return io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.newBuilder();
+  }
 
   /**
    * RBAC HTTP filters for a workload's inbound HTTP traffic with no ext_authz provider available
@@ -154,15 +143,7 @@ public final class AuthorizationFilters {
         .ifPresent(
             custom -> {
               var rbac =
-                  io.envoyproxy
-                      .envoy
-                      .extensions
-                      .filters
-                      .http
-                      .rbac
-                      .v3
-                      .RBAC
-                      .newBuilder()
+                  httpRbac()
                       .setShadowRules(custom.rules().rbac())
                       .setShadowRulesStatPrefix(ExtAuthzProviders.SHADOW_PREFIX)
                       .build();
@@ -217,15 +198,7 @@ public final class AuthorizationFilters {
         .ifPresent(
             custom -> {
               var rbac =
-                  io.envoyproxy
-                      .envoy
-                      .extensions
-                      .filters
-                      .network
-                      .rbac
-                      .v3
-                      .RBAC
-                      .newBuilder()
+                  networkRbac()
                       .setStatPrefix(TCP_STAT_PREFIX)
                       .setShadowRules(custom.rules().rbac())
                       .setShadowRulesStatPrefix(ExtAuthzProviders.SHADOW_PREFIX)
@@ -501,23 +474,12 @@ public final class AuthorizationFilters {
     if (!rules.present()) {
       return Optional.empty();
     }
-    var rbac = io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.newBuilder();
+    var rbac = httpRbac();
     rules.enforced().ifPresent(rbac::setRules);
     rules
         .shadow()
         .ifPresent(s -> rbac.setShadowRules(s).setShadowRulesStatPrefix(rules.shadowStatPrefix()));
-    var closed =
-        io.envoyproxy
-            .envoy
-            .extensions
-            .filters
-            .http
-            .rbac
-            .v3
-            .RBAC
-            .newBuilder()
-            .setRules(rules.closed())
-            .build();
+    var closed = httpRbac().setRules(rules.closed()).build();
     return Optional.of(
         HttpFilter.newBuilder()
             .setName(name)
@@ -530,34 +492,12 @@ public final class AuthorizationFilters {
     if (!rules.present()) {
       return Optional.empty();
     }
-    var rbac =
-        io.envoyproxy
-            .envoy
-            .extensions
-            .filters
-            .network
-            .rbac
-            .v3
-            .RBAC
-            .newBuilder()
-            .setStatPrefix(TCP_STAT_PREFIX);
+    var rbac = networkRbac().setStatPrefix(TCP_STAT_PREFIX);
     rules.enforced().ifPresent(rbac::setRules);
     rules
         .shadow()
         .ifPresent(s -> rbac.setShadowRules(s).setShadowRulesStatPrefix(rules.shadowStatPrefix()));
-    var closed =
-        io.envoyproxy
-            .envoy
-            .extensions
-            .filters
-            .network
-            .rbac
-            .v3
-            .RBAC
-            .newBuilder()
-            .setStatPrefix(TCP_STAT_PREFIX)
-            .setRules(rules.closed())
-            .build();
+    var closed = networkRbac().setStatPrefix(TCP_STAT_PREFIX).setRules(rules.closed()).build();
     String name = NETWORK_FILTER + " (" + rules.action() + ")";
     return Optional.of(
         Filter.newBuilder()
