@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.google.protobuf.Struct;
-import com.google.protobuf.Value;
 import dev.bosun.controlplane.cli.ControlPlaneRuntime;
 import dev.bosun.crd.IstioJson;
 import dev.bosun.xds.XdsTypes;
@@ -55,24 +53,8 @@ class DebugEndpointsTest {
       Files.copy(file, dir.resolve(file.getFileName()));
     }
     Node node =
-        Node.newBuilder()
-            .setId(NODE_ID)
+        TestNodes.sidecar(NODE_ID, "bookinfo", java.util.Map.of("app", "reviews")).toBuilder()
             .setLocality(Locality.newBuilder().setZone("zone-a"))
-            .setMetadata(
-                Struct.newBuilder()
-                    .putFields("NAMESPACE", Value.newBuilder().setStringValue("bookinfo").build())
-                    .putFields(
-                        "CLUSTER_ID", Value.newBuilder().setStringValue("Kubernetes").build())
-                    .putFields("ISTIO_VERSION", Value.newBuilder().setStringValue("1.27.0").build())
-                    .putFields(
-                        "LABELS",
-                        Value.newBuilder()
-                            .setStructValue(
-                                Struct.newBuilder()
-                                    .putFields(
-                                        "app",
-                                        Value.newBuilder().setStringValue("reviews").build()))
-                            .build()))
             .build();
     try (ControlPlaneRuntime runtime = LocalRuntimes.ready(dir);
         RawAdsClient ads = new RawAdsClient(runtime.xds().port(), node)) {

@@ -2,8 +2,6 @@ package dev.bosun.controlplane.xds;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.protobuf.Struct;
-import com.google.protobuf.Value;
 import dev.bosun.controlplane.cli.ControlPlaneRuntime;
 import dev.bosun.xds.XdsTypes;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
@@ -12,6 +10,7 @@ import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,22 +34,7 @@ class ProxyConfigCommandTest {
     for (Path file : Files.list(Path.of("../deploy/examples/bookinfo")).toList()) {
       Files.copy(file, dir.resolve(file.getFileName()));
     }
-    Node node =
-        Node.newBuilder()
-            .setId(NODE_ID)
-            .setMetadata(
-                Struct.newBuilder()
-                    .putFields("NAMESPACE", Value.newBuilder().setStringValue("bookinfo").build())
-                    .putFields(
-                        "LABELS",
-                        Value.newBuilder()
-                            .setStructValue(
-                                Struct.newBuilder()
-                                    .putFields(
-                                        "app",
-                                        Value.newBuilder().setStringValue("reviews").build()))
-                            .build()))
-            .build();
+    Node node = TestNodes.sidecar(NODE_ID, "bookinfo", Map.of("app", "reviews"));
     try (ControlPlaneRuntime runtime = LocalRuntimes.ready(dir);
         RawAdsClient ads = new RawAdsClient(runtime.xds().port(), node)) {
       DiscoveryResponse cds = ads.request(XdsTypes.CLUSTER, List.of());

@@ -3,8 +3,6 @@ package dev.bosun.controlplane.xds;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.google.protobuf.Struct;
-import com.google.protobuf.Value;
 import dev.bosun.controlplane.cli.ControlPlaneRuntime;
 import dev.bosun.xds.XdsTypes;
 import io.envoyproxy.envoy.config.core.v3.Node;
@@ -25,14 +23,7 @@ class ProxyStatusCommandTest {
   @TempDir Path dir;
 
   private static Node node(String id) {
-    return Node.newBuilder()
-        .setId(id)
-        .setMetadata(
-            Struct.newBuilder()
-                .putFields("NAMESPACE", Value.newBuilder().setStringValue("bookinfo").build())
-                .putFields("CLUSTER_ID", Value.newBuilder().setStringValue("Kubernetes").build())
-                .putFields("ISTIO_VERSION", Value.newBuilder().setStringValue("1.27.0").build()))
-        .build();
+    return TestNodes.sidecar(id, "bookinfo", java.util.Map.of());
   }
 
   @Test

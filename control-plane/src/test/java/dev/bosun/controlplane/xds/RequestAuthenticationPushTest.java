@@ -2,8 +2,6 @@ package dev.bosun.controlplane.xds;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.protobuf.Struct;
-import com.google.protobuf.Value;
 import com.sun.net.httpserver.HttpServer;
 import dev.bosun.controlplane.cli.ControlPlaneRuntime;
 import dev.bosun.controlplane.security.JwksResolver;
@@ -40,18 +38,8 @@ class RequestAuthenticationPushTest {
   @TempDir Path dir;
 
   private static Node node(String id, String namespace, String app) {
-    Struct.Builder labels = Struct.newBuilder();
-    if (app != null) {
-      labels.putFields("app", Value.newBuilder().setStringValue(app).build());
-    }
-    return Node.newBuilder()
-        .setId(id)
-        .setMetadata(
-            Struct.newBuilder()
-                .putFields("NAMESPACE", Value.newBuilder().setStringValue(namespace).build())
-                .putFields("LABELS", Value.newBuilder().setStructValue(labels).build())
-                .putFields("ISTIO_VERSION", Value.newBuilder().setStringValue("1.27.0").build()))
-        .build();
+    return TestNodes.sidecar(
+        id, namespace, app == null ? java.util.Map.of() : java.util.Map.of("app", app));
   }
 
   @Test
