@@ -66,12 +66,18 @@ final class TypeState {
     this.typeUrl = typeUrl;
   }
 
-  /** SYNCED when the last response was acknowledged, NACKED when rejected, STALE while waiting. */
+  /**
+   * SYNCED when the last response was acknowledged, NACKED when rejected, STALE while waiting, NOT
+   * SENT before the first response.
+   */
   String status() {
     if (nackError != null) {
       return "NACKED";
     }
-    if (lastSentNonce.isEmpty() || lastSentNonce.equals(lastAckedNonce)) {
+    if (lastSentNonce.isEmpty()) {
+      return "NOT SENT";
+    }
+    if (lastSentNonce.equals(lastAckedNonce)) {
       return "SYNCED";
     }
     return "STALE";
