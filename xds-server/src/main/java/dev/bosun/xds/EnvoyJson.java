@@ -8,8 +8,8 @@ import java.util.List;
 
 /**
  * Envoy resources as JSON, with the packed configs Bosun produces expanded (listeners' connection
- * managers, TCP proxies, RBAC and JWT filters, their filters, TLS contexts and raw-buffer sockets,
- * protocol options), for debug pages and golden files.
+ * managers, TCP proxies, RBAC, JWT and ext_authz filters, load-balancing policies, their filters,
+ * TLS contexts and raw-buffer sockets, protocol options), for debug pages and golden files.
  */
 public final class EnvoyJson {
   private static final JsonFormat.TypeRegistry REGISTRY = registry();
@@ -51,6 +51,14 @@ public final class EnvoyJson {
                 .getDescriptor(),
             io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDescriptor(),
             io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication
+                .getDescriptor(),
+            io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz.getDescriptor(),
+            io.envoyproxy.envoy.extensions.filters.network.ext_authz.v3.ExtAuthz.getDescriptor(),
+            io.envoyproxy.envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest
+                .getDescriptor(),
+            io.envoyproxy.envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin
+                .getDescriptor(),
+            io.envoyproxy.envoy.extensions.load_balancing_policies.wrr_locality.v3.WrrLocality
                 .getDescriptor(),
             io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDescriptor())) {
       registry.add(descriptor);

@@ -170,6 +170,31 @@ class ProxylessRoutingTest {
   }
 
   @Test
+  void leastRequest_isSentAsAPolicyList_thatGrpcJavaAccepts_andRoutesBy() throws Exception {
+    assertThat(who(null, null)).isEqualTo(ServingStatus.SERVING);
+    Files.writeString(
+        dir.resolve("mesh.yaml"),
+        mesh()
+            .replace(
+                "  host: echo.demo.svc.cluster.local\n",
+                "  host: echo.demo.svc.cluster.local\n"
+                    + "  trafficPolicy: {loadBalancer: {simple: LEAST_REQUEST}}\n"));
+    String node = runtime.xds().syncStatus().get(0).get("nodeId").toString();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                runtime.xds().configDump(node).toString().contains("least_request")
+                    && !runtime.xds().syncStatus().toString().contains("STALE"));
+    assertThat(runtime.xds().syncStatus().toString()).doesNotContain("NACKED");
+    String dump = runtime.xds().configDump(node).toString();
+    assertThat(dump)
+        .contains("envoy.load_balancing_policies.wrr_locality")
+        .doesNotContain("lbPolicy\": \"LEAST_REQUEST");
+    assertThat(who(null, null)).as("still routed").isEqualTo(ServingStatus.SERVING);
+  }
+
+  @Test
   void weights_headerMatches_faults_andAnUpdateThatShiftsTraffic() throws Exception {
     for (int i = 0; i < 10; i++) {
       assertThat(who(null, null)).as("100/0 split: v1").isEqualTo(ServingStatus.SERVING);

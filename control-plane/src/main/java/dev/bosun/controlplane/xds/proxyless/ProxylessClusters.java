@@ -16,6 +16,7 @@ import dev.bosun.controlplane.xds.scope.Warnings;
 import dev.bosun.crd.IstioKind;
 import dev.bosun.xds.XdsTypes;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.cluster.v3.LoadBalancingPolicy;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -89,6 +90,7 @@ public final class ProxylessClusters implements TypeGenerator {
                     .setServiceName(name))
             .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
     ClusterPolicies.apply(cluster, policy.get().traffic());
+    leastRequestAsPolicyList(cluster);
     UpstreamTls.of(snapshot, service.get(), parsed.get(), policy.get().traffic(), trustDomain)
         .applyToGrpc(
             cluster,
@@ -99,5 +101,55 @@ public final class ProxylessClusters implements TypeGenerator {
             name + " for proxyless clients in namespace " + proxy.namespace(),
             warnings);
     return Optional.of(cluster.build());
+  }
+
+  /**
+   * {@code LEAST_REQUEST} as a {@code load_balancing_policy} list (gRFC A52) instead of the legacy
+   * enum, which grpc-java reads but other gRPC clients (grpc-js) refuse, NACKing the cluster: the
+   * locality-weighted least-request policy, then plain least request, then round robin, of which
+   * each client uses the first it supports. Round robin and ring hash stay as they are, since every
+   * gRPC client reads those.
+   */
+  static void leastRequestAsPolicyList(Cluster.Builder cluster) {
+    if (cluster.getLbPolicy() != Cluster.LbPolicy.LEAST_REQUEST) {
+      return;
+    }
+    LoadBalancingPolicy.Policy leastRequest =
+        policy(
+            "envoy.load_balancing_policies.least_request",
+            io.envoyproxy.envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest
+                .getDefaultInstance());
+    LoadBalancingPolicy.Policy roundRobin =
+        policy(
+            "envoy.load_balancing_policies.round_robin",
+            io.envoyproxy.envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin
+                .getDefaultInstance());
+    LoadBalancingPolicy.Policy byLocality =
+        policy(
+            "envoy.load_balancing_policies.wrr_locality",
+            io.envoyproxy.envoy.extensions.load_balancing_policies.wrr_locality.v3.WrrLocality
+                .newBuilder()
+                .setEndpointPickingPolicy(
+                    LoadBalancingPolicy.newBuilder()
+                        .addPolicies(leastRequest)
+                        .addPolicies(roundRobin))
+                .build());
+    cluster
+        .clearLbPolicy()
+        .setLoadBalancingPolicy(
+            LoadBalancingPolicy.newBuilder()
+                .addPolicies(byLocality)
+                .addPolicies(leastRequest)
+                .addPolicies(roundRobin));
+  }
+
+  private static LoadBalancingPolicy.Policy policy(
+      String name, com.google.protobuf.Message config) {
+    return LoadBalancingPolicy.Policy.newBuilder()
+        .setTypedExtensionConfig(
+            io.envoyproxy.envoy.config.core.v3.TypedExtensionConfig.newBuilder()
+                .setName(name)
+                .setTypedConfig(com.google.protobuf.Any.pack(config)))
+        .build();
   }
 }
