@@ -8,8 +8,9 @@ import java.util.List;
 
 /**
  * Envoy resources as JSON, with the packed configs Bosun produces expanded (listeners' connection
- * managers, TCP proxies, RBAC, JWT and ext_authz filters, load-balancing policies, their filters,
- * TLS contexts and raw-buffer sockets, protocol options), for debug pages and golden files.
+ * managers, TCP proxies, RBAC, JWT and ext_authz filters, access logs, load-balancing policies,
+ * their filters, TLS contexts and raw-buffer sockets, protocol options), for debug pages and golden
+ * files.
  */
 public final class EnvoyJson {
   private static final JsonFormat.TypeRegistry REGISTRY = registry();
@@ -53,6 +54,9 @@ public final class EnvoyJson {
             io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication
                 .getDescriptor(),
             io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz.getDescriptor(),
+            io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog.getDescriptor(),
+            io.envoyproxy.envoy.extensions.formatter.req_without_query.v3.ReqWithoutQuery
+                .getDescriptor(),
             io.envoyproxy.envoy.extensions.filters.network.ext_authz.v3.ExtAuthz.getDescriptor(),
             io.envoyproxy.envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest
                 .getDescriptor(),

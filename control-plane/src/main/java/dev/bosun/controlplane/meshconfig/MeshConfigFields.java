@@ -80,7 +80,10 @@ final class MeshConfigFields {
           "ingressService",
           "ingressClass",
           "defaultConfig",
-          "extensionProviders");
+          "extensionProviders",
+          "accessLogFile",
+          "accessLogEncoding",
+          "accessLogFormat");
 
   /** The fields of {@code outboundTrafficPolicy}. */
   static final Set<String> OUTBOUND_TRAFFIC_POLICY = Set.of("mode", "tls");

@@ -66,6 +66,27 @@ class GatewayTopologyTest {
   }
 
   @Test
+  void accessLogFile_isOnTheGatewaysConnectionManager() throws Exception {
+    MeshSnapshot snapshot =
+        TestSnapshots.of(
+            INPUT.toString(),
+            Files.readString(INPUT),
+            MeshConfigParser.parse("accessLogFile: /dev/stdout").config());
+
+    HttpConnectionManager manager = manager(snapshot, gateway(null));
+
+    assertThat(manager.getAccessLogList()).hasSize(1);
+    var file =
+        manager
+            .getAccessLog(0)
+            .getTypedConfig()
+            .unpack(io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog.class);
+    assertThat(file.getPath()).isEqualTo("/dev/stdout");
+    assertThat(new dev.bosun.xds.EnvoyValidator().check(listener(snapshot, gateway(null))))
+        .isEmpty();
+  }
+
+  @Test
   void meshDefault_appliesToAGatewayWithoutItsOwn_andTheAgentsProxyConfigWins() throws Exception {
     MeshSnapshot snapshot =
         TestSnapshots.of(

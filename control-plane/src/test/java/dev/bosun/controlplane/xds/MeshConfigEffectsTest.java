@@ -104,6 +104,112 @@ class MeshConfigEffectsTest {
         .getCluster();
   }
 
+  /** The file access logs of every connection manager and TCP proxy of the sidecar's listeners. */
+  private List<io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog> accessLogs(
+      MeshSnapshot snapshot) throws Exception {
+    List<io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog> logs =
+        new java.util.ArrayList<>();
+    int filters = 0;
+    for (var resource : generator.listeners(snapshot, DEMO).resources().values()) {
+      Listener listener = (Listener) resource;
+      assertThat(validator.check(listener)).as(listener.getName()).isEmpty();
+      List<io.envoyproxy.envoy.config.listener.v3.FilterChain> chains =
+          new java.util.ArrayList<>(listener.getFilterChainsList());
+      if (listener.hasDefaultFilterChain()) {
+        chains.add(listener.getDefaultFilterChain());
+      }
+      for (var chain : chains) {
+        for (var filter : chain.getFiltersList()) {
+          List<io.envoyproxy.envoy.config.accesslog.v3.AccessLog> found;
+          if (filter.getTypedConfig().is(TcpProxy.class)) {
+            found = filter.getTypedConfig().unpack(TcpProxy.class).getAccessLogList();
+          } else if (filter
+              .getTypedConfig()
+              .is(
+                  io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
+                      .HttpConnectionManager.class)) {
+            found =
+                filter
+                    .getTypedConfig()
+                    .unpack(
+                        io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
+                            .HttpConnectionManager.class)
+                    .getAccessLogList();
+          } else {
+            continue;
+          }
+          filters++;
+          for (var accessLog : found) {
+            assertThat(accessLog.getName()).isEqualTo("envoy.access_loggers.file");
+            logs.add(
+                accessLog
+                    .getTypedConfig()
+                    .unpack(
+                        io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog.class));
+          }
+        }
+      }
+    }
+    assertThat(filters).as("connection managers and TCP proxies").isGreaterThan(2);
+    assertThat(logs.size()).as("none or one per filter").isIn(0, filters);
+    return logs;
+  }
+
+  @Test
+  void accessLogFile_logsEveryConnectionManagerAndTcpProxy_inIstiosDefaultFormat()
+      throws Exception {
+    assertThat(accessLogs(TestSnapshots.of("shop.yaml", SHOP))).as("not asked for").isEmpty();
+
+    var text = accessLogs(TestSnapshots.of("shop.yaml", SHOP, mesh("accessLogFile: /dev/stdout")));
+    assertThat(text).isNotEmpty();
+    assertThat(text)
+        .allSatisfy(
+            log -> {
+              assertThat(log.getPath()).isEqualTo("/dev/stdout");
+              assertThat(log.getLogFormat().getTextFormatSource().getInlineString())
+                  .isEqualTo(dev.bosun.controlplane.xds.envoy.EnvoyAccessLogs.TEXT_FORMAT)
+                  .startsWith("[%START_TIME%] \"%REQ(:METHOD)% ")
+                  .endsWith(" %REQUESTED_SERVER_NAME% %ROUTE_NAME%\n");
+            });
+
+    var custom =
+        accessLogs(
+            TestSnapshots.of(
+                "shop.yaml",
+                SHOP,
+                mesh(
+                    "accessLogFile: /var/log/envoy.log\n"
+                        + "accessLogFormat: '%REQ_WITHOUT_QUERY(:PATH)% %RESPONSE_CODE%'")));
+    assertThat(custom.get(0).getLogFormat().getTextFormatSource().getInlineString())
+        .as("Istio adds the newline")
+        .isEqualTo("%REQ_WITHOUT_QUERY(:PATH)% %RESPONSE_CODE%\n");
+    assertThat(custom.get(0).getLogFormat().getFormatters(0).getName())
+        .isEqualTo("envoy.formatter.req_without_query");
+  }
+
+  @Test
+  void accessLogEncodingJson_usesIstiosFields_orTheMeshConfigsOwn() throws Exception {
+    var json =
+        accessLogs(
+            TestSnapshots.of(
+                "shop.yaml", SHOP, mesh("accessLogFile: /dev/stdout\naccessLogEncoding: JSON")));
+    var fields = json.get(0).getLogFormat().getJsonFormat().getFieldsMap();
+    assertThat(fields).hasSize(24);
+    assertThat(fields.get("response_code").getStringValue()).isEqualTo("%RESPONSE_CODE%");
+    assertThat(fields.get("upstream_cluster").getStringValue()).isEqualTo("%UPSTREAM_CLUSTER_RAW%");
+    assertThat(json.get(0).getLogFormat().getJsonFormatOptions().getSortProperties()).isFalse();
+
+    var own =
+        accessLogs(
+            TestSnapshots.of(
+                "shop.yaml",
+                SHOP,
+                mesh(
+                    "accessLogFile: /dev/stdout\naccessLogEncoding: JSON\n"
+                        + "accessLogFormat: '{\"code\": \"%RESPONSE_CODE%\"}'")));
+    assertThat(own.get(0).getLogFormat().getJsonFormat().getFieldsMap()).containsOnlyKeys("code");
+  }
+
   @Test
   void outboundTrafficPolicy_registryOnly_sendsUnknownDestinationsToTheBlackHole()
       throws Exception {

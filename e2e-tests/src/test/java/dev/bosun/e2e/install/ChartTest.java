@@ -87,7 +87,8 @@ class ChartTest {
           Map.entry("meshConfig.localityLbSetting.enabled", false),
           Map.entry("meshConfig.defaultConfig.holdApplicationUntilProxyStarts", true),
           Map.entry("meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE", "dns"),
-          Map.entry("meshConfig.accessLogFile", "/dev/stdout"));
+          Map.entry("meshConfig.accessLogFile", "/dev/stdout"),
+          Map.entry("meshConfig.enableTracing", true));
 
   @Test
   void lint_strict_passes() {
@@ -302,8 +303,9 @@ class ChartTest {
     assertThat(mesh.proxyDefaults().discoveryAddress())
         .as("a default the values do not replace stays")
         .isEqualTo("istiod.istio-system.svc:15012");
+    assertThat(mesh.document().path("accessLogFile").asText()).isEqualTo("/dev/stdout");
     assertThat(result.warnings())
-        .containsExactly("accessLogFile: not honoured by Bosun (kept, no effect)");
+        .containsExactly("enableTracing: not honoured by Bosun (kept, no effect)");
     assertThat(Chart.containerArgs(documents, "istiod"))
         .as("the ConfigMap, not flags, carries the trust domain and root namespace")
         .noneMatch(arg -> arg.startsWith("--trust-domain") || arg.startsWith("--root-namespace"));

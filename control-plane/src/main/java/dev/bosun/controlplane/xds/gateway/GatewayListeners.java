@@ -6,6 +6,7 @@ import com.google.protobuf.Duration;
 import com.google.protobuf.Message;
 import com.google.protobuf.UInt32Value;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.envoy.EnvoyAccessLogs;
 import dev.bosun.controlplane.xds.envoy.EnvoyAddresses;
 import dev.bosun.controlplane.xds.envoy.EnvoyFilters;
 import dev.bosun.controlplane.xds.envoy.EnvoyTlsBuilder;
@@ -232,7 +233,7 @@ public final class GatewayListeners implements TypeGenerator {
                             .setInitialReadBufferSize(UInt32Value.of(512))
                             .build())));
       }
-      listeners.put(name, listener.build());
+      listeners.put(name, EnvoyAccessLogs.withLogs(listener.build(), EnvoyAccessLogs.of(snapshot)));
     }
     return listeners;
   }

@@ -6,6 +6,7 @@ import dev.bosun.controlplane.model.MeshService;
 import dev.bosun.controlplane.model.MeshService.Resolution;
 import dev.bosun.controlplane.model.ServicePort;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
+import dev.bosun.controlplane.xds.envoy.EnvoyAccessLogs;
 import dev.bosun.controlplane.xds.envoy.EnvoyAddresses;
 import dev.bosun.controlplane.xds.envoy.EnvoyFilters;
 import dev.bosun.controlplane.xds.scope.Generated;
@@ -80,19 +81,27 @@ public final class SidecarListeners implements TypeGenerator {
             snapshot,
             proxy,
             own ->
-                SidecarInbound.listener(
-                    snapshot,
-                    proxy,
-                    SidecarClusters.inboundPorts(snapshot, proxy),
-                    trustDomain,
-                    own)));
+                EnvoyAccessLogs.withLogs(
+                    SidecarInbound.listener(
+                        snapshot,
+                        proxy,
+                        SidecarClusters.inboundPorts(snapshot, proxy),
+                        trustDomain,
+                        own),
+                    EnvoyAccessLogs.of(snapshot))));
     return Generated.of(listeners, warnings);
   }
 
   private Map<String, Message> outboundListeners(MeshSnapshot snapshot, ProxyView proxy) {
     return snapshot.derived(
         List.of("lds-outbound", routes.domainSuffix(), OutboundKey.of(snapshot, proxy)),
-        () -> java.util.Collections.unmodifiableMap(buildOutboundListeners(snapshot, proxy)));
+        () -> {
+          Map<String, Message> built = buildOutboundListeners(snapshot, proxy);
+          List<io.envoyproxy.envoy.config.accesslog.v3.AccessLog> logs =
+              EnvoyAccessLogs.of(snapshot);
+          built.replaceAll((name, listener) -> EnvoyAccessLogs.withLogs((Listener) listener, logs));
+          return java.util.Collections.unmodifiableMap(built);
+        });
   }
 
   private Map<String, Message> buildOutboundListeners(MeshSnapshot snapshot, ProxyView proxy) {
