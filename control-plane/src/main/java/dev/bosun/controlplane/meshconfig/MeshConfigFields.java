@@ -83,7 +83,8 @@ final class MeshConfigFields {
           "extensionProviders",
           "accessLogFile",
           "accessLogEncoding",
-          "accessLogFormat");
+          "accessLogFormat",
+          "disableEnvoyListenerLog");
 
   /** The fields of {@code outboundTrafficPolicy}. */
   static final Set<String> OUTBOUND_TRAFFIC_POLICY = Set.of("mode", "tls");

@@ -82,6 +82,14 @@ class GatewayTopologyTest {
             .getTypedConfig()
             .unpack(io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog.class);
     assertThat(file.getPath()).isEqualTo("/dev/stdout");
+    assertThat(
+            listener(snapshot, gateway(null))
+                .getAccessLog(0)
+                .getFilter()
+                .getResponseFlagFilter()
+                .getFlagsList())
+        .as("and on the listener, for connections no chain took")
+        .containsExactly("NR");
     assertThat(new dev.bosun.xds.EnvoyValidator().check(listener(snapshot, gateway(null))))
         .isEmpty();
   }

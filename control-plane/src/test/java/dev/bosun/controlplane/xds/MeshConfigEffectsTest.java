@@ -188,6 +188,34 @@ class MeshConfigEffectsTest {
   }
 
   @Test
+  void accessLogFile_alsoLogsConnectionsNoChainTook_onTheCatchAllListeners_unlessDisabled()
+      throws Exception {
+    MeshSnapshot logged = TestSnapshots.of("shop.yaml", SHOP, mesh("accessLogFile: /dev/stdout"));
+    var listeners = generator.listeners(logged, DEMO).resources();
+    for (String name : List.of("virtualOutbound", "virtualInbound")) {
+      Listener listener = (Listener) listeners.get(name);
+      assertThat(listener.getAccessLogList()).as(name).hasSize(1);
+      assertThat(listener.getAccessLog(0).getFilter().getResponseFlagFilter().getFlagsList())
+          .containsExactly("NR");
+      assertThat(validator.check(listener)).isEmpty();
+    }
+    assertThat(
+            listeners.values().stream()
+                .map(l -> (Listener) l)
+                .filter(l -> !l.getName().startsWith("virtual"))
+                .allMatch(l -> l.getAccessLogCount() == 0))
+        .as("only the catch-all listeners, as istiod")
+        .isTrue();
+
+    MeshSnapshot disabled =
+        TestSnapshots.of(
+            "shop.yaml", SHOP, mesh("accessLogFile: /dev/stdout\ndisableEnvoyListenerLog: true"));
+    Listener outbound =
+        (Listener) generator.listeners(disabled, DEMO).resources().get("virtualOutbound");
+    assertThat(outbound.getAccessLogList()).isEmpty();
+  }
+
+  @Test
   void accessLogEncodingJson_usesIstiosFields_orTheMeshConfigsOwn() throws Exception {
     var json =
         accessLogs(

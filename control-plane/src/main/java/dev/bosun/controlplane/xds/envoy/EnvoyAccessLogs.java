@@ -8,6 +8,8 @@ import com.google.protobuf.Value;
 import com.google.protobuf.util.JsonFormat;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
+import io.envoyproxy.envoy.config.accesslog.v3.AccessLogFilter;
+import io.envoyproxy.envoy.config.accesslog.v3.ResponseFlagFilter;
 import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.core.v3.JsonFormatOptions;
 import io.envoyproxy.envoy.config.core.v3.SubstitutionFormatString;
@@ -125,6 +127,34 @@ public final class EnvoyAccessLogs {
     FileAccessLog file = FileAccessLog.newBuilder().setPath(path).setLogFormat(logFormat).build();
     return List.of(
         AccessLog.newBuilder().setName(FILE_LOGGER).setTypedConfig(Any.pack(file)).build());
+  }
+
+  /**
+   * The listener-level logs istiod adds to a sidecar's {@code virtualInbound} and {@code
+   * virtualOutbound} and to gateway listeners: the same file log, for connections no filter chain
+   * took (response flag {@code NR}), which no connection manager or TCP proxy sees. None when the
+   * mesh config sets {@code disableEnvoyListenerLog}.
+   */
+  public static List<AccessLog> listenerLogs(MeshSnapshot snapshot) {
+    return snapshot.derived(
+        List.of("listener-access-logs"),
+        () -> {
+          if (snapshot.meshConfig().document().path("disableEnvoyListenerLog").asBoolean(false)) {
+            return List.of();
+          }
+          AccessLogFilter noRoute =
+              AccessLogFilter.newBuilder()
+                  .setResponseFlagFilter(ResponseFlagFilter.newBuilder().addFlags("NR"))
+                  .build();
+          return of(snapshot).stream()
+              .map(log -> log.toBuilder().setFilter(noRoute).build())
+              .toList();
+        });
+  }
+
+  /** {@code listener} with the listener-level logs added to it. */
+  public static Listener withListenerLogs(Listener listener, List<AccessLog> logs) {
+    return logs.isEmpty() ? listener : listener.toBuilder().addAllAccessLog(logs).build();
   }
 
   /** A custom JSON format, else Istio's; one that is not a JSON object is logged and replaced. */

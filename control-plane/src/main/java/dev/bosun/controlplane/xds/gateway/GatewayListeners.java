@@ -233,7 +233,11 @@ public final class GatewayListeners implements TypeGenerator {
                             .setInitialReadBufferSize(UInt32Value.of(512))
                             .build())));
       }
-      listeners.put(name, EnvoyAccessLogs.withLogs(listener.build(), EnvoyAccessLogs.of(snapshot)));
+      listeners.put(
+          name,
+          EnvoyAccessLogs.withListenerLogs(
+              EnvoyAccessLogs.withLogs(listener.build(), EnvoyAccessLogs.of(snapshot)),
+              EnvoyAccessLogs.listenerLogs(snapshot)));
     }
     return listeners;
   }

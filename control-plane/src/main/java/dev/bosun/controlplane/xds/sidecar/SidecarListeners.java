@@ -35,6 +35,9 @@ import java.util.TreeMap;
  * virtualInbound} (15006) with chains per inbound port and mTLS mode ({@link SidecarInbound}).
  */
 public final class SidecarListeners implements TypeGenerator {
+  /** The listener outbound connections are redirected to (15001). */
+  static final String VIRTUAL_OUTBOUND = "virtualOutbound";
+
   private final HttpRoutes routes;
   private final String trustDomain;
 
@@ -81,14 +84,16 @@ public final class SidecarListeners implements TypeGenerator {
             snapshot,
             proxy,
             own ->
-                EnvoyAccessLogs.withLogs(
-                    SidecarInbound.listener(
-                        snapshot,
-                        proxy,
-                        SidecarClusters.inboundPorts(snapshot, proxy),
-                        trustDomain,
-                        own),
-                    EnvoyAccessLogs.of(snapshot))));
+                EnvoyAccessLogs.withListenerLogs(
+                    EnvoyAccessLogs.withLogs(
+                        SidecarInbound.listener(
+                            snapshot,
+                            proxy,
+                            SidecarClusters.inboundPorts(snapshot, proxy),
+                            trustDomain,
+                            own),
+                        EnvoyAccessLogs.of(snapshot)),
+                    EnvoyAccessLogs.listenerLogs(snapshot))));
     return Generated.of(listeners, warnings);
   }
 
@@ -100,6 +105,11 @@ public final class SidecarListeners implements TypeGenerator {
           List<io.envoyproxy.envoy.config.accesslog.v3.AccessLog> logs =
               EnvoyAccessLogs.of(snapshot);
           built.replaceAll((name, listener) -> EnvoyAccessLogs.withLogs((Listener) listener, logs));
+          built.computeIfPresent(
+              VIRTUAL_OUTBOUND,
+              (name, listener) ->
+                  EnvoyAccessLogs.withListenerLogs(
+                      (Listener) listener, EnvoyAccessLogs.listenerLogs(snapshot)));
           return java.util.Collections.unmodifiableMap(built);
         });
   }
@@ -147,9 +157,9 @@ public final class SidecarListeners implements TypeGenerator {
     String fallback =
         scope.registryOnly() ? SidecarClusters.BLACKHOLE : SidecarClusters.PASSTHROUGH;
     listeners.put(
-        "virtualOutbound",
+        VIRTUAL_OUTBOUND,
         Listener.newBuilder()
-            .setName("virtualOutbound")
+            .setName(VIRTUAL_OUTBOUND)
             .setAddress(EnvoyAddresses.socket("0.0.0.0", 15001))
             .setUseOriginalDst(BoolValue.of(true))
             .setDefaultFilterChain(tcpChain("virtualOutbound", fallback))
