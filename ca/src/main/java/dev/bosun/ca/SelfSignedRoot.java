@@ -67,9 +67,45 @@ public final class SelfSignedRoot {
     }
     SecureRandom random = new SecureRandom();
     KeyPair keys = algorithm.generate(random);
-    Instant now = clock.instant();
     X500Name subject =
         new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, organization).build();
+    return root(subject, keys, algorithm.signatureAlgorithm(), validity, clock, random);
+  }
+
+  /**
+   * {@code current} with a new root certificate, as istiod renews its self-signed root before it
+   * expires: the same key and subject, a new serial number and a new validity of {@code validity}
+   * from now. Certificates the old root signed verify against the new one (same issuer name, same
+   * key), so nothing signed before the renewal stops being trusted.
+   */
+  public static SigningCa renew(SigningCa current, Duration validity, Clock clock) {
+    requireNonNull(current, "current");
+    requireNonNull(validity, "validity");
+    requireNonNull(clock, "clock");
+    if (!current.isSelfSigned()) {
+      throw new IllegalArgumentException("current: not a self-signed root");
+    }
+    X509Certificate old = current.signingCertificate();
+    X500Name subject = X500Name.getInstance(old.getSubjectX500Principal().getEncoded());
+    String signature =
+        old.getPublicKey().getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256withRSA";
+    return root(
+        subject,
+        new KeyPair(old.getPublicKey(), current.signingKey()),
+        signature,
+        validity,
+        clock,
+        new SecureRandom());
+  }
+
+  private static SigningCa root(
+      X500Name subject,
+      KeyPair keys,
+      String signatureAlgorithm,
+      Duration validity,
+      Clock clock,
+      SecureRandom random) {
+    Instant now = clock.instant();
     SubjectPublicKeyInfo publicKey =
         SubjectPublicKeyInfo.getInstance(keys.getPublic().getEncoded());
     SubjectKeyIdentifier keyId = CertificateFields.subjectKeyId(publicKey);
@@ -93,12 +129,12 @@ public final class SelfSignedRoot {
                   false,
                   new AuthorityKeyIdentifier(keyId.getKeyIdentifier()));
       JcaContentSignerBuilder signer =
-          new JcaContentSignerBuilder(algorithm.signatureAlgorithm()).setSecureRandom(random);
+          new JcaContentSignerBuilder(signatureAlgorithm).setSecureRandom(random);
       X509Certificate root =
           Pem.toX509(builder.build(signer.build(keys.getPrivate())).getEncoded());
       return SigningCa.selfSigned(root, keys.getPrivate());
     } catch (IOException | OperatorCreationException | GeneralSecurityException e) {
-      throw new IllegalStateException("cannot build a self-signed " + algorithm + " root", e);
+      throw new IllegalStateException("cannot build a self-signed root for " + subject, e);
     }
   }
 }

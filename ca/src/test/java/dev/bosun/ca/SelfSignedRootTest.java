@@ -100,4 +100,55 @@ class SelfSignedRootTest {
     assertThat(ca.toString())
         .isEqualTo("SigningCa{signer=O=cluster.local, intermediates=0, roots=[O=cluster.local]}");
   }
+
+  @Test
+  void renew_keepsKeyAndSubject_soWhatTheOldRootSignedVerifiesAgainstTheNewOne() throws Exception {
+    SigningCa old = SelfSignedRoot.generate("cluster.local", KeyAlgorithm.ecdsaP256(), CLOCK);
+    java.security.KeyPair workload =
+        KeyAlgorithm.ecdsaP256().generate(new java.security.SecureRandom());
+    X509Certificate leaf =
+        new WorkloadCertificateSigner(old, CLOCK)
+            .issueServing(workload.getPublic(), java.util.List.of("shop.svc"), Duration.ofHours(1));
+    java.time.Clock later =
+        java.time.Clock.fixed(NOW.plus(Duration.ofDays(3000)), java.time.ZoneOffset.UTC);
+
+    SigningCa renewed = SelfSignedRoot.renew(old, Duration.ofDays(3650), later);
+
+    X509Certificate root = renewed.signingCertificate();
+    assertThat(root).isNotEqualTo(old.signingCertificate());
+    assertThat(root.getSerialNumber()).isNotEqualTo(old.signingCertificate().getSerialNumber());
+    assertThat(root.getPublicKey()).isEqualTo(old.signingCertificate().getPublicKey());
+    assertThat(root.getSubjectX500Principal())
+        .isEqualTo(old.signingCertificate().getSubjectX500Principal());
+    assertThat(renewed.signingKey()).isEqualTo(old.signingKey());
+    assertThat(root.getNotAfter().toInstant())
+        .isEqualTo(NOW.plus(Duration.ofDays(3000)).plus(Duration.ofDays(3650)));
+    root.verify(root.getPublicKey());
+    leaf.verify(root.getPublicKey());
+    java.security.cert.PKIXParameters trust =
+        new java.security.cert.PKIXParameters(
+            java.util.Set.of(new java.security.cert.TrustAnchor(root, null)));
+    trust.setRevocationEnabled(false);
+    trust.setDate(java.util.Date.from(NOW.plus(Duration.ofMinutes(5))));
+    java.security.cert.CertPathValidator.getInstance("PKIX")
+        .validate(
+            java.security.cert.CertificateFactory.getInstance("X.509")
+                .generateCertPath(java.util.List.of(leaf)),
+            trust);
+  }
+
+  @Test
+  void renew_aPluggedInChain_isRefused() {
+    SigningCa root = SelfSignedRoot.generate("corp", KeyAlgorithm.ecdsaP256(), CLOCK);
+    SigningCa intermediate =
+        new SigningCa(
+            root.signingCertificate(),
+            root.signingKey(),
+            java.util.List.of(),
+            java.util.List.of(
+                SelfSignedRoot.generate("other", KeyAlgorithm.ecdsaP256(), CLOCK)
+                    .signingCertificate()));
+    assertThatThrownBy(() -> SelfSignedRoot.renew(intermediate, Duration.ofDays(1), CLOCK))
+        .hasMessageContaining("not a self-signed root");
+  }
 }

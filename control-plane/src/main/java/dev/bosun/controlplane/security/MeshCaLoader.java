@@ -115,6 +115,27 @@ public final class MeshCaLoader {
     return java.util.Optional.empty();
   }
 
+  /** Whether an operator's CA ({@code cacerts}) is in place, whose rotation is theirs. */
+  public boolean plugInPresent() {
+    return secret(IstioCaSecrets.PLUG_IN_SECRET) != null;
+  }
+
+  /** Stores a renewed self-signed root in {@code istio-ca-secret}, keeping its other data. */
+  public void storeSelfSigned(SigningCa renewed) {
+    client
+        .secrets()
+        .inNamespace(namespace)
+        .withName(IstioCaSecrets.SELF_SIGNED_SECRET)
+        .edit(
+            secret -> {
+              Map<String, String> data = new LinkedHashMap<>(decode(secret));
+              data.putAll(IstioCaSecrets.selfSignedData(renewed));
+              secret.setStringData(null);
+              secret.setData(encode(data));
+              return secret;
+            });
+  }
+
   private Secret secret(String name) {
     return client.secrets().inNamespace(namespace).withName(name).get();
   }

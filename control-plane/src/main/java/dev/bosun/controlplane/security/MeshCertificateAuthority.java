@@ -34,6 +34,15 @@ import org.slf4j.LoggerFactory;
 public final class MeshCertificateAuthority implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(MeshCertificateAuthority.class);
 
+  /** How often the self-signed root is checked for renewal (istiod's default, 1 h). */
+  static final Duration ROOT_CHECK_INTERVAL = Duration.ofHours(1);
+
+  /**
+   * The part of the self-signed root's lifetime left when it is renewed (istiod's default grace
+   * period, 20%).
+   */
+  static final double ROOT_GRACE = 0.2;
+
   /** How long Bosun's own serving certificate lives; it is renewed at half of this. */
   public static final Duration SERVING_TTL = Duration.ofHours(24);
 
@@ -126,6 +135,11 @@ public final class MeshCertificateAuthority implements AutoCloseable {
                 .withName(name)
                 .inform(new SecretChanges(), 0));
       }
+      renewals.scheduleAtFixedRate(
+          this::checkRootOrLog,
+          ROOT_CHECK_INTERVAL.toMillis(),
+          ROOT_CHECK_INTERVAL.toMillis(),
+          TimeUnit.MILLISECONDS);
     } catch (Exception | Error e) {
       // Nothing half-started outlives a failed start.
       secretWatches.forEach(io.fabric8.kubernetes.client.informers.SharedIndexInformer::stop);
@@ -256,6 +270,47 @@ public final class MeshCertificateAuthority implements AutoCloseable {
         loaded.signingCertificate().getSubjectX500Principal().getName());
     renewOrRetry();
     rootListeners.forEach(Runnable::run);
+  }
+
+  private void checkRootOrLog() {
+    try {
+      checkRoot();
+    } catch (RuntimeException e) {
+      log.error("checking the self-signed root for renewal failed; trying again in an hour", e);
+    }
+  }
+
+  /**
+   * Renews the self-signed root once less than {@link #ROOT_GRACE} of its lifetime is left, as
+   * istiod does: the same key and subject, a new validity, stored in {@code istio-ca-secret} and
+   * taken up at once. Everything the old root signed verifies against the new one, and the other
+   * way round, so no workload loses trust. A plugged-in CA ({@code cacerts}) is its operator's to
+   * rotate. Returns whether it renewed.
+   */
+  boolean checkRoot() {
+    SigningCa current = ca;
+    if (!current.isSelfSigned() || loader.plugInPresent()) {
+      return false;
+    }
+    X509Certificate root = current.signingCertificate();
+    java.time.Instant notBefore = root.getNotBefore().toInstant();
+    java.time.Instant notAfter = root.getNotAfter().toInstant();
+    Duration left = Duration.between(clock.instant(), notAfter);
+    Duration grace =
+        Duration.ofMillis((long) (Duration.between(notBefore, notAfter).toMillis() * ROOT_GRACE));
+    if (left.compareTo(grace) > 0) {
+      return false;
+    }
+    SigningCa renewed =
+        dev.bosun.ca.SelfSignedRoot.renew(
+            current, dev.bosun.ca.SelfSignedRoot.DEFAULT_VALIDITY, clock);
+    loader.storeSelfSigned(renewed);
+    log.info(
+        "self-signed root renewed (it would have expired {}); the new one, with the same key, expires {}",
+        notAfter,
+        renewed.signingCertificate().getNotAfter().toInstant());
+    reload();
+    return true;
   }
 
   @Override
