@@ -4,14 +4,10 @@ import dev.bosun.controlplane.config.ConfigEntry;
 import dev.bosun.controlplane.config.ConfigStore;
 import dev.bosun.controlplane.config.Conflict;
 import dev.bosun.controlplane.model.GatewayName;
+import dev.bosun.controlplane.snapshot.ConfigIndex;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import dev.bosun.crd.IstioKind;
 import io.fabric8.istio.api.api.networking.v1alpha3.Destination;
-import io.fabric8.istio.api.api.networking.v1alpha3.HTTPRoute;
-import io.fabric8.istio.api.api.networking.v1alpha3.HTTPRouteDestination;
-import io.fabric8.istio.api.api.networking.v1alpha3.RouteDestination;
-import io.fabric8.istio.api.api.networking.v1alpha3.TCPRoute;
-import io.fabric8.istio.api.api.networking.v1alpha3.TLSRoute;
 import io.fabric8.istio.api.api.networking.v1alpha3.VirtualService;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,13 +40,9 @@ public final class MeshAnalyzer {
     }
   }
 
-  private final String domainSuffix;
+  private MeshAnalyzer() {}
 
-  public MeshAnalyzer(String domainSuffix) {
-    this.domainSuffix = domainSuffix;
-  }
-
-  public List<Finding> analyze(MeshSnapshot snapshot, ConfigStore store) {
+  public static List<Finding> analyze(MeshSnapshot snapshot, ConfigStore store) {
     List<Finding> findings = new ArrayList<>();
     for (ConfigStore.Rejection rejection : store.rejected()) {
       String object = object(rejection.key());
@@ -78,32 +70,12 @@ public final class MeshAnalyzer {
     return findings;
   }
 
-  private void referenced(MeshSnapshot snapshot, ConfigEntry entry, List<Finding> findings) {
+  private static void referenced(MeshSnapshot snapshot, ConfigEntry entry, List<Finding> findings) {
     VirtualService spec = entry.spec(VirtualService.class);
     String namespace = entry.key().namespace();
-    List<Destination> destinations = new ArrayList<>();
-    for (HTTPRoute route : list(spec.getHttp())) {
-      for (HTTPRouteDestination destination : list(route.getRoute())) {
-        destinations.add(destination.getDestination());
-      }
-      if (route.getMirror() != null) {
-        destinations.add(route.getMirror());
-      }
-    }
-    for (TCPRoute route : list(spec.getTcp())) {
-      list(route.getRoute()).forEach(d -> destinations.add(d.getDestination()));
-    }
-    for (TLSRoute route : list(spec.getTls())) {
-      for (RouteDestination destination : list(route.getRoute())) {
-        destinations.add(destination.getDestination());
-      }
-    }
-    for (Destination destination : destinations) {
-      if (destination == null || destination.getHost() == null) {
-        continue;
-      }
+    for (Destination destination : ConfigIndex.destinations(spec)) {
       String written = destination.getHost();
-      String host = qualify(written, namespace);
+      String host = snapshot.config().qualify(written, namespace);
       if (host.startsWith("*")) {
         continue;
       }
@@ -151,12 +123,6 @@ public final class MeshAnalyzer {
                 "Referenced gateway not found: \"" + gateway + "\""));
       }
     }
-  }
-
-  private String qualify(String host, String namespace) {
-    return host.contains(".") || host.equals("*")
-        ? host
-        : host + "." + namespace + ".svc." + domainSuffix;
   }
 
   private static String object(dev.bosun.controlplane.config.ConfigKey key) {

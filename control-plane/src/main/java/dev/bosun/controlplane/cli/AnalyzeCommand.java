@@ -89,8 +89,7 @@ final class AnalyzeCommand implements Callable<Integer> {
         err.println("bosun analyze: " + directory + ": the mesh could not be built");
         return 2;
       }
-      List<Finding> findings =
-          new MeshAnalyzer(domainSuffix).analyze(mesh.snapshot(), mesh.store());
+      List<Finding> findings = MeshAnalyzer.analyze(mesh.snapshot(), mesh.store());
       findings.forEach(out::println);
       long errors = findings.stream().filter(f -> f.level() == MeshAnalyzer.Level.ERROR).count();
       if (findings.isEmpty()) {

@@ -127,6 +127,29 @@ public final class ConfigIndex {
     return qualify(List.of(host), namespace).get(0);
   }
 
+  /**
+   * Every destination a VirtualService sends to: its HTTP routes' and mirrors', its TCP and TLS
+   * routes'. Hosts as written (see {@link #qualify}); null entries left out.
+   */
+  public static List<io.fabric8.istio.api.api.networking.v1alpha3.Destination> destinations(
+      VirtualService spec) {
+    List<io.fabric8.istio.api.api.networking.v1alpha3.Destination> destinations = new ArrayList<>();
+    for (var route : orEmpty(spec.getHttp())) {
+      orEmpty(route.getRoute()).forEach(d -> destinations.add(d.getDestination()));
+      destinations.add(route.getMirror());
+    }
+    orEmpty(spec.getTcp())
+        .forEach(r -> orEmpty(r.getRoute()).forEach(d -> destinations.add(d.getDestination())));
+    orEmpty(spec.getTls())
+        .forEach(r -> orEmpty(r.getRoute()).forEach(d -> destinations.add(d.getDestination())));
+    destinations.removeIf(d -> d == null || d.getHost() == null);
+    return destinations;
+  }
+
+  private static <T> List<T> orEmpty(List<T> list) {
+    return list == null ? List.of() : list;
+  }
+
   public List<ConfigEntry> inNamespace(String namespace) {
     return byNamespace.getOrDefault(namespace, List.of());
   }

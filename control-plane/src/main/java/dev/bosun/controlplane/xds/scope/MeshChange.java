@@ -9,9 +9,6 @@ import dev.bosun.controlplane.snapshot.ConfigIndex;
 import dev.bosun.controlplane.snapshot.MeshSnapshot;
 import dev.bosun.crd.IstioKind;
 import io.fabric8.istio.api.api.networking.v1alpha3.Destination;
-import io.fabric8.istio.api.api.networking.v1alpha3.HTTPRoute;
-import io.fabric8.istio.api.api.networking.v1alpha3.HTTPRouteDestination;
-import io.fabric8.istio.api.api.networking.v1alpha3.RouteDestination;
 import io.fabric8.istio.api.api.networking.v1alpha3.VirtualService;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -21,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Stream;
 
 /**
  * What one push changed, in the terms generators decide by whether it concerns a proxy: the push
@@ -225,25 +221,7 @@ public final class MeshChange {
   }
 
   private static boolean routesTo(ConfigIndex config, ConfigEntry entry, Set<String> hosts) {
-    VirtualService spec = entry.spec(VirtualService.class);
-    List<Destination> destinations = new ArrayList<>();
-    for (HTTPRoute route : orEmpty(spec.getHttp())) {
-      orEmpty(route.getRoute()).stream()
-          .map(HTTPRouteDestination::getDestination)
-          .forEach(destinations::add);
-      if (route.getMirror() != null) {
-        destinations.add(route.getMirror());
-      }
-    }
-    Stream.concat(
-            orEmpty(spec.getTcp()).stream().flatMap(r -> orEmpty(r.getRoute()).stream()),
-            orEmpty(spec.getTls()).stream().flatMap(r -> orEmpty(r.getRoute()).stream()))
-        .map(RouteDestination::getDestination)
-        .forEach(destinations::add);
-    for (Destination destination : destinations) {
-      if (destination == null || destination.getHost() == null) {
-        continue;
-      }
+    for (Destination destination : ConfigIndex.destinations(entry.spec(VirtualService.class))) {
       String host = config.qualify(destination.getHost(), entry.key().namespace());
       for (String pattern : hosts) {
         if (HostPattern.overlap(pattern, host)) {
@@ -252,9 +230,5 @@ public final class MeshChange {
       }
     }
     return false;
-  }
-
-  private static <T> List<T> orEmpty(List<T> list) {
-    return list == null ? List.of() : list;
   }
 }
