@@ -11,14 +11,12 @@ import io.fabric8.istio.api.api.security.v1beta1.JWTRule;
 import io.fabric8.istio.api.api.security.v1beta1.RequestAuthentication;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
@@ -27,11 +25,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -414,7 +410,7 @@ public final class JwksResolver implements AutoCloseable {
             .GET()
             .build();
     CompletableFuture<HttpResponse<byte[]>> response =
-        client.sendAsync(request, info -> new Limited(settings.maxBytes()));
+        client.sendAsync(request, info -> new LimitedBody(settings.maxBytes()));
     try {
       return response.get(left, TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
@@ -464,53 +460,5 @@ public final class JwksResolver implements AutoCloseable {
   @Override
   public void close() {
     scheduler.shutdownNow();
-  }
-
-  /** A response body of at most {@code limit} bytes; a longer one fails the fetch. */
-  private static final class Limited implements HttpResponse.BodySubscriber<byte[]> {
-    private final int limit;
-    private final ByteArrayOutputStream body = new ByteArrayOutputStream();
-    private final CompletableFuture<byte[]> result = new CompletableFuture<>();
-    private Flow.Subscription subscription;
-
-    Limited(int limit) {
-      this.limit = limit;
-    }
-
-    @Override
-    public CompletionStage<byte[]> getBody() {
-      return result;
-    }
-
-    @Override
-    public void onSubscribe(Flow.Subscription subscription) {
-      this.subscription = subscription;
-      subscription.request(Long.MAX_VALUE);
-    }
-
-    @Override
-    public void onNext(List<ByteBuffer> items) {
-      for (ByteBuffer item : items) {
-        if (body.size() + item.remaining() > limit) {
-          subscription.cancel();
-          result.completeExceptionally(
-              new IOException("larger than the " + limit + " bytes accepted"));
-          return;
-        }
-        byte[] bytes = new byte[item.remaining()];
-        item.get(bytes);
-        body.writeBytes(bytes);
-      }
-    }
-
-    @Override
-    public void onError(Throwable error) {
-      result.completeExceptionally(error);
-    }
-
-    @Override
-    public void onComplete() {
-      result.complete(body.toByteArray());
-    }
   }
 }
