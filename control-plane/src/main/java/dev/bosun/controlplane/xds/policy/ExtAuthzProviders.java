@@ -55,6 +55,12 @@ public final class ExtAuthzProviders {
     boolean usable() {
       return problems.isEmpty();
     }
+
+    Provider withProblem(String problem) {
+      List<String> more = new ArrayList<>(problems);
+      more.add(problem);
+      return new Provider(name, http, grpc, List.copyOf(more));
+    }
   }
 
   /** No providers: every CUSTOM policy denies what it matches. */
@@ -85,37 +91,29 @@ public final class ExtAuthzProviders {
 
   static ExtAuthzProviders parse(JsonNode list, MeshSnapshot snapshot) {
     Map<String, Provider> providers = new HashMap<>();
-    int index = 0;
     for (JsonNode entry : list) {
       String name = entry.path("name").asText("");
+      JsonNode http = entry.path("envoyExtAuthzHttp");
+      JsonNode grpc = entry.path("envoyExtAuthzGrpc");
+      if (name.isEmpty() || (!http.isObject() && !grpc.isObject())) {
+        continue; // no policy can name it, or a tracing, logging or metrics provider
+      }
+      Provider first = providers.get(name);
+      if (first != null) {
+        providers.put(name, first.withProblem("the provider name is not unique"));
+        continue;
+      }
       List<String> problems = new ArrayList<>();
-      if (name.isEmpty()) {
-        problems.add("extensionProviders[" + index + "]: a provider needs a name");
-      } else if (providers.containsKey(name)) {
-        problems.add("the provider name is not unique");
-      } else if (!NAME.matcher(name).matches()) {
+      if (!NAME.matcher(name).matches()) {
         problems.add(
             "the name is not a DNS label (expected: at most 63 lowercase letters, digits and"
                 + " '-', starting and ending with a letter or digit)");
       }
-      index++;
-      JsonNode http = entry.path("envoyExtAuthzHttp");
-      JsonNode grpc = entry.path("envoyExtAuthzGrpc");
-      if (!http.isObject() && !grpc.isObject()) {
-        continue; // a tracing, logging or metrics provider
-      }
-      Provider provider =
+      providers.put(
+          name,
           http.isObject()
               ? http(name, http, snapshot, problems)
-              : grpc(name, grpc, snapshot, problems);
-      if (!name.isEmpty() && !providers.containsKey(name)) {
-        providers.put(name, provider);
-      } else if (!name.isEmpty()) {
-        Provider first = providers.get(name);
-        List<String> both = new ArrayList<>(first.problems());
-        both.add("the provider name is not unique");
-        providers.put(name, new Provider(name, first.http(), first.grpc(), both));
-      }
+              : grpc(name, grpc, snapshot, problems));
     }
     return new ExtAuthzProviders(Map.copyOf(providers));
   }
