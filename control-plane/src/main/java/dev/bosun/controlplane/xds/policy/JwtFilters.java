@@ -83,14 +83,19 @@ public final class JwtFilters {
     JwtAuthentication.Builder config = JwtAuthentication.newBuilder().setBypassCorsPreflight(true);
     List<String> names = new ArrayList<>();
     for (Located rule : rules) {
-      JwksSource source = JwksSource.of(rule.rule());
-      if (text(rule.rule().getJwks()).isEmpty() && !jwks.containsKey(source)) {
-        warnings.accept(
-            "%s: spec.jwtRules[%d]: no keys fetched from %s yet; tokens of issuer \"%s\" are"
-                    .formatted(rule.entry().key(), rule.index(), source, source.issuer())
-                + " refused until they are (the fetch errors are logged)");
+      String keys = text(rule.rule().getJwks());
+      if (keys.isEmpty()) {
+        JwksSource source = JwksSource.of(rule.rule());
+        keys = jwks.get(source);
+        if (keys == null) {
+          warnings.accept(
+              "%s: spec.jwtRules[%d]: no keys fetched from %s yet; tokens of issuer \"%s\" are"
+                      .formatted(rule.entry().key(), rule.index(), source, source.issuer())
+                  + " refused until they are (the fetch errors are logged)");
+          keys = JwksSource.FAIL_CLOSED_JWKS;
+        }
       }
-      JwtProvider provider = provider(rule.rule(), jwks, clearRouteCache);
+      JwtProvider provider = provider(rule.rule(), keys, clearRouteCache);
       Optional<String> problem = VALIDATOR.check(provider);
       if (problem.isPresent()) {
         // Its tokens then match no provider and are refused: leaving it out fails closed.
@@ -156,8 +161,7 @@ public final class JwtFilters {
         .build();
   }
 
-  private static JwtProvider provider(
-      JWTRule rule, Map<JwksSource, String> jwks, boolean clearRouteCache) {
+  private static JwtProvider provider(JWTRule rule, String keys, boolean clearRouteCache) {
     TreeSet<String> spaceDelimited = new TreeSet<>(SPACE_DELIMITED);
     spaceDelimited.addAll(list(rule.getSpaceDelimitedClaims()));
     JwtProvider.Builder provider =
@@ -188,10 +192,6 @@ public final class JwtFilters {
                 .setName(text(header.getName()))
                 .setValuePrefix(text(header.getPrefix())));
       }
-    }
-    String keys = text(rule.getJwks());
-    if (keys.isEmpty()) {
-      keys = jwks.getOrDefault(JwksSource.of(rule), JwksSource.FAIL_CLOSED_JWKS);
     }
     provider.setLocalJwks(DataSource.newBuilder().setInlineString(keys));
     return provider.build();
