@@ -218,7 +218,7 @@ public final class XdsServer implements AutoCloseable {
     List<Map<String, Object>> status = new ArrayList<>();
     for (XdsStream<?> stream : streams.values()) {
       if (stream.proxy != null
-          && (namespace.isEmpty() || stream.metadata("NAMESPACE").equals(namespace))) {
+          && (namespace.isEmpty() || IstiodDebug.metadata(stream, "NAMESPACE").equals(namespace))) {
         status.add(stream.syncStatus());
       }
     }
@@ -268,7 +268,7 @@ public final class XdsServer implements AutoCloseable {
     List<Map<String, Object>> clients = new ArrayList<>();
     for (XdsStream<?> stream : sortedStreams()) {
       if (nodeId.isEmpty() || (stream.proxy != null && stream.proxy.nodeId().equals(nodeId))) {
-        clients.add(stream.adsz());
+        clients.add(IstiodDebug.adsz(stream));
       }
     }
     if (!nodeId.isEmpty() && clients.isEmpty()) {
